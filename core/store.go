@@ -1,0 +1,133 @@
+package core
+
+import "context"
+
+// Store is what core needs from persistence. db implements it on SQLite; methods return
+// ErrNoRows, ErrDuplicate or ErrBadCursor (possibly wrapped) for the expected failures.
+type Store interface {
+	// InTx runs fn in one immediate (write-locking) transaction; fn's Store sees and makes
+	// changes inside it. Calling InTx on the Store given to fn runs fn2 inline.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, userID string) (*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, userID string) error
+	ListUsers(ctx context.Context, q UserQuery) (Page[User], error)
+	CountUsers(ctx context.Context) (int, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
+	ListAPIKeys(ctx context.Context) ([]APIKey, error) // oldest first
+	DeleteAPIKey(ctx context.Context, id string) error
+	TouchAPIKey(ctx context.Context, id string, when int64) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, id string) (*Session, error)
+	UpdateSession(ctx context.Context, s *Session) error
+	DeleteSession(ctx context.Context, id string) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+	DeleteExpiredSessions(ctx context.Context, now int64) (int, error)
+
+	CreateRoom(ctx context.Context, r *Room) error
+	GetRoom(ctx context.Context, roomID string) (*Room, error)
+	UpdateRoom(ctx context.Context, r *Room) error
+	DeleteRoom(ctx context.Context, roomID string) error // members go with it
+	ListRooms(ctx context.Context, q RoomQuery) (Page[Room], error)
+	// RoomsDueForDeletion lists rooms whose auto-deletion date is at or before now.
+	RoomsDueForDeletion(ctx context.Context, now int64, limit int) ([]Room, error)
+	// TransferRooms gives every room owned by from to to; it returns how many moved.
+	TransferRooms(ctx context.Context, from, to string) (int, error)
+
+	CreateMember(ctx context.Context, m *Member) error
+	GetMember(ctx context.Context, roomID, memberID string) (*Member, error)
+	UpdateMember(ctx context.Context, m *Member) error
+	DeleteMember(ctx context.Context, roomID, memberID string) error
+	ListMembers(ctx context.Context, q MemberQuery) (Page[Member], error)
+	// DeleteUserMemberships removes the user's memberships of every room and returns the
+	// ids of the rooms they were in.
+	DeleteUserMemberships(ctx context.Context, userID string) ([]string, error)
+
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	ListAudit(ctx context.Context, q AuditQuery) (Page[AuditEntry], error)
+
+	// GetSetting returns a server setting, ErrNoRows when unset.
+	GetSetting(ctx context.Context, key string) (string, error)
+	PutSetting(ctx context.Context, key, value string) error
+}
+
+// Page is one page of a cursor-paginated listing.
+type Page[T any] struct {
+	Items []T
+	// Next is the token of the following page, "" on the last page.
+	Next string
+}
+
+// MatchMode says how a text filter compares.
+type MatchMode string
+
+// Match modes of OpenVidu Meet's list filters.
+const (
+	MatchExact   MatchMode = "exact"
+	MatchPrefix  MatchMode = "prefix"
+	MatchPartial MatchMode = "partial"
+	MatchRegex   MatchMode = "regex"
+)
+
+// TextFilter filters a text column. An empty Value means no filter. For MatchRegex the
+// Value is a Go (RE2) regular expression already checked by core.
+type TextFilter struct {
+	Value           string
+	Mode            MatchMode
+	CaseInsensitive bool
+}
+
+// ListOptions are the paging and sorting options common to every listing.
+type ListOptions struct {
+	MaxItems  int    // 1..100, already clamped by core
+	PageToken string // from a previous Page.Next
+	SortField string // a field the listing supports, already validated by core
+	Desc      bool
+}
+
+// UserQuery filters users.
+type UserQuery struct {
+	ListOptions
+	UserID string // exact
+	Name   TextFilter
+	Role   Role
+}
+
+// RoomQuery filters rooms.
+type RoomQuery struct {
+	ListOptions
+	RoomName TextFilter
+	Owner    string
+	// Member keeps rooms where this userId is a member.
+	Member string
+	Status string
+	// UserAccess, when non-nil, keeps rooms whose user access is on (true) or off (false).
+	UserAccess *bool
+	// VisibleTo, when set, keeps only rooms that user owns or is a member of, plus rooms
+	// with user access on when IncludeUserAccess is set.
+	VisibleTo         string
+	IncludeUserAccess bool
+}
+
+// MemberQuery filters a room's members.
+type MemberQuery struct {
+	ListOptions
+	RoomID string
+	Name   TextFilter
+	Type   string // MemberTypeUser | MemberTypeGuest | ""
+}
+
+// AuditQuery filters the audit log (newest first unless Desc is false and SortField set).
+type AuditQuery struct {
+	ListOptions
+	Actor  string
+	Action string // prefix match
+	Target string
+	Since  int64 // epoch ms, inclusive; 0 = no bound
+	Until  int64 // epoch ms, exclusive; 0 = no bound
+}

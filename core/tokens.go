@@ -1,0 +1,202 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Token lifetimes (SPEC 2.2).
+const (
+	AccessTokenTTL  = 2 * time.Hour
+	RefreshTokenTTL = 24 * time.Hour
+	MemberTokenTTL  = 2 * time.Hour
+)
+
+// Token kinds, carried in the "typ" claim so that one kind is never accepted as another.
+const (
+	tokenAccess  = "access"
+	tokenRefresh = "refresh"
+	tokenMember  = "member"
+)
+
+// Member-token subject kinds.
+const (
+	SubjectMember    = "member"    // an external member, or an internal user who is a member
+	SubjectUser      = "user"      // a signed-in internal user (admin, owner, user access)
+	SubjectAnonymous = "anonymous" // an anonymous access link
+	SubjectAPIKey    = "apiKey"
+)
+
+// MemberClaims is what a room-member token says about its holder.
+type MemberClaims struct {
+	RoomID string `json:"room"`
+	// Subject is one of the Subject* constants.
+	Subject string `json:"sk"`
+	// MemberID is the member's id, or the userId for SubjectUser.
+	MemberID string `json:"mid,omitempty"`
+	// Identity is the participant identity in the meeting.
+	Identity        string      `json:"pid"`
+	ParticipantName string      `json:"pname,omitempty"`
+	Role            string      `json:"role,omitempty"` // moderator | speaker | ""
+	Permissions     Permissions `json:"perms"`
+	JoinMeeting     bool        `json:"join"`
+	Grant           string      `json:"grant"`
+	// Versions at issue time: the room's roles/access, the member's and the user's.
+	RoomVersion   int64 `json:"rv"`
+	MemberVersion int64 `json:"mv,omitempty"`
+	UserVersion   int64 `json:"uv,omitempty"`
+	UserID        string `json:"uid,omitempty"`
+	IssuedAt      int64  `json:"iatms"`
+	ExpiresAt     int64  `json:"expms"`
+}
+
+type accessClaims struct {
+	Type      string `json:"typ"`
+	UserID    string `json:"uid"`
+	SessionID string `json:"sid"`
+	Version   int64  `json:"uv"`
+	jwt.RegisteredClaims
+}
+
+type memberTokenClaims struct {
+	Type string `json:"typ"`
+	MemberClaims
+	jwt.RegisteredClaims
+}
+
+// signingKey returns the server's HS256 secret, creating it on first use. It lives in the
+// database so that every process sharing the database accepts the same tokens.
+func (s *Service) signingKey(ctx context.Context) ([]byte, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key != nil {
+		return s.key, nil
+	}
+	v, err := s.store.GetSetting(ctx, settingJWTSecret)
+	if errors.Is(err, ErrNoRows) {
+		buf := make([]byte, 32)
+		if _, err := rand.Read(buf); err != nil {
+			return nil, err
+		}
+		v = hex.EncodeToString(buf)
+		err = s.store.InTx(ctx, func(tx Store) error {
+			// Another process may have created it meanwhile: keep the first.
+			if old, err := tx.GetSetting(ctx, settingJWTSecret); err == nil {
+				v = old
+				return nil
+			}
+			return tx.PutSetting(ctx, settingJWTSecret, v)
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load token signing key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("token signing key in database is corrupt")
+	}
+	s.key = key
+	return key, nil
+}
+
+func (s *Service) sign(ctx context.Context, claims jwt.Claims) (string, error) {
+	key, err := s.signingKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+}
+
+// parse verifies a token's signature, algorithm and expiry into claims.
+func (s *Service) parse(ctx context.Context, token string, claims jwt.Claims) error {
+	key, err := s.signingKey(ctx)
+	if err != nil {
+		return err
+	}
+	if len(token) > 8192 {
+		return errors.New("token too long")
+	}
+	_, err = jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(s.now), jwt.WithExpirationRequired())
+	return err
+}
+
+func (s *Service) issueAccess(ctx context.Context, u *User, sessionID string) (string, error) {
+	now := s.now()
+	return s.sign(ctx, accessClaims{
+		Type: tokenAccess, UserID: u.UserID, SessionID: sessionID, Version: u.TokenVersion,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   u.UserID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(AccessTokenTTL)),
+		},
+	})
+}
+
+func (s *Service) issueRefresh(ctx context.Context, u *User, sess *Session) (string, error) {
+	now := s.now()
+	return s.sign(ctx, accessClaims{
+		Type: tokenRefresh, UserID: u.UserID, SessionID: sess.ID, Version: u.TokenVersion,
+		RegisteredClaims: jwt.RegisteredClaims{
+			ID:        sess.RefreshJTI,
+			Subject:   u.UserID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(time.UnixMilli(sess.Expires)),
+		},
+	})
+}
+
+func (s *Service) issueMemberToken(ctx context.Context, c MemberClaims) (string, error) {
+	now := s.now()
+	c.IssuedAt = now.UnixMilli()
+	c.ExpiresAt = now.Add(MemberTokenTTL).UnixMilli()
+	return s.sign(ctx, memberTokenClaims{
+		Type: tokenMember, MemberClaims: c,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   c.Identity,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(time.UnixMilli(c.ExpiresAt)),
+		},
+	})
+}
+
+// randomID returns n characters of [a-z0-9] from a cryptographic source (5.17 bits each).
+func randomID(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	return randomFrom(alphabet, n)
+}
+
+// randomSecret returns n characters of [A-Za-z0-9] (5.95 bits each).
+func randomSecret(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	return randomFrom(alphabet, n)
+}
+
+func randomFrom(alphabet string, n int) string {
+	out := make([]byte, n)
+	buf := make([]byte, n*2)
+	i := 0
+	for i < n {
+		if _, err := rand.Read(buf); err != nil {
+			panic("crypto/rand failed: " + err.Error()) // the OS has no entropy: nothing is safe
+		}
+		for _, b := range buf {
+			// Rejection sampling keeps every character equally likely.
+			if int(b) >= 256-256%len(alphabet) {
+				continue
+			}
+			out[i] = alphabet[int(b)%len(alphabet)]
+			i++
+			if i == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
