@@ -11,15 +11,15 @@ type Kind int
 
 // The error kinds core returns.
 const (
-	KindInternal        Kind = iota
-	KindBadRequest           // 400: a request that is well-formed but cannot be acted on
-	KindUnauthenticated      // 401: no or invalid credentials
-	KindForbidden            // 403: authenticated, not allowed
-	KindNotFound             // 404
-	KindConflict             // 409
-	KindValidation           // 422: a field is missing, of the wrong type or out of range
-	KindTooMany              // 429: rate limited
-	KindInsufficientStorage  // 507
+	KindInternal            Kind = iota
+	KindBadRequest               // 400: a request that is well-formed but cannot be acted on
+	KindUnauthenticated          // 401: no or invalid credentials
+	KindForbidden                // 403: authenticated, not allowed
+	KindNotFound                 // 404
+	KindConflict                 // 409
+	KindValidation               // 422: a field is missing, of the wrong type or out of range
+	KindTooMany                  // 429: rate limited
+	KindInsufficientStorage      // 507
 )
 
 // FieldError names one invalid field of a request (the 422 `details` of OpenVidu Meet).

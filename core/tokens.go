@@ -36,8 +36,8 @@ const (
 // MemberClaims is what a room-member token says about its holder.
 type MemberClaims struct {
 	RoomID string `json:"room"`
-	// Subject is one of the Subject* constants.
-	Subject string `json:"sk"`
+	// SubjectKind is one of the Subject* constants.
+	SubjectKind string `json:"sk"`
 	// MemberID is the member's id, or the userId for SubjectUser.
 	MemberID string `json:"mid,omitempty"`
 	// Identity is the participant identity in the meeting.
@@ -48,9 +48,9 @@ type MemberClaims struct {
 	JoinMeeting     bool        `json:"join"`
 	Grant           string      `json:"grant"`
 	// Versions at issue time: the room's roles/access, the member's and the user's.
-	RoomVersion   int64 `json:"rv"`
-	MemberVersion int64 `json:"mv,omitempty"`
-	UserVersion   int64 `json:"uv,omitempty"`
+	RoomVersion   int64  `json:"rv"`
+	MemberVersion int64  `json:"mv,omitempty"`
+	UserVersion   int64  `json:"uv,omitempty"`
 	UserID        string `json:"uid,omitempty"`
 	IssuedAt      int64  `json:"iatms"`
 	ExpiresAt     int64  `json:"expms"`

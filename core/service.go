@@ -1,0 +1,131 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Setting keys core keeps in the Store.
+const (
+	settingJWTSecret = "jwt_secret"
+)
+
+// Config carries what core needs from the command line; main fills it in.
+type Config struct {
+	// PublicURL is the base of every URL handed out, e.g. http://localhost:8080.
+	PublicURL string
+	// BasePath prefixes web pages and the API, e.g. /meet.
+	BasePath string
+	// BcryptCost is the cost of password hashes (bcrypt.DefaultCost when 0).
+	BcryptCost int
+	// Now is the clock (time.Now when nil); tests move it.
+	Now func() time.Time
+	// Logger receives operational logs (slog.Default when nil).
+	Logger *slog.Logger
+	// LoginLimits tunes failed-login limiting (DefaultLoginLimits when zero).
+	LoginLimits LoginLimits
+}
+
+// Meetings is what core needs from the live-meeting side (media and signalling). It is nil
+// until live meetings exist; core then treats every room as having no meeting.
+type Meetings interface {
+	// End ends the room's meeting for everyone, giving reason to the participants.
+	End(roomID, reason string)
+	// Expel removes every participant whose identity is in identities from the room's
+	// meeting, telling them reason.
+	Expel(roomID string, identities []string, reason string)
+}
+
+// Service is the domain core: every front end (REST, control room, SSH commands) acts
+// through it, so rules and audit are the same whichever way a change comes in.
+type Service struct {
+	store    Store
+	cfg      Config
+	log      *slog.Logger
+	bus      *Bus
+	limiter  *loginLimiter
+	meetings Meetings
+
+	keyMu sync.Mutex
+	key   []byte
+
+	// dummyHash is checked against when a login names an unknown user, so that the answer
+	// takes as long as for a wrong password.
+	dummyHash []byte
+}
+
+// New builds the core over a store.
+func New(store Store, cfg Config) (*Service, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	if cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("bcrypt cost %d out of range %d..%d", cfg.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:8080"
+	}
+	cfg.BasePath = NormalizeBasePath(cfg.BasePath)
+	if cfg.LoginLimits == (LoginLimits{}) {
+		cfg.LoginLimits = DefaultLoginLimits
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomSecret(20)), cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store:     store,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		bus:       NewBus(),
+		limiter:   newLoginLimiter(cfg.LoginLimits),
+		dummyHash: dummy,
+	}
+	return s, nil
+}
+
+// NormalizeBasePath turns "meet", "/meet/" and "/meet" into "/meet", and "" or "/" into "".
+func NormalizeBasePath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+// SetMeetings connects the live-meeting side once it exists.
+func (s *Service) SetMeetings(m Meetings) { s.meetings = m }
+
+// Bus is the event bus other parts subscribe to.
+func (s *Service) Bus() *Bus { return s.bus }
+
+// BasePath is the normalized base path ("/meet").
+func (s *Service) BasePath() string { return s.cfg.BasePath }
+
+// BaseURL is the public URL with the base path, the prefix of every URL handed out.
+func (s *Service) BaseURL() string { return s.cfg.PublicURL + s.cfg.BasePath }
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
+
+func (s *Service) nowMS() int64 { return s.cfg.Now().UnixMilli() }
+
+// isNoRows reports whether a store error means "no such row".
+func isNoRows(err error) bool { return errors.Is(err, ErrNoRows) }
+
+// internal wraps a store error that is not a domain outcome.
+func internal(op string, err error) error {
+	return fmt.Errorf("%s: %w", op, err)
+}

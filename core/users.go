@@ -1,0 +1,349 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// NewUser is a user as an admin creates it.
+type NewUser struct {
+	UserID   string
+	Name     string
+	Role     string // wire name; "user" is accepted as room_manager
+	Password string
+}
+
+func userNotFound(id string) error { return notFound("User Error", "User %q not found", id) }
+
+// CreateUser adds an internal user (admins only). The user must change its password at
+// first sign-in.
+func (s *Service) CreateUser(ctx context.Context, p *Principal, in NewUser) (*User, error) {
+	if err := p.requireAdmin(); err != nil {
+		return nil, err
+	}
+	var v validator
+	if !ValidUserID(in.UserID) {
+		v.add("userId", "must be 5 to 20 characters of lowercase letters, digits and underscores")
+	}
+	checkName(&v, "name", in.Name, 50)
+	role, ok := ParseRole(in.Role)
+	if !ok {
+		v.add("role", "must be one of admin, room_manager, room_member")
+	}
+	checkPassword(&v, "password", in.Password)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cfg.BcryptCost)
+	if err != nil {
+		return nil, internal("hash password", err)
+	}
+	now := s.nowMS()
+	u := &User{
+		UserID: in.UserID, Name: in.Name, Role: role, PasswordHash: string(hash),
+		MustChangePassword: true, RegistrationDate: now, RoleUpdatedAt: now, TokenVersion: 1,
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.CreateUser(ctx, u); errors.Is(err, ErrDuplicate) {
+			return conflict("User Error", "User %q already exists", u.UserID)
+		} else if err != nil {
+			return internal("create user", err)
+		}
+		return s.auditAs(ctx, tx, p, "user.create", "user:"+u.UserID, map[string]string{"role": string(role)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.bus.Publish(Event{Type: EventUserChanged, UserID: u.UserID})
+	return u, nil
+}
+
+// GetUser returns a user: admins see anyone, users see themselves.
+func (s *Service) GetUser(ctx context.Context, p *Principal, userID string) (*User, error) {
+	if err := p.active(); err != nil {
+		return nil, err
+	}
+	if !p.isAdmin() && p.userID() != userID {
+		return nil, ErrForbidden
+	}
+	u, err := s.store.GetUser(ctx, userID)
+	if isNoRows(err) {
+		return nil, userNotFound(userID)
+	}
+	return u, err
+}
+
+// Me returns the signed-in user; it works while a password change is pending.
+func (s *Service) Me(p *Principal) (*User, error) {
+	if p == nil || p.User == nil || p.Kind != PrincipalUser {
+		return nil, ErrUnauthenticated
+	}
+	return p.User, nil
+}
+
+// ListUsers lists users (admins only), newest first by default.
+func (s *Service) ListUsers(ctx context.Context, p *Principal, q UserQuery) (Page[User], error) {
+	if err := p.requireAdmin(); err != nil {
+		return Page[User]{}, err
+	}
+	var err error
+	if q.ListOptions, err = checkList(q.ListOptions, "registrationDate", "name"); err != nil {
+		return Page[User]{}, err
+	}
+	if q.Name, err = checkText("name", q.Name); err != nil {
+		return Page[User]{}, err
+	}
+	if q.Role != "" {
+		r, ok := ParseRole(string(q.Role))
+		if !ok {
+			return Page[User]{}, invalid("role", "must be one of admin, room_manager, room_member")
+		}
+		q.Role = r
+	}
+	page, err := s.store.ListUsers(ctx, q)
+	return page, listErr("users", err)
+}
+
+// DeleteUser deletes a user: it is expelled from live meetings, its memberships go and the
+// rooms it owned pass to the root admin (SPEC 2.1). Neither the root admin nor oneself
+// can be deleted.
+func (s *Service) DeleteUser(ctx context.Context, p *Principal, userID string) error {
+	if err := p.requireAdmin(); err != nil {
+		return err
+	}
+	if userID == RootAdminID {
+		return forbidden("The root admin cannot be deleted")
+	}
+	if userID == p.userID() {
+		return forbidden("You cannot delete your own user")
+	}
+	var rooms []string
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if _, err := tx.GetUser(ctx, userID); isNoRows(err) {
+			return userNotFound(userID)
+		} else if err != nil {
+			return internal("load user", err)
+		}
+		var err error
+		if rooms, err = tx.DeleteUserMemberships(ctx, userID); err != nil {
+			return internal("delete memberships", err)
+		}
+		moved, err := tx.TransferRooms(ctx, userID, RootAdminID)
+		if err != nil {
+			return internal("transfer rooms", err)
+		}
+		if err := tx.DeleteUserSessions(ctx, userID); err != nil {
+			return internal("end sessions", err)
+		}
+		if err := tx.DeleteUser(ctx, userID); err != nil {
+			return internal("delete user", err)
+		}
+		return s.auditAs(ctx, tx, p, "user.delete", "user:"+userID,
+			map[string]any{"memberships": len(rooms), "roomsTransferred": moved})
+	})
+	if err != nil {
+		return err
+	}
+	if s.meetings != nil {
+		for _, r := range rooms {
+			s.meetings.Expel(r, []string{userID}, "Your user was deleted")
+		}
+	}
+	s.bus.Publish(Event{Type: EventUserDeleted, UserID: userID})
+	for _, r := range rooms {
+		s.bus.Publish(Event{Type: EventMemberDeleted, RoomID: r, MemberID: userID})
+	}
+	return nil
+}
+
+// BulkResult reports a bulk deletion: which ids went and which did not, and why.
+type BulkResult struct {
+	Deleted []string
+	Failed  []BulkFailure
+}
+
+// BulkFailure is one id a bulk operation could not process.
+type BulkFailure struct {
+	ID      string
+	Error   string
+	Message string
+}
+
+func bulkFailure(id string, err error) BulkFailure {
+	var e *Error
+	if errors.As(err, &e) {
+		title := e.Title
+		if e.Code != "" {
+			title = e.Code
+		}
+		return BulkFailure{ID: id, Error: title, Message: e.Message}
+	}
+	return BulkFailure{ID: id, Error: "Internal Server Error", Message: "Unexpected error occurred"}
+}
+
+// BulkDeleteUsers deletes each user in ids, reporting per id.
+func (s *Service) BulkDeleteUsers(ctx context.Context, p *Principal, ids []string) (BulkResult, error) {
+	if err := p.requireAdmin(); err != nil {
+		return BulkResult{}, err
+	}
+	if err := checkBulkIDs("userIds", ids); err != nil {
+		return BulkResult{}, err
+	}
+	var res BulkResult
+	for _, id := range ids {
+		if err := s.DeleteUser(ctx, p, id); err != nil {
+			if KindOf(err) == KindInternal {
+				return res, err
+			}
+			res.Failed = append(res.Failed, bulkFailure(id, err))
+			continue
+		}
+		res.Deleted = append(res.Deleted, id)
+	}
+	return res, nil
+}
+
+func checkBulkIDs(field string, ids []string) error {
+	switch {
+	case len(ids) == 0:
+		return invalid(field, "Required: a comma-separated list of ids")
+	case len(ids) > 1000:
+		return invalid(field, "at most 1000 ids at once")
+	}
+	return nil
+}
+
+// ResetPassword sets a temporary password for another user, who must change it at next
+// sign-in; its sessions end.
+func (s *Service) ResetPassword(ctx context.Context, p *Principal, userID, password string) error {
+	if err := p.requireAdmin(); err != nil {
+		return err
+	}
+	if userID == p.userID() {
+		return forbidden("Use change-password to change your own password")
+	}
+	if userID == RootAdminID && p.Kind == PrincipalUser {
+		return forbidden("Only the root admin can change its password")
+	}
+	var v validator
+	checkPassword(&v, "newPassword", password)
+	if err := v.err(); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	if err != nil {
+		return internal("hash password", err)
+	}
+	return s.updateUser(ctx, p, userID, "user.resetPassword", nil, func(u *User) error {
+		u.PasswordHash = string(hash)
+		u.MustChangePassword = true
+		return nil
+	})
+}
+
+// UpdateRole changes another user's role; its older tokens stop working.
+func (s *Service) UpdateRole(ctx context.Context, p *Principal, userID, role string) (*User, error) {
+	if err := p.requireAdmin(); err != nil {
+		return nil, err
+	}
+	r, ok := ParseRole(role)
+	if !ok {
+		return nil, invalid("role", "must be one of admin, room_manager, room_member")
+	}
+	if userID == RootAdminID {
+		return nil, forbidden("The root admin's role cannot be changed")
+	}
+	if userID == p.userID() {
+		return nil, forbidden("You cannot change your own role")
+	}
+	var out *User
+	err := s.updateUser(ctx, p, userID, "user.updateRole", map[string]string{"role": string(r)}, func(u *User) error {
+		u.Role = r
+		u.RoleUpdatedAt = s.nowMS()
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// updateUser applies change to a user in a transaction, bumps its token version (every
+// change made here invalidates its tokens), ends its sessions and audits.
+func (s *Service) updateUser(ctx context.Context, p *Principal, userID, action string, detail any, change func(*User) error) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.GetUser(ctx, userID)
+		if isNoRows(err) {
+			return userNotFound(userID)
+		} else if err != nil {
+			return internal("load user", err)
+		}
+		if err := change(u); err != nil {
+			return err
+		}
+		u.TokenVersion++
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return internal("update user", err)
+		}
+		if err := tx.DeleteUserSessions(ctx, userID); err != nil {
+			return internal("end sessions", err)
+		}
+		return s.auditAs(ctx, tx, p, action, "user:"+userID, detail)
+	})
+	if err == nil {
+		s.bus.Publish(Event{Type: EventUserChanged, UserID: userID})
+	}
+	return err
+}
+
+// BootstrapResult says what Bootstrap did.
+type BootstrapResult struct {
+	Created bool
+	// GeneratedPassword is set when a password was generated; print it once.
+	GeneratedPassword string
+}
+
+// Bootstrap creates the root admin on first start. In local mode its password is "admin";
+// in production mode it is password, or a generated one when password is empty.
+func (s *Service) Bootstrap(ctx context.Context, production bool, password string) (BootstrapResult, error) {
+	if _, err := s.signingKey(ctx); err != nil {
+		return BootstrapResult{}, err
+	}
+	_, err := s.store.GetUser(ctx, RootAdminID)
+	if err == nil {
+		return BootstrapResult{}, nil
+	} else if !isNoRows(err) {
+		return BootstrapResult{}, internal("load root admin", err)
+	}
+	var res BootstrapResult
+	switch {
+	case !production:
+		password = "admin"
+	case password == "":
+		password = randomSecret(20)
+		res.GeneratedPassword = password
+	}
+	var v validator
+	checkPassword(&v, "CONCLAVE_ADMIN_PASSWORD", password)
+	if err := v.err(); err != nil {
+		return res, fmt.Errorf("root admin password: %w", err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	if err != nil {
+		return res, internal("hash password", err)
+	}
+	now := s.nowMS()
+	u := &User{UserID: RootAdminID, Name: "Administrator", Role: RoleAdmin, PasswordHash: string(hash),
+		RegistrationDate: now, RoleUpdatedAt: now, TokenVersion: 1}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.CreateUser(ctx, u); errors.Is(err, ErrDuplicate) {
+			return nil // another process won the race
+		} else if err != nil {
+			return internal("create root admin", err)
+		}
+		res.Created = true
+		return s.auditAs(ctx, tx, System(), "user.create", "user:"+RootAdminID, map[string]string{"role": "admin"})
+	})
+	return res, err
+}

@@ -1,0 +1,107 @@
+package core
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Paging bounds of OpenVidu Meet's listings.
+const (
+	DefaultMaxItems = 10
+	MaxMaxItems     = 100
+)
+
+var userIDPattern = regexp.MustCompile(`^[a-z0-9_]{5,20}$`)
+
+// ClampMaxItems applies OpenVidu Meet's rule: default 10, at most 100, at least 1.
+func ClampMaxItems(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultMaxItems
+	case n > MaxMaxItems:
+		return MaxMaxItems
+	}
+	return n
+}
+
+// checkList validates sort options against the fields a listing supports (the first is
+// the default) and clamps MaxItems.
+func checkList(o ListOptions, fields ...string) (ListOptions, error) {
+	o.MaxItems = ClampMaxItems(o.MaxItems)
+	if o.SortField == "" {
+		o.SortField = fields[0]
+		o.Desc = true
+	} else if !slices.Contains(fields, o.SortField) {
+		return o, invalid("sortField", "must be one of %s", strings.Join(fields, ", "))
+	}
+	if len(o.PageToken) > 1024 {
+		return o, invalid("nextPageToken", "invalid page token")
+	}
+	return o, nil
+}
+
+// checkText validates a text filter; a regex must compile (RE2, so no catastrophic
+// backtracking) and stay short.
+func checkText(field string, f TextFilter) (TextFilter, error) {
+	if f.Value == "" {
+		return f, nil
+	}
+	if f.Mode == "" {
+		f.Mode = MatchExact
+	}
+	if len(f.Value) > 200 {
+		return f, invalid(field, "filter is longer than 200 characters")
+	}
+	switch f.Mode {
+	case MatchExact, MatchPrefix, MatchPartial:
+	case MatchRegex:
+		if _, err := regexp.Compile(f.Value); err != nil {
+			return f, invalid(field, "invalid regular expression: %v", err)
+		}
+	default:
+		return f, invalid(field+"MatchMode", "must be one of exact, prefix, partial, regex")
+	}
+	return f, nil
+}
+
+// listErr turns a store listing error into a domain error.
+func listErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrBadCursor) {
+		return invalid("nextPageToken", "invalid page token")
+	}
+	return internal("list "+what, err)
+}
+
+// checkName validates a display name: 1..max characters, no control characters.
+func checkName(v *validator, field, name string, maxLen int) {
+	switch {
+	case strings.TrimSpace(name) == "":
+		v.add(field, "Required")
+	case !utf8.ValidString(name):
+		v.add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(name) > maxLen:
+		v.add(field, "must be at most %d characters", maxLen)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		v.add(field, "must not contain control characters")
+	}
+}
+
+func checkPassword(v *validator, field, pw string) {
+	switch {
+	case len(pw) < 5:
+		v.add(field, "must be at least 5 characters")
+	case len(pw) > 72:
+		// bcrypt ignores everything past 72 bytes; refuse rather than silently truncate.
+		v.add(field, "must be at most 72 bytes")
+	}
+}
+
+// ValidUserID reports whether id is a well-formed userId (5–20 of [a-z0-9_]).
+func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }

@@ -1,0 +1,129 @@
+package db
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"conclave/core"
+)
+
+// keyCol is one column of a listing's sort key.
+type keyCol struct {
+	expr string // SQL expression, never built from input
+	text bool   // TEXT (else INTEGER)
+}
+
+// ordering is a listing's sort: the sort field's column followed by tie-break columns that
+// make the key unique, so keyset paging never skips or repeats a row among equal values.
+type ordering struct {
+	field string // the API's sort field name, carried in the cursor
+	desc  bool
+	cols  []keyCol
+}
+
+// orderBy is the ORDER BY clause; every column runs in the same direction, so the key is
+// one tuple and one index scan (forwards or backwards) serves it.
+func (o ordering) orderBy() string {
+	dir := " ASC"
+	if o.desc {
+		dir = " DESC"
+	}
+	parts := make([]string, len(o.cols))
+	for i, c := range o.cols {
+		parts[i] = c.expr + dir
+	}
+	return " ORDER BY " + strings.Join(parts, ", ")
+}
+
+// after is the condition "strictly after key in this order", a row-value comparison SQLite
+// turns into an index range.
+func (o ordering) after(key []any) (string, []any) {
+	cols := make([]string, len(o.cols))
+	marks := make([]string, len(o.cols))
+	for i, c := range o.cols {
+		cols[i] = c.expr
+		marks[i] = "?"
+	}
+	op := " > "
+	if o.desc {
+		op = " < "
+	}
+	return "(" + strings.Join(cols, ", ") + ")" + op + "(" + strings.Join(marks, ", ") + ")", key
+}
+
+// cursor is the decoded page token. It names the sort it belongs to, so a token from one
+// listing or order is refused by another instead of silently starting somewhere odd.
+type cursor struct {
+	Field string            `json:"f"`
+	Desc  bool              `json:"d"`
+	Key   []json.RawMessage `json:"k"`
+}
+
+// encodeCursor makes the opaque token continuing after key. It is not signed: it only
+// positions a listing whose filters (including who may see what) are applied afresh on
+// every page, so a forged token can show nothing a fresh listing would not.
+func encodeCursor(o ordering, key []any) (string, error) {
+	raw := make([]json.RawMessage, len(key))
+	for i, v := range key {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", fmt.Errorf("encode page token: %w", err)
+		}
+		raw[i] = b
+	}
+	b, err := json.Marshal(cursor{Field: o.field, Desc: o.desc, Key: raw})
+	if err != nil {
+		return "", fmt.Errorf("encode page token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// decodeCursor reads a token made by encodeCursor for the same ordering; anything else is
+// an error wrapping core.ErrBadCursor.
+func decodeCursor(o ordering, token string) ([]any, error) {
+	bad := func(why string) error { return fmt.Errorf("%w: %s", core.ErrBadCursor, why) }
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, bad("not base64url")
+	}
+	var c cursor
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil || dec.More() {
+		return nil, bad("malformed")
+	}
+	if c.Field != o.field || c.Desc != o.desc {
+		return nil, bad("made for another sort order")
+	}
+	if len(c.Key) != len(o.cols) {
+		return nil, bad("made for another listing")
+	}
+	key := make([]any, len(c.Key))
+	for i, col := range o.cols {
+		d := json.NewDecoder(bytes.NewReader(c.Key[i]))
+		d.UseNumber() // int64 keys beyond 2^53 must survive
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return nil, bad("malformed key")
+		}
+		switch x := v.(type) {
+		case string:
+			if !col.text {
+				return nil, bad("key of the wrong type")
+			}
+			key[i] = x
+		case json.Number:
+			n, err := x.Int64()
+			if col.text || err != nil {
+				return nil, bad("key of the wrong type")
+			}
+			key[i] = n
+		default:
+			return nil, bad("key of the wrong type")
+		}
+	}
+	return key, nil
+}
