@@ -154,6 +154,10 @@ func ParsePermissionSet(field string, raw map[string]json.RawMessage) (Permissio
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if jsonKind(raw[k]) != "boolean" {
+			v.add(field+"."+k, "Expected boolean but got %s", jsonKind(raw[k]))
+			continue
+		}
 		var b bool
 		if err := json.Unmarshal(raw[k], &b); err != nil {
 			v.add(field+"."+k, "Expected boolean but got %s", jsonKind(raw[k]))

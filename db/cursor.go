@@ -2,6 +2,7 @@ package db
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -126,4 +127,81 @@ func decodeCursor(o ordering, token string) ([]any, error) {
 		}
 	}
 	return key, nil
+}
+
+// column is a key column together with how to read its value from a record, so the next
+// page's token is made from the last record of this one.
+type column[T any] struct {
+	keyCol
+	value func(*T) any
+}
+
+// orderFor resolves a listing's sort options: an empty SortField means the listing's default
+// field, newest (largest) first. tie are the columns that make the key unique.
+func orderFor[T any](opts core.ListOptions, def string, fields map[string]column[T], tie ...column[T]) (ordering, func(*T) []any, error) {
+	name, desc := opts.SortField, opts.Desc
+	if name == "" {
+		name, desc = def, true
+	}
+	f, ok := fields[name]
+	if !ok {
+		return ordering{}, nil, fmt.Errorf("unsupported sort field %q", name)
+	}
+	all := append([]column[T]{f}, tie...)
+	o := ordering{field: name, desc: desc}
+	for _, c := range all {
+		o.cols = append(o.cols, c.keyCol)
+	}
+	keyOf := func(t *T) []any {
+		key := make([]any, len(all))
+		for i, c := range all {
+			key[i] = c.value(t)
+		}
+		return key
+	}
+	return o, keyOf, nil
+}
+
+// defaultPageSize applies when a caller asks for no size; core clamps API input to 1..100.
+const defaultPageSize = 100
+
+// pageQuery is the SQL of one page: sel (SELECT … FROM …) with the filters, the position
+// after the token, the order and one row more than the page holds, which tells whether a
+// next page exists without counting.
+func pageQuery(sel string, w where, o ordering, opts core.ListOptions) (string, []any, int, error) {
+	limit := opts.MaxItems
+	if limit <= 0 {
+		limit = defaultPageSize
+	}
+	if opts.PageToken != "" {
+		key, err := decodeCursor(o, opts.PageToken)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		cond, args := o.after(key)
+		w.add(cond, args...)
+	}
+	args := append(append([]any(nil), w.args...), limit+1)
+	return sel + w.sql() + o.orderBy() + " LIMIT ?", args, limit, nil
+}
+
+// listPage runs one page of a listing.
+func listPage[T any](ctx context.Context, q querier, what, sel string, w where, o ordering, keyOf func(*T) []any,
+	opts core.ListOptions, scan func(scanner) (T, error)) (core.Page[T], error) {
+	query, args, limit, err := pageQuery(sel, w, o, opts)
+	if err != nil {
+		return core.Page[T]{}, fmt.Errorf("%s: %w", what, err)
+	}
+	items, err := queryAll(ctx, q, what, scan, query, args...)
+	if err != nil {
+		return core.Page[T]{}, err
+	}
+	page := core.Page[T]{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		if page.Next, err = encodeCursor(o, keyOf(&items[limit-1])); err != nil {
+			return core.Page[T]{}, fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return page, nil
 }
