@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// config is everything the command line and environment say.
+type config struct {
+	HTTP        string
+	Data        string
+	PublicURL   string
+	BasePath    string
+	Mode        string
+	LogLevel    slog.Level
+	TLSCert     string
+	TLSKey      string
+	BehindProxy bool
+	// AdminPassword comes only from CONCLAVE_ADMIN_PASSWORD: a flag would show in ps.
+	AdminPassword string
+}
+
+// parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
+func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (config, []string, error) {
+	var c config
+	fs := flag.NewFlagSet("conclave "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	env := func(flagName, def string) string {
+		if v := getenv("CONCLAVE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))); v != "" {
+			return v
+		}
+		return def
+	}
+	str := func(p *string, name, def, help string) {
+		fs.StringVar(p, name, env(name, def), help+" (CONCLAVE_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
+	str(&c.HTTP, "http", ":8080", "HTTP listen address: browser client, REST API")
+	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
+	str(&c.PublicURL, "public-url", "http://localhost:8080", "base of every URL the server hands out")
+	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
+	str(&c.Mode, "mode", "local", "local (admin/admin, HTTP allowed) or production")
+	var level string
+	str(&level, "log-level", "info", "debug, info, warn or error")
+	str(&c.TLSCert, "tls-cert", "", "TLS certificate file (production mode needs TLS or --behind-proxy)")
+	str(&c.TLSKey, "tls-key", "", "TLS private key file")
+	behind := env("behind-proxy", "false")
+	fs.BoolVar(&c.BehindProxy, "behind-proxy", behind == "true" || behind == "1",
+		"TLS ends at a reverse proxy; trust its X-Forwarded-For (CONCLAVE_BEHIND_PROXY)")
+	fs.Usage = func() {
+		fmt.Fprint(out, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, errHelp
+		}
+		return c, nil, err
+	}
+	c.AdminPassword = getenv("CONCLAVE_ADMIN_PASSWORD")
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return c, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return c, fs.Args(), c.check()
+}
+
+func (c *config) check() error {
+	switch c.Mode {
+	case "local", "production":
+	default:
+		return fmt.Errorf("--mode %q: want local or production", c.Mode)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url %q: want an absolute http(s) URL such as https://meet.example.com", c.PublicURL)
+	}
+	if strings.ContainsAny(c.BasePath, " ?#") {
+		return fmt.Errorf("--base-path %q: want a path such as /meet", c.BasePath)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.Mode == "production" && c.TLSCert == "" && !c.BehindProxy {
+		return errors.New("production mode needs TLS (--tls-cert and --tls-key) or --behind-proxy")
+	}
+	if c.Data == "" {
+		return errors.New("--data must not be empty")
+	}
+	return nil
+}
