@@ -41,7 +41,7 @@ var auditTie = column[core.AuditEntry]{keyCol{"id", false}, func(e *core.AuditEn
 
 // auditQuery builds the listing behind ListAudit.
 func auditQuery(q core.AuditQuery) (string, where, ordering, func(*core.AuditEntry) []any, error) {
-	o, keyOf, err := orderFor(q.ListOptions, "time", auditSorts, auditTie)
+	o, keyOf, err := orderFor("audit", q.ListOptions, "time", auditSorts, auditTie)
 	if err != nil {
 		return "", where{}, o, nil, err
 	}

@@ -20,6 +20,7 @@ type keyCol struct {
 // ordering is a listing's sort: the sort field's column followed by tie-break columns that
 // make the key unique, so keyset paging never skips or repeats a row among equal values.
 type ordering struct {
+	list  string // the listing ("rooms", "users"…), carried in the cursor
 	field string // the API's sort field name, carried in the cursor
 	desc  bool
 	cols  []keyCol
@@ -39,8 +40,9 @@ func (o ordering) orderBy() string {
 	return " ORDER BY " + strings.Join(parts, ", ")
 }
 
-// after is the condition "strictly after key in this order", a row-value comparison SQLite
-// turns into an index range.
+// after is the condition "strictly after key in this order": a row-value comparison, which
+// SQLite turns into an index range on plain columns, and the redundant bound on the first
+// column alone, which is what lets it range-scan an expression index (auto-deletion date).
 func (o ordering) after(key []any) (string, []any) {
 	cols := make([]string, len(o.cols))
 	marks := make([]string, len(o.cols))
@@ -48,16 +50,19 @@ func (o ordering) after(key []any) (string, []any) {
 		cols[i] = c.expr
 		marks[i] = "?"
 	}
-	op := " > "
+	op, bound := " > ", " >= "
 	if o.desc {
-		op = " < "
+		op, bound = " < ", " <= "
 	}
-	return "(" + strings.Join(cols, ", ") + ")" + op + "(" + strings.Join(marks, ", ") + ")", key
+	cond := "(" + strings.Join(cols, ", ") + ")" + op + "(" + strings.Join(marks, ", ") + ")" +
+		" AND " + cols[0] + bound + "?"
+	return cond, append(append([]any(nil), key...), key[0])
 }
 
 // cursor is the decoded page token. It names the sort it belongs to, so a token from one
 // listing or order is refused by another instead of silently starting somewhere odd.
 type cursor struct {
+	List  string            `json:"l"`
 	Field string            `json:"f"`
 	Desc  bool              `json:"d"`
 	Key   []json.RawMessage `json:"k"`
@@ -75,7 +80,7 @@ func encodeCursor(o ordering, key []any) (string, error) {
 		}
 		raw[i] = b
 	}
-	b, err := json.Marshal(cursor{Field: o.field, Desc: o.desc, Key: raw})
+	b, err := json.Marshal(cursor{List: o.list, Field: o.field, Desc: o.desc, Key: raw})
 	if err != nil {
 		return "", fmt.Errorf("encode page token: %w", err)
 	}
@@ -96,11 +101,11 @@ func decodeCursor(o ordering, token string) ([]any, error) {
 	if err := dec.Decode(&c); err != nil || dec.More() {
 		return nil, bad("malformed")
 	}
+	if c.List != o.list || len(c.Key) != len(o.cols) {
+		return nil, bad("made for another listing")
+	}
 	if c.Field != o.field || c.Desc != o.desc {
 		return nil, bad("made for another sort order")
-	}
-	if len(c.Key) != len(o.cols) {
-		return nil, bad("made for another listing")
 	}
 	key := make([]any, len(c.Key))
 	for i, col := range o.cols {
@@ -136,9 +141,10 @@ type column[T any] struct {
 	value func(*T) any
 }
 
-// orderFor resolves a listing's sort options: an empty SortField means the listing's default
-// field, newest (largest) first. tie are the columns that make the key unique.
-func orderFor[T any](opts core.ListOptions, def string, fields map[string]column[T], tie ...column[T]) (ordering, func(*T) []any, error) {
+// orderFor resolves the sort options of the listing named list: an empty SortField means
+// the listing's default field, newest (largest) first. tie are the columns that make the key
+// unique.
+func orderFor[T any](list string, opts core.ListOptions, def string, fields map[string]column[T], tie ...column[T]) (ordering, func(*T) []any, error) {
 	name, desc := opts.SortField, opts.Desc
 	if name == "" {
 		name, desc = def, true
@@ -148,7 +154,7 @@ func orderFor[T any](opts core.ListOptions, def string, fields map[string]column
 		return ordering{}, nil, fmt.Errorf("unsupported sort field %q", name)
 	}
 	all := append([]column[T]{f}, tie...)
-	o := ordering{field: name, desc: desc}
+	o := ordering{list: list, field: name, desc: desc}
 	for _, c := range all {
 		o.cols = append(o.cols, c.keyCol)
 	}

@@ -38,6 +38,7 @@ var (
 type DB struct {
 	store
 	path      string
+	uri       string  // file: URI of the database, without parameters
 	writer    *sql.DB // the only connection that writes: SQLite has one writer at a time anyway
 	reader    *sql.DB // read-only pool, so reads never queue behind a write transaction
 	closeOnce sync.Once
@@ -56,7 +57,7 @@ func Open(path string) (*DB, error) {
 	// when it sees WAL, and NORMAL may lose the last commits on power loss. A revoked key
 	// or a deleted user coming back after a crash is not acceptable.
 	writer, err := sql.Open(driverName, base+
-		"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=5000&_txlock=immediate&_stmt_cache_size=64")
+		"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=5000&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -72,10 +73,11 @@ func Open(path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// query_only rather than mode=ro: a mode=ro connection cannot create the WAL index
-	// (-shm) itself, while query_only behaves exactly like the writer for reading and only
-	// refuses changes.
-	reader, err := sql.Open(driverName, base+"?_query_only=on&_foreign_keys=on&_busy_timeout=5000&_stmt_cache_size=64")
+	// query_only rather than mode=ro: read-only opens of a WAL database come with extra
+	// conditions on the -wal and -shm files (SQLite's wal.html, "Read-Only Databases"),
+	// while a query_only connection opens the file exactly like the writer and only refuses
+	// changes.
+	reader, err := sql.Open(driverName, base+"?_query_only=on&_foreign_keys=on&_busy_timeout=5000")
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -88,7 +90,7 @@ func Open(path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	d := &DB{path: path, writer: writer, reader: reader}
+	d := &DB{path: path, uri: base, writer: writer, reader: reader}
 	d.store = store{w: writer, r: reader, begin: writer}
 	return d, nil
 }
@@ -141,9 +143,19 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
-	// VACUUM INTO reads one snapshot, so it runs on a reader and writers carry on. The path
-	// is absolute so SQLite never mistakes it for a file: URI.
-	if _, err := d.reader.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+	// VACUUM INTO reads one snapshot, so writers carry on meanwhile. It needs a connection
+	// of its own: the writer would hold up every write for the whole copy, and query_only
+	// readers refuse it (it writes, if only to another file). The path is absolute so
+	// SQLite never mistakes it for a file: URI.
+	conn, err := sql.Open(driverName, d.uri+"?_busy_timeout=5000")
+	if err != nil {
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", abs)
+	if cerr := conn.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
 	// VACUUM INTO does not fsync its output; a backup that a crash can truncate is no backup.

@@ -87,7 +87,7 @@ func membersQuery(q core.MemberQuery) (string, where, ordering, func(*core.Membe
 	if q.RoomID == "" {
 		tie = []column[core.Member]{memberTieRoom, memberTieID}
 	}
-	o, keyOf, err := orderFor(q.ListOptions, "membershipDate", memberSorts, tie...)
+	o, keyOf, err := orderFor("members", q.ListOptions, "membershipDate", memberSorts, tie...)
 	if err != nil {
 		return "", where{}, o, nil, err
 	}
@@ -122,7 +122,7 @@ func (s *store) DeleteUserMemberships(ctx context.Context, userID string) ([]str
 			err := sc.Scan(&id)
 			return id, err
 		},
-		`DELETE FROM members WHERE member_id = ? AND type = 'user' RETURNING room_id`, userID)
+		`DELETE FROM members WHERE member_id = ? AND type = ? RETURNING room_id`, userID, core.MemberTypeUser)
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,8 @@ const autoDeletionKey = "coalesce(r.auto_deletion_date, 9223372036854775807)"
 
 func scanRoom(sc scanner) (core.Room, error) {
 	var (
-		r                              core.Room
-		del                            sql.NullInt64
+		r                             core.Room
+		del                           sql.NullInt64
 		policy, config, roles, access string
 	)
 	err := sc.Scan(&r.RoomID, &r.RoomName, &r.Owner, &r.CreationDate, &del,
@@ -130,11 +130,12 @@ var roomTie = column[core.Room]{keyCol{"r.room_id", true}, func(r *core.Room) an
 
 // isMember is the condition "user ? is a member of room r"; (room_id, member_id) is the
 // primary key, so it is one index probe per room.
-const isMember = `EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.room_id AND m.member_id = ? AND m.type = 'user')`
+// Its parameters are the user id and core.MemberTypeUser.
+const isMember = `EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.room_id AND m.member_id = ? AND m.type = ?)`
 
 // roomsQuery builds the listing behind ListRooms.
 func roomsQuery(q core.RoomQuery) (string, where, ordering, func(*core.Room) []any, error) {
-	o, keyOf, err := orderFor(q.ListOptions, "creationDate", roomSorts, roomTie)
+	o, keyOf, err := orderFor("rooms", q.ListOptions, "creationDate", roomSorts, roomTie)
 	if err != nil {
 		return "", where{}, o, nil, err
 	}
@@ -146,7 +147,9 @@ func roomsQuery(q core.RoomQuery) (string, where, ordering, func(*core.Room) []a
 		w.add("r.owner = ?", q.Owner)
 	}
 	if q.Member != "" {
-		w.add(isMember, q.Member)
+		// Written as IN so SQLite starts from the user's few memberships (members_member_id)
+		// instead of probing every room; it then sorts that handful.
+		w.add("r.room_id IN (SELECT m.room_id FROM members m WHERE m.member_id = ? AND m.type = ?)", q.Member, core.MemberTypeUser)
 	}
 	if q.Status != "" {
 		w.add("r.status = ?", q.Status)
@@ -156,9 +159,9 @@ func roomsQuery(q core.RoomQuery) (string, where, ordering, func(*core.Room) []a
 	}
 	if q.VisibleTo != "" {
 		if q.IncludeUserAccess {
-			w.add("(r.owner = ? OR "+isMember+" OR r.access_user_enabled = 1)", q.VisibleTo, q.VisibleTo)
+			w.add("(r.owner = ? OR "+isMember+" OR r.access_user_enabled = 1)", q.VisibleTo, q.VisibleTo, core.MemberTypeUser)
 		} else {
-			w.add("(r.owner = ? OR "+isMember+")", q.VisibleTo, q.VisibleTo)
+			w.add("(r.owner = ? OR "+isMember+")", q.VisibleTo, q.VisibleTo, core.MemberTypeUser)
 		}
 	}
 	return `SELECT ` + roomCols + ` FROM rooms r`, w, o, keyOf, nil

@@ -23,9 +23,7 @@ func (s *store) CreateSession(ctx context.Context, x *core.Session) error {
 	return mapErr(err, fmt.Sprintf("create session %q", x.ID))
 }
 
-// GetSession returns the session, core.ErrNoRows when there is none. It is read through the
-// writer side when inside a transaction, so a refresh that rotates the token sees its own
-// change.
+// GetSession returns the session, core.ErrNoRows when there is none.
 func (s *store) GetSession(ctx context.Context, id string) (*core.Session, error) {
 	x, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
 	if err != nil {

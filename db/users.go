@@ -68,7 +68,7 @@ var userTie = column[core.User]{keyCol{"user_id", true}, func(u *core.User) any 
 
 // usersQuery builds the listing behind ListUsers.
 func usersQuery(q core.UserQuery) (string, where, ordering, func(*core.User) []any, error) {
-	o, keyOf, err := orderFor(q.ListOptions, "registrationDate", userSorts, userTie)
+	o, keyOf, err := orderFor("users", q.ListOptions, "registrationDate", userSorts, userTie)
 	if err != nil {
 		return "", where{}, o, nil, err
 	}
