@@ -144,9 +144,9 @@ func (s *Service) CreateRoom(ctx context.Context, p *Principal, in RoomOptions) 
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	r.Owner = p.User.UserID
-	if p.Kind == PrincipalSystem {
-		r.Owner = RootAdminID
+	r.Owner = RootAdminID // API keys and the server act as the root admin
+	if p.Kind == PrincipalUser {
+		r.Owner = p.User.UserID
 	}
 	r.CreationDate = now
 	r.RolesUpdatedAt = now
@@ -255,9 +255,10 @@ func (s *Service) roomAccessFor(ctx context.Context, st Store, p *Principal, roo
 	return ResolvePermissions(room, a), nil
 }
 
-// canManage reports whether p manages room: admins, API keys and the owner (SPEC 2.1).
+// canManage reports whether p manages room: admins, API keys and the owner (SPEC 2.1),
+// whatever the owner's role is now, as permission resolution also says.
 func canManage(p *Principal, room *Room) bool {
-	return p.isAdmin() || (p.Kind == PrincipalUser && p.User.Role != RoleRoomMember && p.User.UserID == room.Owner)
+	return p.isAdmin() || (p.Kind == PrincipalUser && p.User.UserID == room.Owner)
 }
 
 // loadRoom fetches a room or answers 404.
