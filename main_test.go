@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startServer runs serve() as `conclave serve` would, on a loopback port, and returns its
+// base URL and a function that stops it (as SIGTERM does) and returns serve's error.
+func startServer(t *testing.T, cfg config) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() { done <- serve(ctx, cfg, &out, func(a string) { addr <- a }) }()
+	select {
+	case a := <-addr:
+		var once sync.Once
+		var err error
+		stop := func() error {
+			once.Do(func() {
+				cancel()
+				select {
+				case err = <-done:
+				case <-time.After(15 * time.Second):
+					err = errors.New("server did not shut down within 15 s")
+				}
+			})
+			return err
+		}
+		t.Cleanup(func() { _ = stop() })
+		return "http://" + a + "/meet", stop
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve failed: %v\n%s", err, out.String())
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("server did not start\n%s", out.String())
+	}
+	return "", nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testConfig(t *testing.T, dir string) config {
+	t.Helper()
+	cfg, _, err := parseConfig("serve", []string{"--http", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func call(t *testing.T, method, url, token string, body any, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, url, resp.StatusCode, want, data)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return out
+}
+
+// TestRestartKeepsEverything stops a server the way SIGTERM does and starts another on the
+// same data directory: users, rooms, members and sessions are all still there.
+func TestRestartKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := startServer(t, testConfig(t, dir))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": "admin"}, 200)
+	tok, _ := login["accessToken"].(string)
+	if tok == "" {
+		t.Fatalf("no access token: %v", login)
+	}
+	call(t, "POST", base+"/api/v1/users", tok, map[string]string{"userId": "alice_w", "name": "Alice", "role": "room_manager", "password": "wonder1"}, 201)
+	room := call(t, "POST", base+"/api/v1/rooms", tok, map[string]any{"roomName": "Weekly sync"}, 201)
+	roomID, _ := room["roomId"].(string)
+	if !strings.HasPrefix(roomID, "weekly_sync-") {
+		t.Fatalf("room id %q", roomID)
+	}
+	member := call(t, "POST", base+"/api/v1/rooms/"+roomID+"/members", tok, map[string]any{"name": "Guest Gina", "baseRole": "speaker"}, 201)
+	memberID, _ := member["memberId"].(string)
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "conclave.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	base2, stop2 := startServer(t, testConfig(t, dir))
+	defer stop2()
+	// The access token from before the restart still works: the signing key and the
+	// session live in the database.
+	me := call(t, "GET", base2+"/internal-api/v1/users/me", tok, nil, 200)
+	if me["userId"] != "admin" {
+		t.Fatalf("me = %v", me)
+	}
+	got := call(t, "GET", base2+"/api/v1/rooms/"+roomID, tok, nil, 200)
+	if got["roomName"] != "Weekly sync" {
+		t.Fatalf("room after restart: %v", got)
+	}
+	m := call(t, "GET", base2+"/api/v1/rooms/"+roomID+"/members/"+memberID, tok, nil, 200)
+	if m["name"] != "Guest Gina" {
+		t.Fatalf("member after restart: %v", m)
+	}
+	call(t, "GET", base2+"/api/v1/users/alice_w", tok, nil, 200)
+	// The user created before the restart can sign in with its password.
+	call(t, "POST", base2+"/internal-api/v1/auth/login", "", map[string]string{"userId": "alice_w", "password": "wonder1"}, 200)
+}
+
+func TestConfigFromFlagsAndEnvironment(t *testing.T) {
+	env := map[string]string{"CONCLAVE_HTTP": ":9999", "CONCLAVE_BASE_PATH": "/video", "CONCLAVE_MODE": "local"}
+	cfg, _, err := parseConfig("serve", []string{"--http", ":7000"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP != ":7000" || cfg.BasePath != "/video" {
+		t.Fatalf("flag should win over env, env over default: %+v", cfg)
+	}
+	for _, args := range [][]string{
+		{"--mode", "staging"},
+		{"--public-url", "localhost"},
+		{"--mode", "production"},
+		{"--tls-cert", "x.pem"},
+		{"--log-level", "loud"},
+	} {
+		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if _, _, err := parseConfig("serve", []string{"--mode", "production", "--behind-proxy"}, func(string) string { return "" }, io.Discard); err != nil {
+		t.Errorf("production behind a proxy refused: %v", err)
+	}
+}
+
+func TestProductionModeGeneratesAdminPassword(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Mode, cfg.BehindProxy = "production", true
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, &out, func(a string) { addr <- a }) }()
+	a := <-addr
+	text := out.String()
+	i := strings.Index(text, "password ")
+	if i < 0 {
+		cancel()
+		t.Fatalf("no generated password printed:\n%s", text)
+	}
+	pw := strings.Fields(text[i+len("password "):])[0]
+	base := "http://" + a + "/meet"
+	call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": "admin"}, 404)
+	call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": pw}, 200)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Printed once: a second start does not print (or change) it.
+	out = syncBuffer{}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	go func() { done <- serve(ctx2, cfg, &out, func(a string) { addr <- a }) }()
+	<-addr
+	cancel2()
+	<-done
+	if strings.Contains(out.String(), "Root admin created") {
+		t.Fatal("password printed again on restart")
+	}
+}
