@@ -63,36 +63,38 @@ func run(target, apiKey string, clients, rooms, rate int, duration time.Duration
 	// POST /rooms: create every room the later phases read.
 	ids := make([]string, rooms)
 	var next atomic.Int64
-	res := measure(clients, func(int) (bool, error) {
+	res := measure(clients, func(int) (bool, time.Duration, error) {
 		i := int(next.Add(1)) - 1
 		if i >= rooms {
-			return false, nil
+			return false, 0, nil
 		}
-		var out struct {
-			RoomID string `json:"roomId"`
-		}
-		err := c.do("POST", "/rooms", map[string]any{"roomName": fmt.Sprintf("Load room %d", i)}, 201, &out)
-		ids[i] = out.RoomID
-		return true, err
+		return timed(func() error {
+			var out struct {
+				RoomID string `json:"roomId"`
+			}
+			err := c.do("POST", "/rooms", map[string]any{"roomName": fmt.Sprintf("Load room %d", i)}, 201, &out)
+			ids[i] = out.RoomID
+			return err
+		})
 	})
 	res.print("POST /rooms")
 
 	// GET /rooms/{id}, as fast as the clients go.
 	deadline := time.Now().Add(duration)
 	var n atomic.Int64
-	res = measure(clients, func(int) (bool, error) {
+	res = measure(clients, func(int) (bool, time.Duration, error) {
 		if time.Now().After(deadline) {
-			return false, nil
+			return false, 0, nil
 		}
 		id := ids[int(n.Add(1))%len(ids)]
-		return true, c.do("GET", "/rooms/"+id, nil, 200, nil)
+		return timed(func() error { return c.do("GET", "/rooms/"+id, nil, 200, nil) })
 	})
 	res.print("GET /rooms/{id} (unpaced)")
 
 	// GET /rooms/{id} paced at rate: the latency a user sees at that load.
 	interval := time.Duration(float64(time.Second) * float64(clients) / float64(rate))
 	deadline = time.Now().Add(duration)
-	res = measure(clients, func(w int) (bool, error) {
+	res = measure(clients, func(int) (bool, time.Duration, error) {
 		return paced(interval, deadline, func() error {
 			id := ids[int(n.Add(1))%len(ids)]
 			return c.do("GET", "/rooms/"+id, nil, 200, nil)
@@ -104,9 +106,9 @@ func run(target, apiKey string, clients, rooms, rate int, duration time.Duration
 	var seen atomic.Int64
 	tokens := make([]string, clients)
 	done := make([]bool, clients)
-	res = measure(clients, func(w int) (bool, error) {
+	res = measure(clients, func(w int) (bool, time.Duration, error) {
 		if done[w] {
-			return false, nil
+			return false, 0, nil
 		}
 		path := "/rooms?maxItems=100"
 		if tokens[w] != "" {
@@ -118,9 +120,10 @@ func run(target, apiKey string, clients, rooms, rate int, duration time.Duration
 				NextPageToken *string `json:"nextPageToken"`
 			} `json:"pagination"`
 		}
-		if err := c.do("GET", path, nil, 200, &out); err != nil {
+		more, d, err := timed(func() error { return c.do("GET", path, nil, 200, &out) })
+		if err != nil {
 			done[w] = true
-			return true, err
+			return more, d, err
 		}
 		seen.Add(int64(len(out.Rooms)))
 		if out.Pagination.NextPageToken == nil || *out.Pagination.NextPageToken == "" {
@@ -128,24 +131,33 @@ func run(target, apiKey string, clients, rooms, rate int, duration time.Duration
 		} else {
 			tokens[w] = *out.Pagination.NextPageToken
 		}
-		return true, nil
+		return more, d, nil
 	})
 	res.print("GET /rooms?maxItems=100 (paging)")
 	fmt.Printf("\npaging: %d rooms seen by %d clients (%d each expected at least)\n", seen.Load(), clients, rooms)
 	return nil
 }
 
-// paced runs fn at most once per interval per client until deadline.
-func paced(interval time.Duration, deadline time.Time, fn func() error) (bool, error) {
+// paced runs fn at most once per interval per client until deadline; only fn is timed,
+// not the wait that paces it.
+func paced(interval time.Duration, deadline time.Time, fn func() error) (bool, time.Duration, error) {
 	start := time.Now()
 	if start.After(deadline) {
-		return false, nil
+		return false, 0, nil
 	}
 	err := fn()
-	if rest := interval - time.Since(start); rest > 0 {
+	lat := time.Since(start)
+	if rest := interval - lat; rest > 0 {
 		time.Sleep(rest)
 	}
-	return true, err
+	return true, lat, err
+}
+
+// timed runs fn and says how long it took.
+func timed(fn func() error) (bool, time.Duration, error) {
+	start := time.Now()
+	err := fn()
+	return true, time.Since(start), err
 }
 
 type result struct {
@@ -154,8 +166,9 @@ type result struct {
 	elapsed time.Duration
 }
 
-// measure runs work on n clients until each says it is done, timing every call.
-func measure(n int, work func(client int) (bool, error)) result {
+// measure runs work on n clients until each says it is done; work reports each call's
+// latency.
+func measure(n int, work func(client int) (more bool, lat time.Duration, err error)) result {
 	var mu sync.Mutex
 	var all result
 	var wg sync.WaitGroup
@@ -165,12 +178,11 @@ func measure(n int, work func(client int) (bool, error)) result {
 			var lat []time.Duration
 			errs := 0
 			for {
-				t := time.Now()
-				more, err := work(w)
+				more, d, err := work(w)
 				if !more {
 					break
 				}
-				lat = append(lat, time.Since(t))
+				lat = append(lat, d)
 				if err != nil {
 					errs++
 					if errs <= 3 {

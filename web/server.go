@@ -1,0 +1,215 @@
+// Package web serves Conclave over HTTP: the REST API, wire-compatible with OpenVidu Meet
+// 3.9 (SPEC 11), over the domain core. It renders OpenVidu Meet's shapes from core's
+// records and maps core's error kinds to status codes in one place (errors.go).
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"conclave/core"
+)
+
+// Options configures the HTTP front end; main fills it in.
+type Options struct {
+	// BasePath prefixes every route, normalized like core.NormalizeBasePath: "/meet" when
+	// empty, "/" for the root. It must match core's, which builds the urls handed out.
+	BasePath string
+	// Logger receives request and error logs (slog.Default when nil).
+	Logger *slog.Logger
+	// TrustProxy makes the client address come from X-Forwarded-For. Only set it behind a
+	// reverse proxy that sets that header: otherwise any client could pick its own address
+	// and dodge the per-address login limit.
+	TrustProxy bool
+}
+
+// server holds what every handler needs.
+type server struct {
+	svc        *core.Service
+	log        *slog.Logger
+	base       string
+	trustProxy bool
+	mux        *http.ServeMux
+}
+
+// New builds the HTTP handler of the REST API over svc.
+func New(svc *core.Service, opts Options) http.Handler {
+	base := opts.BasePath
+	if base == "" {
+		base = "/meet"
+	}
+	s := &server{
+		svc:        svc,
+		log:        opts.Logger,
+		base:       core.NormalizeBasePath(base), // "/" serves at the root
+		trustProxy: opts.TrustProxy,
+		mux:        http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.base != svc.BasePath() {
+		// The urls core hands out (access links, Location) would not lead here.
+		s.log.Warn("web base path differs from core's", "web", s.base, "core", svc.BasePath())
+	}
+	s.routes()
+	return s
+}
+
+// routes registers every endpoint. The credential set of each route says which headers
+// may authenticate it (OpenAPI `security`); other credential headers are ignored there.
+func (s *server) routes() {
+	pub := "/api/v1"
+	in := "/internal-api/v1"
+	std := credAPIKey | credAccess
+	withMember := std | credMember
+
+	s.handle("GET", "/health", credAnonymous, s.health)
+
+	s.handle("POST", pub+"/users", std, s.createUser)
+	s.handle("GET", pub+"/users", std, s.listUsers)
+	s.handle("DELETE", pub+"/users", std, s.bulkDeleteUsers)
+	s.handle("GET", pub+"/users/{userId}", std, s.getUser)
+	s.handle("DELETE", pub+"/users/{userId}", std, s.deleteUser)
+	s.handle("PUT", pub+"/users/{userId}/password", std, s.resetPassword)
+	s.handle("PUT", pub+"/users/{userId}/role", std, s.updateUserRole)
+
+	s.handle("POST", pub+"/rooms", std, s.createRoom)
+	s.handle("GET", pub+"/rooms", std, s.listRooms)
+	s.handle("DELETE", pub+"/rooms", std, s.bulkDeleteRooms)
+	s.handle("GET", pub+"/rooms/{roomId}", withMember, s.getRoom)
+	s.handle("DELETE", pub+"/rooms/{roomId}", std, s.deleteRoom)
+	s.handle("GET", pub+"/rooms/{roomId}/config", withMember, s.getRoomConfig)
+	s.handle("PUT", pub+"/rooms/{roomId}/config", std, s.updateRoomConfig)
+	s.handle("PUT", pub+"/rooms/{roomId}/roles", std, s.updateRoomRoles)
+	s.handle("PUT", pub+"/rooms/{roomId}/access", std, s.updateRoomAccess)
+	s.handle("POST", pub+"/rooms/{roomId}/access/regenerate", std, s.regenerateAccessLink)
+	s.handle("PUT", pub+"/rooms/{roomId}/status", std, s.updateRoomStatus)
+
+	s.handle("POST", pub+"/rooms/{roomId}/members", std, s.addMember)
+	s.handle("GET", pub+"/rooms/{roomId}/members", std, s.listMembers)
+	s.handle("DELETE", pub+"/rooms/{roomId}/members", std, s.bulkDeleteMembers)
+	s.handle("GET", pub+"/rooms/{roomId}/members/{memberId}", withMember, s.getMember)
+	s.handle("PUT", pub+"/rooms/{roomId}/members/{memberId}", std, s.updateMember)
+	s.handle("DELETE", pub+"/rooms/{roomId}/members/{memberId}", std, s.deleteMember)
+
+	s.handle("POST", in+"/auth/login", credAnonymous, s.login)
+	s.handle("POST", in+"/auth/refresh", credAnonymous, s.refresh)
+	s.handle("POST", in+"/auth/logout", credAnonymous, s.logout)
+	s.handle("GET", in+"/users/me", credAccess, s.me)
+	s.handle("POST", in+"/users/change-password", credAccess, s.changePassword)
+	s.handle("POST", in+"/api-keys", std, s.createAPIKey)
+	s.handle("GET", in+"/api-keys", std, s.listAPIKeys)
+	s.handle("DELETE", in+"/api-keys", std, s.deleteAllAPIKeys)
+	s.handle("DELETE", in+"/api-keys/{keyId}", std, s.deleteAPIKey)
+	s.handle("POST", in+"/rooms/{roomId}/members/token", withMember|credAnonymous, s.issueMemberToken)
+	s.handle("POST", in+"/rooms/{roomId}/members/token/refresh", credMember, s.refreshMemberToken)
+}
+
+// handlerFunc is an endpoint: it gets the authenticated caller and returns an error for
+// the one error writer to answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *core.Principal) error
+
+func (s *server) handle(method, route string, creds credSet, h handlerFunc) {
+	s.mux.HandleFunc(method+" "+s.base+route, func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPathIDs(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p, err := s.authenticate(r, creds)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(w, r, p); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// ServeHTTP recovers from panics, answers unknown paths and methods in the API's JSON
+// error shape, and dispatches to the mux.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // the handler asked net/http to drop the connection
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path,
+				"panic", v, "stack", string(debug.Stack()))
+			if !rw.wrote {
+				writeInternal(rw)
+			}
+		}
+		s.log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
+			"duration", time.Since(start))
+	}()
+	// Cache nothing: responses carry tokens, secrets and access links.
+	rw.Header().Set("Cache-Control", "no-store")
+	// ServeMux would redirect a path with "." or ".." segments to its cleaned form; an id
+	// such as "%2E%2E" must not turn into another resource, so such paths are not found.
+	if p := r.URL.Path; p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
+		writeErrorBody(rw, http.StatusNotFound, "Not Found", "Resource not found", nil)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(rw, r)
+		return
+	}
+	s.mux.ServeHTTP(rw, r)
+}
+
+// noRoute answers a request no pattern matched: 405 with Allow when the path exists with
+// other methods, else 404, both as JSON.
+func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeErrorBody(w, http.StatusMethodNotAllowed, "Method Not Allowed",
+			r.Method+" is not allowed on this resource", nil)
+		return
+	}
+	writeErrorBody(w, http.StatusNotFound, "Not Found", "Resource not found", nil)
+}
+
+// statusWriter remembers whether and what a handler wrote, for the recover and the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerRecorder captures what ServeMux's own 404/405 handlers would answer.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *headerRecorder) Header() http.Header         { return r.header }
+func (r *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *headerRecorder) WriteHeader(code int)        { r.status = code }
