@@ -232,6 +232,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, meta Request
 		return nil, &Error{Kind: KindBadRequest, Title: "Refresh Token Error", Message: "Invalid refresh token"}
 	}
 	var res *LoginResult
+	reused := false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		u, err := tx.GetUser(ctx, c.UserID)
 		if err != nil || u.TokenVersion != c.Version {
@@ -242,11 +243,13 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, meta Request
 			return &Error{Kind: KindBadRequest, Title: "Refresh Token Error", Message: "Session ended: sign in again"}
 		}
 		if subtle.ConstantTimeCompare([]byte(sess.RefreshJTI), []byte(c.ID)) != 1 {
-			// Reuse of a rotated token: end the session so neither copy works.
+			// Reuse of a rotated token: end the session so neither copy works. The
+			// deletion must commit, so the refusal is returned after the transaction.
+			reused = true
 			if err := tx.DeleteSession(ctx, sess.ID); err != nil {
 				return internal("end session", err)
 			}
-			return &Error{Kind: KindBadRequest, Title: "Refresh Token Error", Message: "Refresh token already used: session ended, sign in again"}
+			return nil
 		}
 		sess.RefreshJTI = randomSecret(22)
 		if err := tx.UpdateSession(ctx, sess); err != nil {
@@ -263,6 +266,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, meta Request
 		res = &LoginResult{User: u, AccessToken: access, RefreshToken: refresh, MustChangePassword: u.MustChangePassword}
 		return nil
 	})
+	if err == nil && reused {
+		s.auditFailure(ctx, meta, "user:"+c.UserID, "auth.refresh", "user:"+c.UserID, "rotated refresh token reused: session ended")
+		return nil, &Error{Kind: KindBadRequest, Title: "Refresh Token Error", Message: "Refresh token already used: session ended, sign in again"}
+	}
 	return res, err
 }
 

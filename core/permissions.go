@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 )
 
@@ -176,6 +177,14 @@ func ParsePermissionSet(field string, raw map[string]json.RawMessage) (Permissio
 		for _, t := range targets {
 			if !explicit[t] {
 				out[t] = b
+			}
+		}
+	}
+	// A 3.8 name that contradicts an explicit current key is a mistake worth reporting.
+	for _, k := range keys {
+		for _, t := range legacyNames[k] {
+			if explicit[t] && jsonKind(raw[k]) == "boolean" && string(raw[k]) != fmt.Sprint(out[t]) {
+				v.add(field+"."+k, "contradicts %s", t)
 			}
 		}
 	}

@@ -152,10 +152,13 @@ func TestParsePermissionSet(t *testing.T) {
 			t.Fatalf("%s = %v, want %v", k, got[k], v)
 		}
 	}
-	// An explicit current key wins over its 3.8 alias, whatever the order.
-	got, err = ParsePermissionSet("p", raw(`{"recordingDownload":false,"canRetrieveRecordings":true}`))
-	if err != nil || got["recordingDownload"] || !got["recordingPlay"] {
-		t.Fatalf("explicit key lost to alias: %v %v", got, err)
+	// A 3.8 alias agreeing with the current key is fine; contradicting it is an error.
+	got, err = ParsePermissionSet("p", raw(`{"recordingDownload":true,"canRetrieveRecordings":true}`))
+	if err != nil || !got["recordingDownload"] || !got["recordingPlay"] {
+		t.Fatalf("agreeing alias: %v %v", got, err)
+	}
+	if _, err := ParsePermissionSet("p", raw(`{"recordingDownload":false,"canRetrieveRecordings":true}`)); KindOf(err) != KindValidation {
+		t.Fatalf("contradicting alias accepted: %v", err)
 	}
 	for _, bad := range []string{`{"chatWrite":"yes"}`, `{"nope":true}`, `{"chatWrite":null}`, `{"meetingJoin":1}`} {
 		_, err := ParsePermissionSet("p", raw(bad))

@@ -61,14 +61,6 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request, p *core.Princip
 	}
 	res, err := s.svc.Refresh(r.Context(), tok, p.Meta)
 	if err != nil {
-		// A refused refresh token that is genuinely ours (a rotated one presented again)
-		// means it was stolen or replayed: its session must end. core.Refresh deletes the
-		// session inside the transaction it then rolls back by returning the error, so
-		// end it here too; for any other refusal the session is already gone or the
-		// token is not ours, and this does nothing.
-		if core.KindOf(err) == core.KindBadRequest && tok != "" {
-			s.svc.LogoutRefresh(r.Context(), tok)
-		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, object{
