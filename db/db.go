@@ -41,6 +41,7 @@ type DB struct {
 	uri       string  // file: URI of the database, without parameters
 	writer    *sql.DB // the only connection that writes: SQLite has one writer at a time anyway
 	reader    *sql.DB // read-only pool, so reads never queue behind a write transaction
+	readStmts *stmtCache
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -90,8 +91,8 @@ func Open(path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	d := &DB{path: path, uri: base, writer: writer, reader: reader}
-	d.store = store{w: writer, r: reader, begin: writer}
+	d := &DB{path: path, uri: base, writer: writer, reader: reader, readStmts: newStmtCache(reader)}
+	d.store = store{w: writer, r: d.readStmts, begin: writer}
 	return d, nil
 }
 
@@ -121,6 +122,7 @@ func (d *DB) Path() string { return d.path }
 // again returns the first result.
 func (d *DB) Close() error {
 	d.closeOnce.Do(func() {
+		d.readStmts.close()
 		rerr := d.reader.Close()
 		// Fold the WAL back into the database so the file alone is a complete copy once
 		// the server is down (and the -wal file does not linger at its largest size).

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -93,7 +92,7 @@ func writeInternal(w http.ResponseWriter) {
 
 // writeJSON writes v as the JSON body of a response with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := appendJSONValue(make([]byte, 0, 1024), v)
 	if err != nil {
 		// Only our own render types are written; failing here is a programming error.
 		b = []byte(`{"error":"Internal Server Error","message":"Unexpected error occurred"}`)

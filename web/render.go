@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -20,27 +19,53 @@ type member struct {
 }
 
 // MarshalJSON writes the members in order.
-func (o object) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
+func (o object) MarshalJSON() ([]byte, error) { return o.appendJSON(nil) }
+
+// appendJSON writes the object into buf, walking nested objects itself: going through
+// json.Marshal at every level would validate and compact each nested object's output
+// again at every level above it, which was the largest cost of rendering a listing.
+func (o object) appendJSON(buf []byte) ([]byte, error) {
+	buf = append(buf, '{')
 	for i, m := range o {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		k, err := json.Marshal(m.key)
-		if err != nil {
+		var err error
+		if buf, err = appendJSONValue(buf, m.key); err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(m.value)
-		if err != nil {
+		buf = append(buf, ':')
+		if buf, err = appendJSONValue(buf, m.value); err != nil {
 			return nil, err
 		}
-		buf.Write(k)
-		buf.WriteByte(':')
-		buf.Write(v)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(buf, '}'), nil
+}
+
+// appendJSONValue writes one value: objects and lists of objects directly, anything else
+// through encoding/json.
+func appendJSONValue(buf []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case object:
+		return x.appendJSON(buf)
+	case []object:
+		buf = append(buf, '[')
+		for i, o := range x {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = o.appendJSON(buf); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, b...), nil
 }
 
 // selection is what a request asked to see of a resource: `fields` (query) and X-Fields

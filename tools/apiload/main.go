@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,9 +36,23 @@ func main() {
 		rooms    = flag.Int("rooms", 10000, "rooms to create (POST phase) and page through")
 		rate     = flag.Int("rate", 1000, "target requests/s of the paced GET phase")
 		duration = flag.Duration("duration", 10*time.Second, "length of each GET phase")
+		profile  = flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
 	)
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "apiload:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "apiload:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*target, *apiKey, *clients, *rooms, *rate, *duration); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "apiload:", err)
 		os.Exit(1)
 	}
