@@ -137,6 +137,13 @@ func (s *Service) ListMembers(ctx context.Context, p *Principal, q MemberQuery) 
 	if q.Name, err = checkText("name", q.Name); err != nil {
 		return Page[Member]{}, nil, err
 	}
+	if q.BaseRole != "" {
+		var v validator
+		checkEnum(&v, "baseRole", q.BaseRole, BaseRoleModerator, BaseRoleSpeaker)
+		if err := v.err(); err != nil {
+			return Page[Member]{}, nil, err
+		}
+	}
 	page, err := s.store.ListMembers(ctx, q)
 	return page, r, listErr("members", err)
 }

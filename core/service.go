@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -105,6 +106,9 @@ func NormalizeBasePath(p string) string {
 	}
 	return "/" + p
 }
+
+// Ping reports whether the database answers, for health checks.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // SetMeetings connects the live-meeting side once it exists.
 func (s *Service) SetMeetings(m Meetings) { s.meetings = m }

@@ -51,6 +51,9 @@ type Store interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	ListAudit(ctx context.Context, q AuditQuery) (Page[AuditEntry], error)
 
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+
 	// GetSetting returns a server setting, ErrNoRows when unset.
 	GetSetting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
@@ -117,9 +120,10 @@ type RoomQuery struct {
 // MemberQuery filters a room's members.
 type MemberQuery struct {
 	ListOptions
-	RoomID string
-	Name   TextFilter
-	Type   string // MemberTypeUser | MemberTypeGuest | ""
+	RoomID   string
+	Name     TextFilter
+	Type     string // MemberTypeUser | MemberTypeGuest | ""
+	BaseRole string // BaseRoleModerator | BaseRoleSpeaker | ""
 }
 
 // AuditQuery filters the audit log (newest first unless Desc is false and SortField set).

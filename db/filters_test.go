@@ -116,7 +116,7 @@ func TestUserAndMemberFilters(t *testing.T) {
 		m.Name = p.name
 		must(t, d.CreateMember(bg, m))
 	}
-	must(t, d.CreateMember(bg, &core.Member{RoomID: "r1", MemberID: "ext-1", Type: core.MemberTypeGuest, Name: "Eve Smith"}))
+	must(t, d.CreateMember(bg, &core.Member{RoomID: "r1", MemberID: "ext-1", Type: core.MemberTypeGuest, Name: "Eve Smith", BaseRole: core.BaseRoleModerator}))
 
 	userCases := []struct {
 		q    core.UserQuery
@@ -153,6 +153,8 @@ func TestUserAndMemberFilters(t *testing.T) {
 		{core.MemberQuery{RoomID: "r1"}, []string{"alice", "bob_1", "carol", "dave_", "ext-1"}},
 		{core.MemberQuery{RoomID: "other"}, nil},
 		{core.MemberQuery{RoomID: "r1", Type: core.MemberTypeGuest}, []string{"ext-1"}},
+		{core.MemberQuery{RoomID: "r1", BaseRole: core.BaseRoleModerator}, []string{"ext-1"}},
+		{core.MemberQuery{RoomID: "r1", BaseRole: core.BaseRoleSpeaker}, []string{"alice", "bob_1", "carol", "dave_"}},
 		{core.MemberQuery{RoomID: "r1", Type: core.MemberTypeUser, Name: core.TextFilter{Value: "SMITH", Mode: core.MatchPartial, CaseInsensitive: true}}, []string{"alice", "dave_"}},
 		{core.MemberQuery{RoomID: "r1", Name: core.TextFilter{Value: "Eve Smith", Mode: core.MatchExact}}, []string{"ext-1"}},
 		{core.MemberQuery{RoomID: "r1", Name: core.TextFilter{Value: "^[a-c]", Mode: core.MatchRegex, CaseInsensitive: true}}, []string{"alice", "bob_1", "carol"}},

@@ -101,6 +101,9 @@ func membersQuery(q core.MemberQuery) (string, where, ordering, func(*core.Membe
 	if q.Type != "" {
 		w.add("type = ?", q.Type)
 	}
+	if q.BaseRole != "" {
+		w.add("base_role = ?", q.BaseRole)
+	}
 	return `SELECT ` + memberCols + ` FROM members`, w, o, keyOf, nil
 }
 

@@ -20,3 +20,12 @@ func (s *store) PutSetting(ctx context.Context, key, value string) error {
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return mapErr(err, fmt.Sprintf("put setting %q", key))
 }
+
+// Ping runs a trivial query on the read pool: the database file is there and answers.
+func (s *store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}

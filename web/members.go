@@ -66,8 +66,8 @@ func (s *server) listMembers(w http.ResponseWriter, r *http.Request, p *core.Pri
 		RoomID:      r.PathValue("roomId"),
 		Name:        q.text("name"),
 		Type:        q.oneOf("type", core.MemberTypeUser, core.MemberTypeGuest),
+		BaseRole:    q.oneOf("baseRole", core.BaseRoleModerator, core.BaseRoleSpeaker),
 	}
-	baseRole := q.oneOf("baseRole", core.BaseRoleModerator, core.BaseRoleSpeaker)
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -79,11 +79,6 @@ func (s *server) listMembers(w http.ResponseWriter, r *http.Request, p *core.Pri
 	members := make([]object, 0, len(page.Items))
 	for i := range page.Items {
 		m := &page.Items[i]
-		// core.MemberQuery has no base-role filter: filter the page here. Pages may then
-		// hold fewer than maxItems members, but paging stays complete and exact.
-		if baseRole != "" && m.BaseRole != baseRole {
-			continue
-		}
 		members = append(members, sel.project(s.memberJSON(m, room), memberExtraFields))
 	}
 	writeJSON(w, http.StatusOK, object{
