@@ -64,7 +64,7 @@ func TestRoomSlug(t *testing.T) {
 	if !strings.HasPrefix(id, "daily_standup-") || len(id) != len("daily_standup-")+15 {
 		t.Fatalf("room id %q", id)
 	}
-	if NewRoomID("x") == NewRoomID("x") {
+	if a, b := NewRoomID("x"), NewRoomID("x"); a == b {
 		t.Fatal("room ids repeat")
 	}
 }
