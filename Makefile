@@ -16,7 +16,7 @@ run: build
 # Modules first, so that tests never wait on the network halfway through.
 test:
 	$(GO) mod download
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
