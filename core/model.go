@@ -182,6 +182,18 @@ type APIKey struct {
 	LastUsed     int64
 }
 
+// SSHKey is a public key an internal user signs in to the control room with.
+type SSHKey struct {
+	ID          string
+	UserID      string
+	Fingerprint string // SHA256:…
+	Type        string // ssh-ed25519, …
+	Comment     string
+	PublicKey   []byte // SSH wire format
+	Added       int64
+	LastUsed    int64
+}
+
 // Session is a signed-in user's refresh-token chain: logging out or reusing a rotated
 // refresh token ends it, and every access token it issued stops working.
 type Session struct {

@@ -22,6 +22,12 @@ type Store interface {
 	DeleteAPIKey(ctx context.Context, id string) error
 	TouchAPIKey(ctx context.Context, id string, when int64) error
 
+	CreateSSHKey(ctx context.Context, k *SSHKey) error
+	ListSSHKeys(ctx context.Context, userID string) ([]SSHKey, error) // oldest first
+	FindSSHKey(ctx context.Context, userID, fingerprint string) (*SSHKey, error)
+	DeleteSSHKey(ctx context.Context, userID, id string) error
+	TouchSSHKey(ctx context.Context, id string, when int64) error
+
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	UpdateSession(ctx context.Context, s *Session) error
