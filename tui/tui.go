@@ -1,0 +1,36 @@
+// Package tui is the control room: a Bubble Tea interface over core, the same for the
+// local terminal and every SSH session (ARCHITECTURE: tui imports core only).
+package tui
+
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"conclave/core"
+)
+
+// Identity says who the control room acts for and where they are.
+type Identity struct {
+	// UserID is the signed-in internal user; the local terminal uses core.RootAdminID.
+	UserID string
+	// Meta goes into every audit entry: Via "local" or "ssh", Source the client address,
+	// Device the SSH client version.
+	Meta core.RequestMeta
+}
+
+// Options describe the server around the control room, for the status bar.
+type Options struct {
+	HTTPAddr string // e.g. ":8080"
+	SSHAddr  string // e.g. ":2222", "" when SSH is off
+	BaseURL  string // public URL with base path
+	// NoColor renders without colour (NO_COLOR, or a terminal without colours).
+	NoColor bool
+	// DarkBackground picks the dark theme; the caller learns it from the terminal.
+	DarkBackground bool
+}
+
+// New builds the control room for one user. It resolves the user's principal through
+// svc.UserPrincipal when it starts and again whenever the user changes, so that role and
+// password state are current; a user who must change its password sees that screen first.
+func New(svc *core.Service, id Identity, opts Options) tea.Model {
+	return newApp(svc, id, opts)
+}
