@@ -119,7 +119,9 @@ var errInvalidLogin = &Error{Kind: KindNotFound, Title: "Login Error", Message: 
 func (s *Service) CheckPassword(ctx context.Context, userID, password string, meta RequestMeta) (*User, error) {
 	now := s.now()
 	if blocked, wait := s.limiter.blocked(userID, meta.Source, now); blocked {
-		s.auditFailure(ctx, meta, "user:"+userID, "auth.login", "user:"+userID, "rate limited")
+		// Not audited one by one: a flood of refused guesses must not flood the log. The
+		// failures that led here are in it.
+		s.log.Warn("sign-in refused: too many failures", "user", userID, "source", meta.Source, "via", meta.Via)
 		e := *ErrTooMany
 		e.RetryAfterSeconds = int(wait/time.Second) + 1
 		return nil, &e
