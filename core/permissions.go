@@ -155,13 +155,13 @@ func ParsePermissionSet(field string, raw map[string]json.RawMessage) (Permissio
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if jsonKind(raw[k]) != "boolean" {
-			v.add(field+"."+k, "Expected boolean but got %s", jsonKind(raw[k]))
+		if JSONKind(raw[k]) != "boolean" {
+			v.add(field+"."+k, "Expected boolean but got %s", JSONKind(raw[k]))
 			continue
 		}
 		var b bool
 		if err := json.Unmarshal(raw[k], &b); err != nil {
-			v.add(field+"."+k, "Expected boolean but got %s", jsonKind(raw[k]))
+			v.add(field+"."+k, "Expected boolean but got %s", JSONKind(raw[k]))
 			continue
 		}
 		if (&Permissions{}).field(k) != nil {
@@ -183,7 +183,7 @@ func ParsePermissionSet(field string, raw map[string]json.RawMessage) (Permissio
 	// A 3.8 name that contradicts an explicit current key is a mistake worth reporting.
 	for _, k := range keys {
 		for _, t := range legacyNames[k] {
-			if explicit[t] && jsonKind(raw[k]) == "boolean" && string(raw[k]) != fmt.Sprint(out[t]) {
+			if explicit[t] && JSONKind(raw[k]) == "boolean" && string(raw[k]) != fmt.Sprint(out[t]) {
 				v.add(field+"."+k, "contradicts %s", t)
 			}
 		}
@@ -194,8 +194,8 @@ func ParsePermissionSet(field string, raw map[string]json.RawMessage) (Permissio
 	return out, nil
 }
 
-// jsonKind names the JSON type of a raw value for error messages.
-func jsonKind(raw json.RawMessage) string {
+// JSONKind names the JSON type of a raw value for error messages ("nothing" when empty).
+func JSONKind(raw json.RawMessage) string {
 	for _, c := range raw {
 		switch c {
 		case ' ', '\t', '\n', '\r':

@@ -218,23 +218,6 @@ func (o *obj) has(key string) bool {
 	return ok && jsonKind(raw) != "null"
 }
 
-// jsonKind names the JSON type of a raw value for error messages.
-func jsonKind(raw json.RawMessage) string {
-	b := bytes.TrimSpace(raw)
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}
+// jsonKind names the JSON type of a raw value for error messages, as core does for
+// permission objects, so both speak alike.
+func jsonKind(raw json.RawMessage) string { return core.JSONKind(raw) }
