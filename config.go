@@ -28,7 +28,7 @@ type config struct {
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
 func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (config, []string, error) {
 	var c config
-	fs := flag.NewFlagSet("conclave "+name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(strings.TrimSpace("conclave "+name), flag.ContinueOnError)
 	fs.SetOutput(out)
 	env := func(flagName, def string) string {
 		if v := getenv("CONCLAVE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))); v != "" {

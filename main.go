@@ -27,7 +27,7 @@ func main() {
 var errHelp = errors.New("help shown")
 
 const usage = `Usage:
-  conclave [flags]              start every server (until the control room exists: same as serve)
+  conclave [flags]              start every server and open the control room in this terminal
   conclave serve [flags]        run headless, for a service manager
   conclave backup FILE [flags]  write a consistent copy of the database while the server runs
 
@@ -38,11 +38,17 @@ Flags:
 
 // run is main without the process: it parses args and environment and runs a command.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
+	cmd := ""
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "":
+		cfg, _, err := parseConfig("", args, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return local(ctx, cfg, getenv, stdout)
 	case "serve":
 		cfg, _, err := parseConfig("serve", args, getenv, stderr)
 		if err != nil {

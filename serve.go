@@ -18,79 +18,108 @@ import (
 	"conclave/web"
 )
 
-// serve runs the servers until ctx ends, then shuts down gracefully. ready, when set, is
-// told the HTTP address once the server listens (tests use it with --http 127.0.0.1:0).
-func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(addr string)) error {
-	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+// stack is every server of one conclave process, started and stopped together.
+type stack struct {
+	cfg      config
+	log      *slog.Logger
+	store    *db.DB
+	svc      *core.Service
+	http     *http.Server
+	httpAddr string
+	errc     chan error // the first server that stops on its own reports here
+	wg       sync.WaitGroup
+	cancel   context.CancelFunc // stops background work (the janitor)
+}
+
+// startStack opens the database, seeds the root admin (telling out about a new password)
+// and starts the servers. The caller must call shutdown.
+func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	store, err := db.Open(filepath.Join(cfg.Data, "conclave.db"))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	st := &stack{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	ok := false
 	defer func() {
-		if err := store.Close(); err != nil {
-			log.Error("closing database", "err", err)
+		if !ok {
+			store.Close()
 		}
 	}()
-	svc, err := core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log})
+	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	boot, err := svc.Bootstrap(ctx, cfg.Mode == "production", cfg.AdminPassword)
+	boot, err := st.svc.Bootstrap(context.Background(), cfg.Mode == "production", cfg.AdminPassword)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case boot.GeneratedPassword != "":
-		fmt.Fprintf(stdout, "\nRoot admin created: user admin, password %s\nIt is shown this once: keep it safe.\n\n", boot.GeneratedPassword)
+		fmt.Fprintf(out, "\nRoot admin created: user admin, password %s\nIt is shown this once: keep it safe.\n\n", boot.GeneratedPassword)
 	case boot.Created && cfg.Mode == "local":
-		fmt.Fprintln(stdout, "Root admin created: user admin, password admin (local mode)")
+		fmt.Fprintln(out, "Root admin created: user admin, password admin (local mode)")
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
 	}
-	handler := web.New(svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy})
-	srv := &http.Server{
-		Handler:           handler,
+	st.httpAddr = ln.Addr().String()
+	st.http = &http.Server{
+		Handler:           web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	var wg sync.WaitGroup
-	jctx, stopJanitor := context.WithCancel(context.Background())
-	wg.Go(func() { svc.RunJanitor(jctx, time.Minute) })
-
-	errc := make(chan error, 1)
 	go func() {
+		var err error
 		if cfg.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			err = st.http.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
 		} else {
-			errc <- srv.Serve(ln)
+			err = st.http.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			st.errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
-	log.Info("conclave listening", "http", ln.Addr().String(), "url", svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
+	jctx, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	st.wg.Go(func() { st.svc.RunJanitor(jctx, time.Minute) })
+	log.Info("conclave listening", "http", st.httpAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
+	ok = true
+	return st, nil
+}
 
+// shutdown stops the servers gracefully, then background work, then closes the database.
+func (st *stack) shutdown() error {
+	st.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := st.http.Shutdown(sctx)
+	st.cancel()
+	st.wg.Wait()
+	return errors.Join(err, st.store.Close())
+}
+
+// serve runs the servers headless until ctx ends, then shuts down gracefully. ready, when
+// set, is told the HTTP address once the server listens (tests use --http 127.0.0.1:0).
+func serve(ctx context.Context, cfg config, stdout io.Writer, ready func(addr string)) error {
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	st, err := startStack(cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(st.httpAddr)
+	}
 	select {
-	case err = <-errc:
+	case err = <-st.errc:
 	case <-ctx.Done():
-		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = srv.Shutdown(sctx)
-		cancel()
 	}
-	stopJanitor()
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	return errors.Join(err, st.shutdown())
 }
 
 // backup writes a consistent copy of the database to dest.

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/term"
+
+	"conclave/core"
+	"conclave/tui"
+)
+
+// local starts every server and opens the control room in this terminal as the root
+// admin. While the control room owns the terminal, logs go to <data>/conclave.log only.
+// Without a terminal (a service manager, a pipe) it runs headless, as serve does.
+func local(ctx context.Context, cfg config, getenv func(string) string, stdout io.Writer) error {
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		fmt.Fprintln(stdout, "conclave: no terminal for the control room; running headless (as `conclave serve`)")
+		return serve(ctx, cfg, stdout, nil)
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	logPath := filepath.Join(cfg.Data, "conclave.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log file: %w", err)
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	st, err := startStack(cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	opts := tui.Options{
+		HTTPAddr:       st.httpAddr,
+		BaseURL:        st.svc.BaseURL(),
+		NoColor:        getenv("NO_COLOR") != "",
+		DarkBackground: lipgloss.HasDarkBackground(os.Stdin, os.Stdout),
+	}
+	id := tui.Identity{UserID: core.RootAdminID, Meta: core.RequestMeta{Source: "local", Device: "terminal", Via: "local"}}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	prog := tea.NewProgram(tui.New(st.svc, id, opts), tea.WithContext(pctx))
+	go func() {
+		// A server that stops on its own ends the control room too.
+		if err := <-st.errc; err != nil {
+			log.Error("server stopped", "err", err)
+			cancel()
+		}
+	}()
+	_, err = prog.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		err = nil // SIGINT/SIGTERM: a normal way to stop
+	}
+	serr := st.shutdown()
+	fmt.Fprintf(stdout, "conclave stopped; the log is in %s\n", logPath)
+	return errors.Join(err, serr)
+}
