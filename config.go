@@ -7,12 +7,17 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // config is everything the command line and environment say.
 type config struct {
 	HTTP        string
+	SSH         string // "off" disables the SSH control room
+	SSHIdle     time.Duration
+	SSHMax      int
 	Data        string
 	PublicURL   string
 	BasePath    string
@@ -40,6 +45,10 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		fs.StringVar(p, name, env(name, def), help+" (CONCLAVE_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
 	}
 	str(&c.HTTP, "http", ":8080", "HTTP listen address: browser client, REST API")
+	str(&c.SSH, "ssh", ":2222", `SSH listen address of the control room ("off" disables it)`)
+	var idle, maxSessions string
+	str(&idle, "ssh-idle-timeout", "15m", "end SSH sessions idle this long")
+	str(&maxSessions, "ssh-max-sessions", "50", "SSH sessions allowed at once")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
 	str(&c.PublicURL, "public-url", "http://localhost:8080", "base of every URL the server hands out")
 	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
@@ -62,6 +71,13 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		return c, nil, err
 	}
 	c.AdminPassword = getenv("CONCLAVE_ADMIN_PASSWORD")
+	var err error
+	if c.SSHIdle, err = time.ParseDuration(idle); err != nil || c.SSHIdle <= 0 {
+		return c, nil, fmt.Errorf("--ssh-idle-timeout %q: want a duration such as 15m", idle)
+	}
+	if c.SSHMax, err = strconv.Atoi(maxSessions); err != nil || c.SSHMax < 1 || c.SSHMax > 10000 {
+		return c, nil, fmt.Errorf("--ssh-max-sessions %q: want a number from 1 to 10000", maxSessions)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}

@@ -39,12 +39,9 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	if err != nil {
 		return err
 	}
-	opts := tui.Options{
-		HTTPAddr:       st.httpAddr,
-		BaseURL:        st.svc.BaseURL(),
-		NoColor:        getenv("NO_COLOR") != "",
-		DarkBackground: lipgloss.HasDarkBackground(os.Stdin, os.Stdout),
-	}
+	opts := st.tuiOptions()
+	opts.NoColor = getenv("NO_COLOR") != ""
+	opts.DarkBackground = lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
 	id := tui.Identity{UserID: core.RootAdminID, Meta: core.RequestMeta{Source: "local", Device: "terminal", Via: "local"}}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -70,7 +70,7 @@ func (s *syncBuffer) String() string {
 
 func testConfig(t *testing.T, dir string) config {
 	t.Helper()
-	cfg, _, err := parseConfig("serve", []string{"--http", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, io.Discard)
+	cfg, _, err := parseConfig("serve", []string{"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +127,9 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "conclave.db")); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, "ssh_host_ed25519_key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("SSH host key not kept private in the data directory: %v %v", fi, err)
+	}
 
 	base2, stop2 := startServer(t, testConfig(t, dir))
 	defer stop2()
@@ -164,6 +167,8 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{"--mode", "production"},
 		{"--tls-cert", "x.pem"},
 		{"--log-level", "loud"},
+		{"--ssh-idle-timeout", "soon"},
+		{"--ssh-max-sessions", "0"},
 	} {
 		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

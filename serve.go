@@ -15,6 +15,8 @@ import (
 
 	"conclave/core"
 	"conclave/db"
+	sshd "conclave/ssh"
+	"conclave/tui"
 	"conclave/web"
 )
 
@@ -26,6 +28,8 @@ type stack struct {
 	svc      *core.Service
 	http     *http.Server
 	httpAddr string
+	ssh      *sshd.Server // nil when SSH is off
+	sshAddr  string
 	errc     chan error // the first server that stops on its own reports here
 	wg       sync.WaitGroup
 	cancel   context.CancelFunc // stops background work (the janitor)
@@ -85,12 +89,49 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			st.errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
+	if cfg.SSH != "off" {
+		if err := st.startSSH(log); err != nil {
+			st.http.Close()
+			return nil, err
+		}
+	}
 	jctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
 	st.wg.Go(func() { st.svc.RunJanitor(jctx, time.Minute) })
-	log.Info("conclave listening", "http", st.httpAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
+	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
 	ok = true
 	return st, nil
+}
+
+// startSSH starts the control room's SSH server with its host key in the data directory.
+func (st *stack) startSSH(log *slog.Logger) error {
+	srv, err := sshd.New(st.svc, sshd.Options{
+		Addr:        st.cfg.SSH,
+		HostKeyPath: filepath.Join(st.cfg.Data, "ssh_host_ed25519_key"),
+		IdleTimeout: st.cfg.SSHIdle,
+		MaxSessions: st.cfg.SSHMax,
+		Logger:      log,
+		TUI:         st.tuiOptions(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", st.cfg.SSH)
+	if err != nil {
+		return fmt.Errorf("listen on %s (SSH; --ssh off disables it): %w", st.cfg.SSH, err)
+	}
+	st.ssh, st.sshAddr = srv, ln.Addr().String()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, sshd.ErrServerClosed) {
+			st.errc <- fmt.Errorf("SSH server: %w", err)
+		}
+	}()
+	return nil
+}
+
+// tuiOptions describes the servers to every control room's status bar.
+func (st *stack) tuiOptions() tui.Options {
+	return tui.Options{HTTPAddr: st.httpAddr, SSHAddr: st.sshAddr, BaseURL: st.svc.BaseURL()}
 }
 
 // shutdown stops the servers gracefully, then background work, then closes the database.
@@ -99,6 +140,10 @@ func (st *stack) shutdown() error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := st.http.Shutdown(sctx)
+	if st.ssh != nil {
+		// Control rooms over SSH are told to quit; their sessions end cleanly.
+		err = errors.Join(err, st.ssh.Shutdown(sctx))
+	}
 	st.cancel()
 	st.wg.Wait()
 	return errors.Join(err, st.store.Close())
