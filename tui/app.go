@@ -1,34 +1,488 @@
 package tui
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"conclave/core"
 )
 
-// app is a placeholder shell until the control room lands: it shows who is signed in and
-// quits on q or ctrl+c.
+// The smallest terminal the control room draws in; below it a notice asks for more room
+// and the layout comes back on resize.
+const (
+	minWidth  = 60
+	minHeight = 15
+)
+
+// principalMsg is the answer of svc.UserPrincipal.
+type principalMsg struct {
+	p   *core.Principal
+	err error
+}
+
+// app is the control room: tabs over pages, a status bar, the short help, and the
+// overlays (full help, command palette, the forced password change).
 type app struct {
-	svc  *core.Service
-	id   Identity
-	opts Options
+	c      *common
+	feed   *eventFeed
+	status statusBar
+
+	tabs   []tabID
+	active int
+	pages  map[tabID]page
+
+	// pw is the password change a user must make before anything else.
+	pw       *form
+	palette  *palette
+	showHelp bool
+	// goodbye, when set, is the last thing shown (the user was deleted) before quitting.
+	goodbye    string
+	resolveErr error
+	// panics counts bugs caught by Update; the session survives them (tests assert zero).
+	panics int
 }
 
 func newApp(svc *core.Service, id Identity, opts Options) *app {
-	return &app{svc: svc, id: id, opts: opts}
+	c := newCommon(svc, id, opts)
+	return &app{c: c, status: statusBar{c: c}, pages: map[tabID]page{}}
 }
 
-func (a *app) Init() tea.Cmd { return nil }
+// Init joins the event bus and resolves the principal.
+func (a *app) Init() tea.Cmd {
+	a.feed = subscribe(a.c.ctx, a.c.svc.Bus())
+	return tea.Batch(a.resolve(), a.feed.wait(), tea.RequestBackgroundColor)
+}
 
-func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if k, ok := msg.(tea.KeyPressMsg); ok && (k.String() == "q" || k.String() == "ctrl+c") {
-		return a, tea.Quit
+// resolve re-reads the signed-in user: its role and password state may have changed.
+func (a *app) resolve() tea.Cmd {
+	ctx, svc, id := a.c.ctx, a.c.svc, a.c.id
+	return func() tea.Msg {
+		p, err := svc.UserPrincipal(ctx, id.UserID, id.Meta)
+		return principalMsg{p: p, err: err}
 	}
-	return a, nil
 }
 
-func (a *app) View() tea.View {
-	v := tea.NewView("Conclave control room: " + a.id.UserID + " (press q to quit)")
+func (a *app) quit() tea.Cmd {
+	a.feed.close()
+	return tea.Quit
+}
+
+// page is the active page, nil before the principal is known.
+func (a *app) page() page {
+	if a.active < 0 || a.active >= len(a.tabs) {
+		return nil
+	}
+	return a.pages[a.tabs[a.active]]
+}
+
+// setPrincipal installs a freshly resolved principal. A role change rebuilds the tabs
+// (an admin demoted to room member loses Users and Audit at once) and reloads every page,
+// since what the user may see changed with it.
+func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
+	old := a.c.principal
+	a.c.principal = p
+	if p.User.MustChangePassword {
+		if a.pw == nil {
+			a.palette, a.showHelp = nil, false
+			a.pw = newPasswordForm(a.c, true)
+			return a.pw.setFocus(a.pw.focus)
+		}
+		return nil
+	}
+	a.pw = nil
+	if old != nil && old.User.Role == p.User.Role && !old.User.MustChangePassword && len(a.tabs) > 0 {
+		return nil
+	}
+	current := tabRooms
+	if pg := a.page(); pg != nil {
+		current = a.tabs[a.active]
+	}
+	a.tabs = tabsFor(p.User.Role == core.RoleAdmin)
+	a.active = 0
+	for i, t := range a.tabs {
+		if t == current {
+			a.active = i
+		}
+	}
+	pages := map[tabID]page{}
+	var cmds []tea.Cmd
+	for _, t := range a.tabs {
+		pg := a.pages[t]
+		if pg == nil {
+			pg = a.newPage(t)
+		}
+		pages[t] = pg
+		cmds = append(cmds, pg.load())
+	}
+	a.pages = pages
+	return tea.Batch(cmds...)
+}
+
+func (a *app) newPage(t tabID) page {
+	switch t {
+	case tabUsers:
+		return newUsersPage(a.c)
+	case tabAudit:
+		return newAuditPage(a.c)
+	case tabAccount:
+		return newAccountPage(a.c)
+	}
+	return newRoomsPage(a.c)
+}
+
+// bye shows a last message and quits shortly after (or at the next key).
+func (a *app) bye(text string) tea.Cmd {
+	a.goodbye = text
+	a.feed.close()
+	return a.c.tick(3*time.Second, func(time.Time) tea.Msg { return tea.QuitMsg{} })
+}
+
+// Update handles a message. A bug must not end an admin's session (over SSH that would
+// drop the connection), so a panic becomes an error flash and the control room goes on.
+func (a *app) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.panics++
+			m, cmd = a, flash(levelError, "Internal error: %v", r)
+		}
+	}()
+	return a.update(msg)
+}
+
+func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.c.width, a.c.height = msg.Width, msg.Height
+		return a, nil
+	case tea.BackgroundColorMsg:
+		a.c.dark = msg.IsDark()
+		a.c.styles = newStyles(a.c.dark, a.c.opts.NoColor)
+		return a, nil
+	case tea.KeyPressMsg:
+		return a, a.key(msg)
+	case tea.PasteMsg:
+		return a, a.paste(msg)
+	case flashMsg:
+		return a, a.status.set(msg)
+	case flashExpiredMsg:
+		a.status.expire(msg)
+		return a, nil
+	case doneMsg:
+		if msg.err != nil {
+			return a, errorFlash(msg.err)
+		}
+		return a, flash(levelInfo, "%s", msg.ok)
+	case principalMsg:
+		return a, a.principal(msg)
+	case passwordChangedMsg:
+		return a, a.resolve()
+	case eventMsg:
+		return a, a.event(core.Event(msg))
+	}
+	var cmds []tea.Cmd
+	if a.pw != nil {
+		_, cmd := a.pw.update(msg)
+		cmds = append(cmds, cmd)
+	}
+	for _, pg := range a.pages {
+		cmds = append(cmds, pg.update(msg))
+	}
+	return a, tea.Batch(cmds...)
+}
+
+func (a *app) principal(m principalMsg) tea.Cmd {
+	if m.err != nil {
+		if core.KindOf(m.err) == core.KindUnauthenticated {
+			return a.bye("Your user was deleted. The control room closes.")
+		}
+		a.resolveErr = m.err
+		return errorFlash(m.err)
+	}
+	a.resolveErr = nil
+	return a.setPrincipal(m.p)
+}
+
+// event reacts to a bus event and waits for the next one.
+func (a *app) event(e core.Event) tea.Cmd {
+	if a.goodbye != "" {
+		return nil
+	}
+	cmds := []tea.Cmd{a.feed.wait()}
+	me := a.c.userID()
+	switch {
+	case e.Type == core.EventUserDeleted && e.UserID == me:
+		return a.bye("Your user was deleted. The control room closes.")
+	case e.Type == core.EventUserChanged && e.UserID == me, e.Type == core.EventResync:
+		cmds = append(cmds, a.resolve())
+	}
+	if a.pw == nil {
+		for _, pg := range a.pages {
+			cmds = append(cmds, pg.event(e))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *app) tooSmall() bool {
+	w, h := a.size()
+	return w < minWidth || h < minHeight
+}
+
+// size is the terminal size; before the first WindowSizeMsg it assumes 80×24.
+func (a *app) size() (int, int) {
+	if a.c.width == 0 || a.c.height == 0 {
+		return 80, 24
+	}
+	return a.c.width, a.c.height
+}
+
+func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
+	g := a.c.global
+	if keyIs(k, g.ForceQuit) || a.goodbye != "" {
+		return a.quit() // ctrl+c always quits, even while typing
+	}
+	if a.tooSmall() || a.c.principal == nil {
+		typing := a.pw != nil || (a.page() != nil && a.page().capturing())
+		switch {
+		case keyIs(k, g.Quit) && !typing:
+			return a.quit()
+		case keyIs(k, g.Refresh) && a.c.principal == nil:
+			return a.resolve()
+		}
+		return nil
+	}
+	if a.pw != nil {
+		_, cmd := a.pw.update(k)
+		return cmd
+	}
+	if a.showHelp {
+		if s := k.String(); s == "esc" || s == "?" || s == "q" {
+			a.showHelp = false
+		}
+		return nil
+	}
+	if a.palette != nil {
+		closed, cmd := a.palette.update(k)
+		if closed {
+			a.palette = nil
+		}
+		return cmd
+	}
+	pg := a.page()
+	if pg == nil {
+		return nil
+	}
+	if pg.capturing() {
+		return pg.update(k)
+	}
+	switch {
+	case keyIs(k, g.Quit):
+		return a.quit()
+	case keyIs(k, g.Help):
+		a.showHelp = true
+	case keyIs(k, g.Palette):
+		a.palette = newPalette(a.c, a.commands())
+	case keyIs(k, g.NextTab):
+		a.active = (a.active + 1) % len(a.tabs)
+	case keyIs(k, g.PrevTab):
+		a.active = (a.active + len(a.tabs) - 1) % len(a.tabs)
+	case keyIs(k, g.Tabs):
+		if n := int(k.Code - '1'); n >= 0 && n < len(a.tabs) {
+			a.active = n
+		}
+	case keyIs(k, g.Refresh):
+		return pg.refresh()
+	default:
+		return pg.update(k)
+	}
+	return nil
+}
+
+func (a *app) paste(m tea.PasteMsg) tea.Cmd {
+	switch {
+	case a.pw != nil:
+		_, cmd := a.pw.update(m)
+		return cmd
+	case a.palette != nil:
+		_, cmd := a.palette.update(m)
+		return cmd
+	}
+	if pg := a.page(); pg != nil && pg.capturing() {
+		return pg.update(m)
+	}
+	return nil
+}
+
+// goTo switches to a tab, refusing one the user does not have.
+func (a *app) goTo(t tabID) tea.Cmd {
+	for i, have := range a.tabs {
+		if have == t {
+			a.active = i
+			return nil
+		}
+	}
+	return flash(levelWarn, "%s is for admins only", tabTitle(t))
+}
+
+// commands are the palette's commands.
+func (a *app) commands() []command {
+	admin := a.c.isAdmin
+	tab := func(t tabID) func() tea.Cmd { return func() tea.Cmd { return a.goTo(t) } }
+	return []command{
+		{name: "rooms", desc: "the Rooms tab", run: tab(tabRooms)},
+		{name: "users", desc: "the Users tab", allowed: admin, run: tab(tabUsers)},
+		{name: "audit", desc: "the audit log", allowed: admin, run: tab(tabAudit)},
+		{name: "account", desc: "your account and SSH keys", run: tab(tabAccount)},
+		{name: "new room", desc: "create a room", allowed: a.c.canCreateRooms, run: func() tea.Cmd {
+			a.goTo(tabRooms)
+			return a.pages[tabRooms].(*roomsPage).openCreate()
+		}},
+		{name: "new user", desc: "create a user", allowed: admin, run: func() tea.Cmd {
+			a.goTo(tabUsers)
+			pg := a.pages[tabUsers].(*usersPage)
+			f := newCreateUserForm(a.c)
+			pg.open(f)
+			return f.setFocus(f.focus)
+		}},
+		{name: "password", desc: "change your password", run: func() tea.Cmd {
+			a.goTo(tabAccount)
+			return a.pages[tabAccount].(*accountPage).openPassword()
+		}},
+		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
+		{name: "help", desc: "show every key", run: func() tea.Cmd { a.showHelp = true; return nil }},
+		{name: "quit", desc: "leave the control room", run: a.quit},
+	}
+}
+
+// focused is the key map of what has focus, for the footer and the help overlay.
+func (a *app) focused() help.KeyMap {
+	switch {
+	case a.pw != nil:
+		return a.pw
+	case a.palette != nil:
+		return a.palette
+	}
+	if pg := a.page(); pg != nil {
+		return pg
+	}
+	return nil
+}
+
+// globalHelp lists the global keys that work right now: none but ctrl+c while typing.
+func (a *app) globalHelp() []key.Binding {
+	g := a.c.global
+	if a.pw != nil || a.palette != nil {
+		return nil
+	}
+	if pg := a.page(); pg != nil && pg.capturing() {
+		return []key.Binding{g.ForceQuit}
+	}
+	return []key.Binding{g.Help, g.Quit, g.Palette, g.Refresh, g.NextTab}
+}
+
+func (a *app) View() (v tea.View) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.panics++
+			v = tea.NewView(fmt.Sprintf("Internal error drawing the screen: %v\n(press q to quit)", r))
+		}
+	}()
+	v = tea.NewView(a.render())
 	v.AltScreen = true
+	v.WindowTitle = "Conclave — " + sanitize(a.c.userID())
 	return v
+}
+
+func (a *app) render() string {
+	w, h := a.size()
+	st := a.c.styles
+	switch {
+	case a.goodbye != "":
+		return center(w, h, a.goodbye+"\n\n"+st.dim.Render("press any key"))
+	case a.tooSmall():
+		return tooSmall(w, h)
+	case a.c.principal == nil && a.resolveErr != nil:
+		return center(w, h, st.errText.Render("Could not load your user: "+errorText(a.resolveErr))+"\n\n"+st.dim.Render("r retry · q quit"))
+	case a.c.principal == nil:
+		return center(w, h, st.dim.Render("Signing in…"))
+	}
+	bodyH := h - 3
+	var top, body string
+	if a.pw != nil {
+		top = st.brand.Render(" Conclave ")
+		body = a.pw.view(w, bodyH)
+	} else {
+		top = renderTabs(a.c, a.tabs, a.active, w)
+		if a.showHelp {
+			body = fullHelp(a.c, a.focused(), a.fullGlobalHelp(), w, bodyH)
+		} else if pg := a.page(); pg != nil {
+			body = pg.view(w, bodyH)
+		}
+	}
+	lines := fitLines(body, w, bodyH)
+	bottom := footer(a.c, a.focused(), a.globalHelp(), w)
+	if a.palette != nil {
+		list, input := a.palette.view(w)
+		for i, l := range list {
+			if at := len(lines) - len(list) + i; at >= 0 {
+				lines[at] = l
+			}
+		}
+		bottom = input
+	}
+	var b strings.Builder
+	b.Grow((w + 32) * h)
+	b.WriteString(top)
+	for _, l := range lines {
+		b.WriteByte('\n')
+		b.WriteString(l)
+	}
+	b.WriteByte('\n')
+	b.WriteString(a.status.view(w))
+	b.WriteByte('\n')
+	b.WriteString(bottom)
+	return b.String()
+}
+
+func (a *app) fullGlobalHelp() []key.Binding {
+	g := a.c.global
+	return []key.Binding{g.NextTab, g.PrevTab, g.Tabs, g.Refresh, g.Palette, g.Help, g.Back, g.Quit, g.ForceQuit}
+}
+
+// fitLines cuts s to h lines of at most w cells, padding with empty lines.
+func fitLines(s string, w, h int) []string {
+	lines := strings.SplitN(s, "\n", h+1)
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "")
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+func center(w, h int, s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…")
+	}
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, strings.Join(lines, "\n"))
+}
+
+// tooSmall is the notice shown in a terminal below minWidth×minHeight; it is written to
+// fit even a 20×5 one.
+func tooSmall(w, h int) string {
+	msg := "Terminal too small\n" + strconv.Itoa(w) + "×" + strconv.Itoa(h) + ", need " + strconv.Itoa(minWidth) + "×" + strconv.Itoa(minHeight) + "\nq quits"
+	return center(w, h, msg)
 }

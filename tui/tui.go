@@ -3,6 +3,8 @@
 package tui
 
 import (
+	"context"
+
 	tea "charm.land/bubbletea/v2"
 
 	"conclave/core"
@@ -17,7 +19,8 @@ type Identity struct {
 	Meta core.RequestMeta
 }
 
-// Options describe the server around the control room, for the status bar.
+// Options describe the server around the control room (shown in the status bar), how to
+// draw it, and how long it lives.
 type Options struct {
 	HTTPAddr string // e.g. ":8080"
 	SSHAddr  string // e.g. ":2222", "" when SSH is off
@@ -26,6 +29,11 @@ type Options struct {
 	NoColor bool
 	// DarkBackground picks the dark theme; the caller learns it from the terminal.
 	DarkBackground bool
+	// Context, when set, bounds the control room: every core call uses it, and when it
+	// ends (the SSH session closed) the control room leaves the event bus, so a session
+	// that went away leaves no subscriber and no goroutine behind. Quitting (q, ctrl+c)
+	// leaves the bus too.
+	Context context.Context
 }
 
 // New builds the control room for one user. It resolves the user's principal through

@@ -1,0 +1,251 @@
+// Package sshd serves the control room over SSH (SPEC 10): internal users sign in with a
+// password or a registered public key; a session with a terminal gets the Bubble Tea
+// control room, a session with a command runs one scriptable command. Nothing else is
+// offered: no shell, no forwarding, no file transfer.
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	gossh "golang.org/x/crypto/ssh"
+
+	"conclave/core"
+	"conclave/tui"
+)
+
+// Defaults of Options.
+const (
+	DefaultAddr        = ":2222"
+	DefaultIdleTimeout = 15 * time.Minute
+	DefaultMaxSessions = 50
+	// handshakeTimeout bounds key exchange, authentication and opening a first session,
+	// so that connections that never get anywhere do not pile up.
+	handshakeTimeout = 30 * time.Second
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
+var ErrServerClosed = ssh.ErrServerClosed
+
+// Options configure the SSH server.
+type Options struct {
+	// Addr is the TCP address to listen on (DefaultAddr when empty).
+	Addr string
+	// HostKeyPath is the server's private host key, normally the data directory's
+	// ssh_host_ed25519_key. It is generated (mode 0600) when missing and reused after.
+	HostKeyPath string
+	// IdleTimeout ends a session after this long without input from the user
+	// (DefaultIdleTimeout when zero).
+	IdleTimeout time.Duration
+	// MaxSessions bounds the sessions (control rooms and commands) running at once
+	// (DefaultMaxSessions when zero); one more is told so and closed.
+	MaxSessions int
+	// MaxConnections bounds open connections, signed in or not (2×MaxSessions when
+	// zero); one more gets a banner saying so and is closed before any password check.
+	MaxConnections int
+	// Logger receives the server's logs, and nothing else does: the local terminal may
+	// belong to the control room (slog.Default when nil).
+	Logger *slog.Logger
+	// TUI is passed to every control room; SSHAddr defaults to Addr.
+	TUI tui.Options
+}
+
+// Server is the control room's SSH server.
+type Server struct {
+	svc   *core.Service
+	opts  Options
+	log   *slog.Logger
+	srv   *ssh.Server
+	slots slots
+	conns atomic.Int64
+
+	// base is cancelled by Shutdown and Close: every session's context derives from it,
+	// so that control rooms quit cleanly instead of being cut off.
+	base       context.Context
+	cancelBase context.CancelFunc
+	sessions   sync.WaitGroup
+
+	mu      sync.Mutex
+	ln      net.Listener
+	closing bool // set by Shutdown and Close: no session starts after it
+}
+
+// New builds the server and loads (or creates) its host key. It does not listen yet.
+func New(svc *core.Service, opts Options) (*Server, error) {
+	if svc == nil {
+		return nil, errors.New("sshd: nil core service")
+	}
+	if opts.HostKeyPath == "" {
+		return nil, errors.New("sshd: HostKeyPath is required: the host key must persist across restarts")
+	}
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxSessions <= 0 {
+		opts.MaxSessions = DefaultMaxSessions
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = 2 * opts.MaxSessions
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.TUI.SSHAddr == "" {
+		opts.TUI.SSHAddr = opts.Addr
+	}
+	s := &Server{svc: svc, opts: opts, log: opts.Logger, slots: slots{max: opts.MaxSessions}}
+	s.base, s.cancelBase = context.WithCancel(context.Background())
+
+	signer, err := loadHostKey(opts.HostKeyPath, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.srv, err = wish.NewServer(
+		wish.WithAddress(opts.Addr),
+		func(srv *ssh.Server) error {
+			srv.AddHostKey(signer)
+			srv.Handler = s.handleSession
+			srv.ServerConfigCallback = s.serverConfig
+			srv.ConnCallback = s.onConn
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{
+				"session":      s.sessionChannel,
+				"direct-tcpip": refuseForwarding,
+				"default":      refuseChannel,
+			}
+			srv.RequestHandlers = map[string]ssh.RequestHandler{"default": s.refuseGlobalRequest}
+			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{"default": s.refuseSubsystem}
+			srv.ConnectionFailedCallback = func(c net.Conn, err error) {
+				if !errors.Is(err, io.EOF) {
+					s.log.Debug("ssh connection failed", "source", hostOf(c.RemoteAddr()), "err", err)
+				}
+			}
+			return nil
+		},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sshd: %w", err)
+	}
+	return s, nil
+}
+
+// onConn counts a new connection and attaches its state.
+func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
+	n := s.conns.Add(1)
+	// The connection's own idle timeout only reaps connections with nothing going on:
+	// sessions time out on missing input (idleWatch), which keepalives and redraws do not
+	// reset, and say why before they go.
+	tc := newTrackedConn(c, handshakeTimeout, s.opts.IdleTimeout+10*time.Second, func() { s.conns.Add(-1) })
+	ctx.SetValue(connStateKey{}, &connState{conn: tc, refused: n > int64(s.opts.MaxConnections)})
+	return tc
+}
+
+// ListenAndServe listens on Options.Addr and serves until Shutdown or Close.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("sshd: listen on %s: %w", s.opts.Addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves connections from ln until Shutdown or Close; it always returns an error,
+// ErrServerClosed after a shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	s.log.Info("ssh control room listening", "addr", ln.Addr().String())
+	return s.srv.Serve(ln)
+}
+
+// Addr is the address the server listens on, or Options.Addr before it does.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return s.ln.Addr().String()
+	}
+	return s.opts.Addr
+}
+
+// Shutdown stops accepting connections, tells every running session to finish (control
+// rooms quit and restore the user's terminal), then closes the connections. If ctx ends
+// first, the remaining connections are closed at once and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopSessions()
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }()
+	sessionsDone := make(chan struct{})
+	go func() {
+		s.sessions.Wait()
+		close(sessionsDone)
+	}()
+	select {
+	case <-sessionsDone:
+	case <-ctx.Done():
+	}
+	// Clients normally hang up once their session ends; the ones that do not are not
+	// allowed to hold the shutdown.
+	cerr := s.srv.Close()
+	err := <-done
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error {
+	s.stopSessions()
+	return s.srv.Close()
+}
+
+// stopSessions refuses new sessions and cancels the running ones.
+func (s *Server) stopSessions() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.cancelBase()
+}
+
+// enter registers a starting session; false once the server is shutting down.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sessions.Add(1)
+	return true
+}
+
+// sessionChannel accepts a session channel with the server's request policy in front of
+// the ssh library's own session handling.
+func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	st := stateOf(ctx)
+	if st.channels.Add(1) > maxChannelsPerConn {
+		st.channels.Add(-1)
+		_ = nc.Reject(gossh.ResourceShortage, fmt.Sprintf("at most %d sessions per connection", maxChannelsPerConn))
+		return
+	}
+	defer st.channels.Add(-1)
+	if st.conn != nil {
+		st.conn.establish()
+	}
+	ssh.DefaultSessionHandler(srv, conn, policyChannel{NewChannel: nc, s: s, ctx: ctx}, ctx)
+}

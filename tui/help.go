@@ -1,0 +1,51 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// helpNote is extra text a component adds to the full help (the audit filter syntax).
+type helpNote interface{ helpNote() []string }
+
+// footer draws the short help of what has focus followed by the global keys, on one line.
+func footer(c *common, focused help.KeyMap, global []key.Binding, w int) string {
+	h := help.New()
+	h.Styles = c.styles.help
+	h.SetWidth(w)
+	var bs []key.Binding
+	if focused != nil {
+		bs = append(bs, focused.ShortHelp()...)
+	}
+	bs = append(bs, global...)
+	return ansi.Truncate(h.ShortHelpView(bs), w, "…")
+}
+
+// fullHelp is the ? overlay: every key of what has focus, grouped, then the global keys,
+// then any note the component has.
+func fullHelp(c *common, focused help.KeyMap, global []key.Binding, w, h int) string {
+	hm := help.New()
+	hm.Styles = c.styles.help
+	hm.SetWidth(w - 2)
+	var groups [][]key.Binding
+	if focused != nil {
+		groups = append(groups, focused.FullHelp()...)
+	}
+	groups = append(groups, global)
+	lines := []string{c.styles.title.Render("Keys") + c.styles.dim.Render("   (? or esc closes this help)"), ""}
+	lines = append(lines, strings.Split(hm.FullHelpView(groups), "\n")...)
+	if n, ok := focused.(helpNote); ok {
+		lines = append(lines, "")
+		lines = append(lines, n.helpNote()...)
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(" "+l, w, "…")
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}

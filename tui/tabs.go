@@ -1,0 +1,58 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// tabID names a top-level page.
+type tabID int
+
+const (
+	tabRooms tabID = iota
+	tabUsers
+	tabAudit
+	tabAccount
+)
+
+// tabTitle is the name shown in the tab bar.
+func tabTitle(t tabID) string {
+	switch t {
+	case tabRooms:
+		return "Rooms"
+	case tabUsers:
+		return "Users"
+	case tabAudit:
+		return "Audit"
+	}
+	return "Account"
+}
+
+// tabsFor lists the tabs a role sees. Live, Recordings and Sessions arrive with their
+// features; until then no tab pretends to offer them.
+func tabsFor(admin bool) []tabID {
+	if admin {
+		return []tabID{tabRooms, tabUsers, tabAudit, tabAccount}
+	}
+	return []tabID{tabRooms, tabAccount}
+}
+
+// renderTabs draws the tab bar: the brand, then "1 Rooms  2 Users …" with the active one
+// highlighted.
+func renderTabs(c *common, tabs []tabID, active int, w int) string {
+	st := c.styles
+	var b strings.Builder
+	b.WriteString(st.brand.Render(" Conclave "))
+	for i, t := range tabs {
+		label := " " + strconv.Itoa(i+1) + " " + tabTitle(t) + " "
+		b.WriteByte(' ')
+		if i == active {
+			b.WriteString(st.tabActive.Render(label))
+		} else {
+			b.WriteString(st.tabInactive.Render(label))
+		}
+	}
+	return ansi.Truncate(b.String(), w, "…")
+}
