@@ -67,12 +67,17 @@ func (e *cmdEnv) readKeyLine() (string, error) {
 		n, err := e.in.Read(chunk)
 		got := chunk[:n]
 		if e.pty {
-			if i := bytes.IndexAny(got, "\r\n\x04\x03"); i >= 0 {
-				if got[i] == 0x03 {
+			// The server's terminal does not echo: show what was pasted, cleaned of
+			// anything that could steer the user's terminal.
+			end := bytes.IndexAny(got, "\r\n\x04\x03")
+			if end < 0 {
+				fmt.Fprint(e.out, clean(string(got)))
+			} else {
+				fmt.Fprint(e.out, clean(string(got[:end]))+"\n")
+				if got[end] == 0x03 {
 					return "", plainf("cancelled")
 				}
-				buf = append(buf, got[:i]...)
-				fmt.Fprint(e.out, "\n")
+				buf = append(buf, got[:end]...)
 				break
 			}
 		}

@@ -26,6 +26,9 @@ func (s *Server) runControlRoom(ctx context.Context, sess watchedSession, user s
 	opts := s.opts.TUI
 	opts.NoColor = noColor(env)
 	opts.DarkBackground = darkBackground(env)
+	// The control room stops its core calls and leaves the event bus when ctx ends; the
+	// program ending alone would leave its bus subscriber behind.
+	opts.Context = ctx
 	model := tui.New(s.svc, tui.Identity{UserID: user, Meta: sessionMeta(sess)}, opts)
 
 	// MakeOptions wires input, output, environment, size and (for the emulated terminal

@@ -91,7 +91,7 @@ type trackedConn struct {
 	onClose func()
 
 	idleTimeout time.Duration
-	handshake   time.Time    // deadline for opening a first session; zero once one is open
+	handshake   time.Time    // deadline for opening a first session, until established
 	last        atomic.Int64 // UnixNano of the last read or write
 	established atomic.Bool
 	closed      atomic.Bool

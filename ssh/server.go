@@ -164,10 +164,23 @@ func (s *Server) ListenAndServe() error {
 // ErrServerClosed after a shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
 	s.ln = ln
 	s.mu.Unlock()
 	s.log.Info("ssh control room listening", "addr", ln.Addr().String())
-	return s.srv.Serve(ln)
+	err := s.srv.Serve(ln)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		// The ssh library only knows of a listener once its Serve got going; a Shutdown
+		// just before that closed the listener here, which it reports as a plain error.
+		return ErrServerClosed
+	}
+	return err
 }
 
 // Addr is the address the server listens on, or Options.Addr before it does.
@@ -194,17 +207,35 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-sessionsDone:
+		// Clients normally hang up once their session ends; give them a moment, so that
+		// their last messages are not cut off, but do not let the ones that stay hold the
+		// shutdown.
+		grace := time.NewTimer(closeGrace / 2)
+		defer grace.Stop()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for s.conns.Load() > 0 {
+			select {
+			case <-tick.C:
+			case <-grace.C:
+				break wait
+			case <-ctx.Done():
+				break wait
+			}
+		}
 	case <-ctx.Done():
 	}
-	// Clients normally hang up once their session ends; the ones that do not are not
-	// allowed to hold the shutdown.
 	cerr := s.srv.Close()
 	err := <-done
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err == nil {
+	if err == nil || errors.Is(err, net.ErrClosed) {
 		err = cerr
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // the listener was closed here first
 	}
 	return err
 }
@@ -212,13 +243,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error {
 	s.stopSessions()
-	return s.srv.Close()
+	if err := s.srv.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
-// stopSessions refuses new sessions and cancels the running ones.
+// stopSessions stops listening, refuses new sessions and cancels the running ones.
 func (s *Server) stopSessions() {
 	s.mu.Lock()
 	s.closing = true
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
 	s.mu.Unlock()
 	s.cancelBase()
 }
