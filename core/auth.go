@@ -144,6 +144,15 @@ func (s *Service) CheckPassword(ctx context.Context, userID, password string, me
 	return u, nil
 }
 
+// RecordSignIn audits a sign-in made by other means than Login (an SSH connection's first
+// session), so that every way in leaves the same trace.
+func (s *Service) RecordSignIn(ctx context.Context, userID string, meta RequestMeta) {
+	u := &User{UserID: userID}
+	if err := s.auditAs(ctx, s.store, &Principal{Kind: PrincipalUser, User: u, Meta: meta}, "auth.login", "user:"+userID, ""); err != nil {
+		s.log.Error("audit append failed", "action", "auth.login", "err", err)
+	}
+}
+
 // Login signs a user in and opens a session (SPEC 2.2).
 func (s *Service) Login(ctx context.Context, userID, password string, meta RequestMeta) (*LoginResult, error) {
 	var v validator

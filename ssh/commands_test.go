@@ -261,3 +261,28 @@ func TestCommandsOnATerminal(t *testing.T) {
 		t.Errorf("keys add on a terminal: exit %d, %q", code, tm.out.text())
 	}
 }
+
+// TestSignInIsAudited checks an SSH sign-in leaves the same trace as an HTTP one: once per
+// connection, with the SSH client's version as the device.
+func TestSignInIsAudited(t *testing.T) {
+	st := start(t, sshd.Options{})
+	c := mustDial(t, st.addr, "admin", "admin")
+	for range 2 {
+		if _, errOut, code := run(t, c, "rooms ls", ""); code != 0 {
+			t.Fatalf("rooms ls: exit %d: %s", code, errOut)
+		}
+	}
+	page, err := st.svc.ListAudit(context.Background(), principal(t, st.svc, "admin"), core.AuditQuery{Action: "auth.login"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ssh []core.AuditEntry
+	for _, e := range page.Items {
+		if strings.HasPrefix(e.Device, "ssh ") {
+			ssh = append(ssh, e)
+		}
+	}
+	if len(ssh) != 1 || ssh[0].Actor != "user:admin" || !strings.Contains(ssh[0].Device, "SSH-2.0-") || ssh[0].Source != "127.0.0.1" {
+		t.Fatalf("ssh sign-in audit entries: %+v", ssh)
+	}
+}

@@ -53,6 +53,9 @@ type connState struct {
 	// channels counts open session channels, running counts sessions running a handler.
 	channels atomic.Int32
 	running  atomic.Int32
+	// audited is set once the connection's sign-in is in the audit log: at its first
+	// session, since a public-key callback may only be a client probing its keys.
+	audited atomic.Bool
 }
 
 type connStateKey struct{}

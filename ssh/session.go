@@ -46,6 +46,9 @@ func (s *Server) handleSession(sess ssh.Session) {
 		return
 	}
 	defer s.slots.release()
+	if st.audited.CompareAndSwap(false, true) {
+		s.svc.RecordSignIn(sess.Context(), user, sessionMeta(sess))
+	}
 	st.running.Add(1)
 	defer st.running.Add(-1)
 
