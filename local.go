@@ -35,6 +35,9 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	}
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Libraries that log through the default logger (the SSH server's) must not write
+	// over the control room either.
+	slog.SetDefault(log)
 	st, err := startStack(cfg, log, stdout)
 	if err != nil {
 		return err
