@@ -48,6 +48,7 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	id := tui.Identity{UserID: core.RootAdminID, Meta: core.RequestMeta{Source: "local", Device: "terminal", Via: "local"}}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	opts.Context = pctx
 	prog := tea.NewProgram(tui.New(st.svc, id, opts), tea.WithContext(pctx))
 	go func() {
 		// A server that stops on its own ends the control room too.

@@ -186,6 +186,11 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.resolve()
 	case eventMsg:
 		return a, a.event(core.Event(msg))
+	case feedIdleMsg:
+		if a.goodbye != "" {
+			return a, nil
+		}
+		return a, a.feed.wait()
 	}
 	var cmds []tea.Cmd
 	if a.pw != nil {

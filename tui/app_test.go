@@ -211,10 +211,16 @@ func TestNoColor(t *testing.T) {
 	addRoom(t, svc, asAdmin(t, svc), "Plain")
 	h := newHarness(t, svc, "admin")
 	raw := h.a.View().Content
-	for _, sgr := range []string{"\x1b[38;", "\x1b[48;", "\x1b[3", "\x1b[4"} {
-		if strings.Contains(raw, sgr+"8;5") || strings.Contains(raw, "\x1b[38;5") {
-			t.Fatalf("colour %q with NoColor", sgr)
+	for _, sgr := range []string{"38;5;", "48;5;", "38;2;", "48;2;"} {
+		if strings.Contains(raw, sgr) {
+			t.Fatalf("colour %q drawn with NoColor", sgr)
 		}
+	}
+	coloured := newApp(svc, Identity{UserID: "admin"}, Options{DarkBackground: true})
+	coloured.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	coloured.Update(principalMsg{p: asAdmin(t, svc)})
+	if raw := coloured.View().Content; !strings.Contains(raw, "38;5;") {
+		t.Fatal("no ANSI256 colour without NoColor")
 	}
 	// With colour the theme follows the background colour when the terminal reports it.
 	c := newApp(svc, Identity{UserID: "admin"}, Options{DarkBackground: true})

@@ -53,5 +53,6 @@ func isKey(msg tea.Msg) bool {
 	return false
 }
 
-// loadingText and friends are the words shown instead of an empty screen.
+// stateLine says in words why a table is not there (loading, empty, filtered out), so a
+// page is never just blank.
 func stateLine(c *common, text string) string { return c.styles.dim.Render("  " + text) }

@@ -97,7 +97,14 @@ func (p *roomsPage) selected() *roomRow {
 	return &p.rows[p.shown[p.table.cursor]]
 }
 
-func (p *roomsPage) load() tea.Cmd { return p.reload.restart(p.loadCmd) }
+func (p *roomsPage) load() tea.Cmd {
+	cmd := p.reload.restart(p.loadCmd)
+	if p.detail != nil {
+		// The grant shown in the detail depends on the principal, which just changed.
+		cmd = tea.Batch(cmd, p.detail.reload.restart(p.detail.loadCmd))
+	}
+	return cmd
+}
 
 func (p *roomsPage) refresh() tea.Cmd {
 	if p.detail != nil {

@@ -1,0 +1,71 @@
+package tui
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"conclave/core"
+)
+
+func TestReloaderCoalesces(t *testing.T) {
+	var r reloader
+	loads := 0
+	load := func(int) tea.Cmd { loads++; return func() tea.Msg { return nil } }
+	if r.request(load) == nil || r.request(load) != nil || r.request(load) != nil {
+		t.Fatal("a second load started while one runs")
+	}
+	current, next := r.done(r.seq, load)
+	if !current || next == nil || loads != 2 {
+		t.Fatalf("current=%v next=%v loads=%d", current, next != nil, loads)
+	}
+	if current, _ := r.done(r.seq-1, load); current {
+		t.Fatal("a stale answer counted")
+	}
+	r.restart(load)
+	if current, _ := r.done(r.seq-1, load); current {
+		t.Fatal("an answer from before the restart counted")
+	}
+}
+
+func TestFeedLeavesTheBus(t *testing.T) {
+	svc, _ := newService(t)
+	bus := svc.Bus()
+
+	// With a context: when it ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	f := subscribe(ctx, bus)
+	cmd := f.wait()
+	bus.Publish(core.Event{Type: core.EventRoomChanged, RoomID: "r"})
+	if msg, ok := cmd().(eventMsg); !ok || msg.RoomID != "r" {
+		t.Fatalf("got %#v", msg)
+	}
+	cmd = f.wait()
+	cancel()
+	waitClosed(t, f)
+	if cmd() != nil {
+		t.Fatal("the waiting command did not end with the feed")
+	}
+
+	// Without one: when the program stops asking for events.
+	f = subscribe(context.Background(), bus)
+	f.idle = time.Millisecond
+	if _, ok := f.wait()().(feedIdleMsg); !ok {
+		t.Fatal("no idle message")
+	}
+	waitClosed(t, f) // nobody called wait again
+}
+
+func waitClosed(t *testing.T, f *eventFeed) {
+	t.Helper()
+	select {
+	case <-f.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the feed did not leave the bus")
+	}
+	if _, ok := <-f.sub.C; ok {
+		t.Fatal("the subscription is still open")
+	}
+}
