@@ -21,7 +21,10 @@ func (s *Service) auditAs(ctx context.Context, st Store, p *Principal, action, t
 func (s *Service) auditFailure(ctx context.Context, meta RequestMeta, actor, action, target, reason string) {
 	if err := s.store.AppendAudit(ctx, s.auditEntry(actor, meta, action, target, OutcomeFailure, reason)); err != nil {
 		s.log.Error("audit append failed", "action", action, "err", err)
+		return
 	}
+	// No other event announces a refusal, so open audit views learn of it this way.
+	s.bus.Publish(Event{Type: EventAudit})
 }
 
 func (s *Service) auditEntry(actor string, meta RequestMeta, action, target, outcome string, detail any) *AuditEntry {
