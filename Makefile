@@ -27,6 +27,7 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	$(GO) run ./tools/apiload
+	$(GO) run ./tools/sshload
 
 # Longer fuzzing than the seed corpora that `make test` runs.
 FUZZTIME ?= 30s
