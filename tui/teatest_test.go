@@ -212,6 +212,8 @@ func TestFlowCreateRoom(t *testing.T) {
 	if len(rooms) != 1 || rooms[0].RoomName != "Quarterly plan" {
 		t.Fatalf("rooms = %+v", rooms)
 	}
+	// The flash comes with the answer; the list follows with the reload the change triggers.
+	waitFor(t, tm, "Quarterly plan  "+rooms[0].RoomID)
 	if v := finalView(t, tm); !strings.Contains(v, "Quarterly plan  "+rooms[0].RoomID) {
 		t.Fatalf("the new room is not listed:\n%s", v)
 	}
