@@ -29,7 +29,8 @@ type RequestMeta struct {
 // Principal is an authenticated caller.
 type Principal struct {
 	Kind string
-	// User is set for PrincipalUser (and for API keys: the root admin they act as).
+	// User is set for PrincipalUser only. API keys act as the root admin through their
+	// kind (isAdmin, ownership by RootAdminID) without loading it on every request.
 	User      *User
 	SessionID string
 	APIKey    *APIKey
@@ -385,14 +386,10 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string, meta Reque
 	if subtle.ConstantTimeCompare(sum[:], k.Hash) != 1 {
 		return nil, unauthenticated("Invalid API key")
 	}
-	root, err := s.store.GetUser(ctx, RootAdminID)
-	if err != nil {
-		return nil, internal("load root admin", err)
-	}
 	if now := s.nowMS(); now-k.LastUsed > time.Minute.Milliseconds() {
 		_ = s.store.TouchAPIKey(ctx, k.ID, now) // best effort: a usage hint, not a record
 	}
-	return &Principal{Kind: PrincipalAPIKey, User: root, APIKey: k, Meta: meta}, nil
+	return &Principal{Kind: PrincipalAPIKey, APIKey: k, Meta: meta}, nil
 }
 
 func splitAPIKey(key string) (id, secret string, ok bool) {
