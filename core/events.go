@@ -12,6 +12,12 @@ const (
 	EventMemberDeleted = "memberDeleted"
 	EventAPIKeyChanged = "apiKeyChanged"
 	EventAudit         = "audit"
+	// Live meetings: MemberID carries the participant identity.
+	EventMeetingStarted     = "meetingStarted"
+	EventMeetingEnded       = "meetingEnded"
+	EventParticipantJoined  = "participantJoined"
+	EventParticipantLeft    = "participantLeft"
+	EventParticipantUpdated = "participantUpdated"
 	// EventResync tells a subscriber it missed events and must re-read what it shows.
 	EventResync = "resync"
 )

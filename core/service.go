@@ -31,6 +31,9 @@ type Config struct {
 	Logger *slog.Logger
 	// LoginLimits tunes failed-login limiting (DefaultLoginLimits when zero).
 	LoginLimits LoginLimits
+	// MeetingEndGrace is how long a meeting outlives its last participant
+	// (DefaultMeetingEndGrace when zero).
+	MeetingEndGrace time.Duration
 }
 
 // Meetings is what core needs from the live-meeting side (media and signalling). It is nil
@@ -41,6 +44,11 @@ type Meetings interface {
 	// Expel removes every participant whose identity is in identities from the room's
 	// meeting, telling them reason.
 	Expel(roomID string, identities []string, reason string)
+	// Update applies a participant's new meeting role and permissions (promotion,
+	// demotion): what it may publish and do from now on.
+	Update(roomID string, p Participant, perms Permissions)
+	// Mute stops forwarding one kind of a participant's media and tells it so.
+	Mute(roomID, identity, kind string)
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
@@ -52,6 +60,7 @@ type Service struct {
 	bus      *Bus
 	limiter  *loginLimiter
 	meetings Meetings
+	live     meetings
 
 	keyMu sync.Mutex
 	key   []byte
@@ -80,6 +89,9 @@ func New(store Store, cfg Config) (*Service, error) {
 		cfg.PublicURL = "http://localhost:8080"
 	}
 	cfg.BasePath = NormalizeBasePath(cfg.BasePath)
+	if cfg.MeetingEndGrace <= 0 {
+		cfg.MeetingEndGrace = DefaultMeetingEndGrace
+	}
 	if cfg.LoginLimits == (LoginLimits{}) {
 		cfg.LoginLimits = DefaultLoginLimits
 	}

@@ -31,6 +31,8 @@ type recordingMeetings struct {
 	mu       sync.Mutex
 	ended    []string
 	expelled []string
+	updated  []string
+	muted    []string
 }
 
 func (m *recordingMeetings) End(roomID, reason string) {
@@ -44,6 +46,18 @@ func (m *recordingMeetings) Expel(roomID string, ids []string, reason string) {
 	for _, id := range ids {
 		m.expelled = append(m.expelled, id+"@"+roomID)
 	}
+	m.mu.Unlock()
+}
+
+func (m *recordingMeetings) Update(roomID string, p core.Participant, perms core.Permissions) {
+	m.mu.Lock()
+	m.updated = append(m.updated, p.Identity+"@"+roomID+":"+p.MeetingRole)
+	m.mu.Unlock()
+}
+
+func (m *recordingMeetings) Mute(roomID, identity, kind string) {
+	m.mu.Lock()
+	m.muted = append(m.muted, identity+"@"+roomID+":"+kind)
 	m.mu.Unlock()
 }
 

@@ -310,6 +310,12 @@ func (s *Service) Bootstrap(ctx context.Context, production bool, password strin
 	if _, err := s.signingKey(ctx); err != nil {
 		return BootstrapResult{}, err
 	}
+	// No meeting survives a restart: rooms a crash left marked live are ended first.
+	if n, err := s.RecoverMeetings(ctx); err != nil {
+		return BootstrapResult{}, err
+	} else if n > 0 {
+		s.log.Warn("ended meetings left live by the last run", "rooms", n)
+	}
 	_, err := s.store.GetUser(ctx, RootAdminID)
 	if err == nil {
 		return BootstrapResult{}, nil

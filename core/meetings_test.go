@@ -1,0 +1,271 @@
+package core_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"conclave/core"
+	"conclave/db"
+)
+
+// liveService is a core over a real store with a short meeting grace period, and the
+// stand-in for the signalling side (which does not exist yet) recording what core asks.
+func liveService(t *testing.T) (*core.Service, *recordingMeetings, *core.Principal, *core.Room) {
+	t.Helper()
+	store, err := db.Open(filepath.Join(t.TempDir(), "conclave.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	svc, err := core.New(store, core.Config{BcryptCost: 4, MeetingEndGrace: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := &recordingMeetings{}
+	svc.SetMeetings(m)
+	admin := signIn(t, svc, "admin", "admin")
+	room, err := svc.CreateRoom(context.Background(), admin, core.RoomOptions{RoomName: ptr("Stand-up")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, m, admin, room
+}
+
+// joinAs gets a join token through an anonymous link and joins with it.
+func joinAs(t *testing.T, svc *core.Service, room *core.Room, secret, name string) (*core.Principal, *core.Participant) {
+	t.Helper()
+	ctx := context.Background()
+	tok, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: secret, JoinMeeting: true, ParticipantName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.AuthenticateMemberToken(ctx, tok, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := svc.JoinMeeting(ctx, p)
+	if err != nil {
+		t.Fatalf("join %s: %v", name, err)
+	}
+	return p, pt
+}
+
+func roomStatus(t *testing.T, svc *core.Service, admin *core.Principal, id string) string {
+	t.Helper()
+	r, _, err := svc.GetRoom(context.Background(), admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status
+}
+
+func waitStatus(t *testing.T, svc *core.Service, admin *core.Principal, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for roomStatus(t, svc, admin, id) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("room status %s, want %s", roomStatus(t, svc, admin, id), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestMeetingLifecycle(t *testing.T) {
+	svc, _, admin, room := liveService(t)
+	ctx := context.Background()
+	sub := svc.Bus().Subscribe(64)
+	defer sub.Close()
+	sam, pt1 := joinAs(t, svc, room, room.Access.Speaker.Secret, "Sam")
+	_, pt2 := joinAs(t, svc, room, room.Access.Moderator.Secret, "sam")
+	if pt1.Name != "Sam" || pt2.Name != "sam (2)" {
+		t.Fatalf("names not made unique: %q %q", pt1.Name, pt2.Name)
+	}
+	if _, err := svc.JoinMeeting(ctx, sam); core.KindOf(err) != core.KindConflict {
+		t.Fatalf("second join with the same token: %v", err)
+	}
+	if got := roomStatus(t, svc, admin, room.RoomID); got != core.StatusActiveMeeting {
+		t.Fatalf("status %s while live", got)
+	}
+	off := false
+	if _, err := svc.UpdateRoomConfig(ctx, admin, room.RoomID, core.ConfigPatch{ChatEnabled: &off}); core.KindOf(err) != core.KindConflict {
+		t.Fatalf("config change while live: %v", err)
+	}
+	if _, err := svc.UpdateRoomConfig(ctx, admin, room.RoomID, core.ConfigPatch{RecordingEnabled: &off}); err != nil {
+		t.Fatalf("turning recording off while live refused: %v", err)
+	}
+	parts, err := svc.Participants(ctx, admin, room.RoomID)
+	if err != nil || len(parts) != 2 {
+		t.Fatalf("participants %+v %v", parts, err)
+	}
+	// Everyone leaves, one comes back within the grace period: the meeting goes on.
+	svc.LeaveMeeting(room.RoomID, pt1.Identity)
+	svc.LeaveMeeting(room.RoomID, pt2.Identity)
+	joinAs(t, svc, room, room.Access.Speaker.Secret, "Back again")
+	time.Sleep(150 * time.Millisecond)
+	if got := roomStatus(t, svc, admin, room.RoomID); got != core.StatusActiveMeeting {
+		t.Fatalf("meeting ended although someone came back: %s", got)
+	}
+	parts, _ = svc.Participants(ctx, admin, room.RoomID)
+	svc.LeaveMeeting(room.RoomID, parts[0].Identity)
+	waitStatus(t, svc, admin, room.RoomID, core.StatusOpen)
+	var started, ended int
+	for len(sub.C) > 0 {
+		switch (<-sub.C).Type {
+		case core.EventMeetingStarted:
+			started++
+		case core.EventMeetingEnded:
+			ended++
+		}
+	}
+	if started != 1 || ended != 1 {
+		t.Fatalf("meetingStarted %d, meetingEnded %d; want 1 and 1", started, ended)
+	}
+}
+
+func TestModeration(t *testing.T) {
+	svc, m, admin, room := liveService(t)
+	ctx := context.Background()
+	speaker, sp := joinAs(t, svc, room, room.Access.Speaker.Secret, "Speaker")
+	moderator, _ := joinAs(t, svc, room, room.Access.Moderator.Secret, "Moderator")
+	_, victim := joinAs(t, svc, room, room.Access.Speaker.Secret, "Victim")
+
+	if err := svc.KickParticipant(ctx, speaker, room.RoomID, victim.Identity); core.KindOf(err) != core.KindForbidden {
+		t.Fatalf("speaker kicked: %v", err)
+	}
+	if err := svc.MuteParticipant(ctx, moderator, room.RoomID, victim.Identity, "smell"); core.KindOf(err) != core.KindValidation {
+		t.Fatalf("bad media kind: %v", err)
+	}
+	if err := svc.MuteParticipant(ctx, moderator, room.RoomID, victim.Identity, core.MediaAudio); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.muted) != 1 || m.muted[0] != victim.Identity+"@"+room.RoomID+":audio" {
+		t.Fatalf("mute not passed on: %v", m.muted)
+	}
+	// Promotion gives the speaker moderator rights for this meeting; demotion takes them.
+	if _, err := svc.SetParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.BaseRoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.KickParticipant(ctx, speaker, room.RoomID, victim.Identity); err != nil {
+		t.Fatalf("promoted speaker cannot kick: %v", err)
+	}
+	if len(m.expelled) != 1 || m.expelled[0] != victim.Identity+"@"+room.RoomID {
+		t.Fatalf("kick not passed on: %v", m.expelled)
+	}
+	if err := svc.KickParticipant(ctx, speaker, room.RoomID, victim.Identity); core.KindOf(err) != core.KindNotFound {
+		t.Fatalf("kicking someone gone: %v", err)
+	}
+	if _, err := svc.SetParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.BaseRoleSpeaker); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.EndMeeting(ctx, speaker, room.RoomID); core.KindOf(err) != core.KindForbidden {
+		t.Fatalf("demoted speaker ended the meeting: %v", err)
+	}
+	if len(m.updated) != 2 {
+		t.Fatalf("role changes not passed on: %v", m.updated)
+	}
+	if err := svc.EndMeeting(ctx, moderator, room.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.ended) != 1 || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
+		t.Fatalf("meeting not ended: %v, status %s", m.ended, roomStatus(t, svc, admin, room.RoomID))
+	}
+	if err := svc.EndMeeting(ctx, admin, room.RoomID); core.KindOf(err) != core.KindNotFound {
+		t.Fatalf("ending a meeting that is not live: %v", err)
+	}
+	page, _ := svc.ListAudit(ctx, admin, core.AuditQuery{Action: "meeting."})
+	if len(page.Items) != 5 { // mute, setRole ×2, kick, end
+		t.Fatalf("moderation audit entries: %d", len(page.Items))
+	}
+}
+
+func TestScheduledDeletionHappensWhenMeetingEnds(t *testing.T) {
+	svc, _, admin, room := liveService(t)
+	ctx := context.Background()
+	_, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Last one")
+	res, err := svc.DeleteRoom(ctx, admin, room.RoomID, core.PolicyWhenMeetingEnds, core.PolicyFail)
+	if err != nil || !res.Scheduled || res.Code != core.ScheduledRoomWithMeetingDeletion {
+		t.Fatalf("scheduled deletion: %+v %v", res, err)
+	}
+	if _, err := svc.DeleteRoom(ctx, admin, room.RoomID, core.PolicyFail, core.PolicyFail); core.KindOf(err) != core.KindConflict {
+		t.Fatalf("deleting a live room with fail: %v", err)
+	}
+	svc.LeaveMeeting(room.RoomID, pt.Identity)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _, err := svc.GetRoom(ctx, admin, room.RoomID)
+		if core.KindOf(err) == core.KindNotFound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("room not deleted when its meeting ended: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestClosedRoomCannotBeJoined(t *testing.T) {
+	svc, _, admin, room := liveService(t)
+	ctx := context.Background()
+	tok, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: room.Access.Speaker.Secret, JoinMeeting: true, ParticipantName: "Late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.UpdateRoomStatus(ctx, admin, room.RoomID, core.StatusClosed); err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.AuthenticateMemberToken(ctx, tok, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.JoinMeeting(ctx, p); core.KindOf(err) != core.KindConflict {
+		t.Fatalf("joined a closed room: %v", err)
+	}
+}
+
+func TestRestartEndsMeetingsLeftLive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "conclave.db")
+	store, err := db.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	svc, err := core.New(store, core.Config{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.Bootstrap(ctx, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	admin := signIn(t, svc, "admin", "admin")
+	live, _ := svc.CreateRoom(ctx, admin, core.RoomOptions{RoomName: ptr("Crashed")})
+	closing, _ := svc.CreateRoom(ctx, admin, core.RoomOptions{RoomName: ptr("Closing")})
+	// As a crash would leave them: marked live, one with a close scheduled.
+	for _, r := range []*core.Room{live, closing} {
+		r.Status = core.StatusActiveMeeting
+	}
+	closing.MeetingEndAction = core.EndActionClose
+	for _, r := range []*core.Room{live, closing} {
+		if err := store.UpdateRoom(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := core.New(store, core.Config{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Bootstrap(ctx, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := roomStatus(t, again, admin, live.RoomID); got != core.StatusOpen {
+		t.Fatalf("room left live by a crash is %s after restart", got)
+	}
+	if got := roomStatus(t, again, admin, closing.RoomID); got != core.StatusClosed {
+		t.Fatalf("scheduled close not carried out at restart: %s", got)
+	}
+}
