@@ -299,7 +299,8 @@ func (s *Service) participant(roomID, identity string) (*Participant, error) {
 	return &out, nil
 }
 
-// EndMeeting ends a room's meeting for everyone (meetingEnd).
+// EndMeeting ends a room's meeting for everyone (meetingEnd). As in OpenVidu Meet it is
+// idempotent: a room without a live meeting is a success with nothing to do.
 func (s *Service) EndMeeting(ctx context.Context, p *Principal, roomID string) error {
 	if _, err := s.moderate(ctx, p, roomID, "meetingEnd"); err != nil {
 		return err
@@ -308,7 +309,7 @@ func (s *Service) EndMeeting(ctx context.Context, p *Principal, roomID string) e
 	live := s.live.room(roomID) != nil
 	s.live.mu.Unlock()
 	if !live {
-		return noMeeting(roomID)
+		return nil
 	}
 	if err := s.auditAs(ctx, s.store, p, "meeting.end", "room:"+roomID, nil); err != nil {
 		return err
@@ -338,12 +339,17 @@ func (s *Service) KickParticipant(ctx context.Context, p *Principal, roomID, ide
 	return nil
 }
 
-// SetParticipantRole promotes a participant to moderator or demotes it to speaker for this
-// meeting only (participantPromote); demoting a promoted participant restores its own
-// permissions.
-func (s *Service) SetParticipantRole(ctx context.Context, p *Principal, roomID, identity, role string) (*Participant, error) {
+// Moderation actions on a participant's role, as OpenVidu Meet names them.
+const (
+	RoleUpgrade   = "upgrade"   // promote to moderator for this meeting
+	RoleDowngrade = "downgrade" // restore a promoted participant's own permissions
+)
+
+// ChangeParticipantRole promotes a participant to moderator for this meeting only, or
+// restores a promoted participant's own permissions (participantPromote).
+func (s *Service) ChangeParticipantRole(ctx context.Context, p *Principal, roomID, identity, action string) (*Participant, error) {
 	var v validator
-	checkEnum(&v, "role", role, BaseRoleModerator, BaseRoleSpeaker)
+	checkEnum(&v, "action", action, RoleUpgrade, RoleDowngrade)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -359,15 +365,26 @@ func (s *Service) SetParticipantRole(ctx context.Context, p *Principal, roomID, 
 	}
 	if pt == nil {
 		s.live.mu.Unlock()
-		if lr == nil {
-			return nil, noMeeting(roomID)
-		}
 		return nil, participantNotFound(roomID, identity)
 	}
-	pt.MeetingRole = role
+	refuse := func(code, why string) (*Participant, error) {
+		s.live.mu.Unlock()
+		return nil, &Error{Kind: KindConflict, Title: "Participant Error", Code: code,
+			Message: fmt.Sprintf("Participant %q in room %q %s", identity, roomID, why)}
+	}
+	switch {
+	case action == RoleUpgrade && pt.MeetingRole == BaseRoleModerator:
+		return refuse("cannot_promote", "cannot be promoted to moderator because they already are one")
+	case action == RoleDowngrade && pt.MeetingRole == pt.Role:
+		return refuse("cannot_demote", "cannot be demoted because they are not a promoted moderator")
+	case action == RoleUpgrade:
+		pt.MeetingRole = BaseRoleModerator
+	default:
+		pt.MeetingRole = pt.Role
+	}
 	out := *pt
 	s.live.mu.Unlock()
-	if err := s.auditAs(ctx, s.store, p, "meeting.setRole", "participant:"+identity+"@"+roomID, map[string]string{"role": role}); err != nil {
+	if err := s.auditAs(ctx, s.store, p, "meeting."+action, "participant:"+identity+"@"+roomID, nil); err != nil {
 		return nil, err
 	}
 	if s.meetings != nil {

@@ -147,8 +147,14 @@ func TestModeration(t *testing.T) {
 		t.Fatalf("mute not passed on: %v", m.muted)
 	}
 	// Promotion gives the speaker moderator rights for this meeting; demotion takes them.
-	if _, err := svc.SetParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.BaseRoleModerator); err != nil {
+	if _, err := svc.ChangeParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.RoleDowngrade); core.KindOf(err) != core.KindConflict {
+		t.Fatalf("demoting someone never promoted: %v", err)
+	}
+	if _, err := svc.ChangeParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.RoleUpgrade); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := svc.ChangeParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.RoleUpgrade); core.KindOf(err) != core.KindConflict {
+		t.Fatalf("promoting a moderator: %v", err)
 	}
 	if err := svc.KickParticipant(ctx, speaker, room.RoomID, victim.Identity); err != nil {
 		t.Fatalf("promoted speaker cannot kick: %v", err)
@@ -159,7 +165,7 @@ func TestModeration(t *testing.T) {
 	if err := svc.KickParticipant(ctx, speaker, room.RoomID, victim.Identity); core.KindOf(err) != core.KindNotFound {
 		t.Fatalf("kicking someone gone: %v", err)
 	}
-	if _, err := svc.SetParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.BaseRoleSpeaker); err != nil {
+	if _, err := svc.ChangeParticipantRole(ctx, moderator, room.RoomID, sp.Identity, core.RoleDowngrade); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.EndMeeting(ctx, speaker, room.RoomID); core.KindOf(err) != core.KindForbidden {
@@ -174,11 +180,14 @@ func TestModeration(t *testing.T) {
 	if len(m.ended) != 1 || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
 		t.Fatalf("meeting not ended: %v, status %s", m.ended, roomStatus(t, svc, admin, room.RoomID))
 	}
-	if err := svc.EndMeeting(ctx, admin, room.RoomID); core.KindOf(err) != core.KindNotFound {
-		t.Fatalf("ending a meeting that is not live: %v", err)
+	if err := svc.EndMeeting(ctx, admin, room.RoomID); err != nil {
+		t.Fatalf("ending a meeting that is not live is not idempotent: %v", err)
+	}
+	if len(m.ended) != 1 {
+		t.Fatalf("ending no meeting reached the live side: %v", m.ended)
 	}
 	page, _ := svc.ListAudit(ctx, admin, core.AuditQuery{Action: "meeting."})
-	if len(page.Items) != 5 { // mute, setRole ×2, kick, end
+	if len(page.Items) != 5 { // mute, upgrade, kick, downgrade, end
 		t.Fatalf("moderation audit entries: %d", len(page.Items))
 	}
 }
