@@ -108,6 +108,11 @@ func (s *server) routes() {
 	s.handle("DELETE", in+"/api-keys/{keyId}", std, s.deleteAPIKey)
 	s.handle("POST", in+"/rooms/{roomId}/members/token", withMember|credAnonymous, s.issueMemberToken)
 	s.handle("POST", in+"/rooms/{roomId}/members/token/refresh", credMember, s.refreshMemberToken)
+
+	s.handle("DELETE", in+"/meetings/{roomId}", withMember, s.endMeeting)
+	s.handle("DELETE", in+"/meetings/{roomId}/participants/{participantIdentity}", withMember, s.kickParticipant)
+	s.handle("PUT", in+"/meetings/{roomId}/participants/{participantIdentity}/role", withMember, s.updateParticipantRole)
+	s.handle("POST", in+"/meetings/{roomId}/participants/{participantIdentity}/mute", withMember, s.muteParticipant)
 }
 
 // handlerFunc is an endpoint: it gets the authenticated caller and returns an error for
