@@ -1,0 +1,54 @@
+// Package media is Conclave's SFU: rooms of peers whose audio and video are forwarded, without
+// transcoding, over Pion WebRTC PeerConnections that all share one UDP port.
+//
+// It knows nothing of users, permissions storage or signalling transport: the caller (the
+// WebSocket signalling layer) joins a peer with the publish rights it has resolved, carries
+// session descriptions both ways, and hears about tracks and statistics through callbacks in
+// [Config].
+//
+// # Negotiation model
+//
+// Each peer has exactly one PeerConnection, negotiated with the W3C "perfect negotiation"
+// pattern in which the server is always the impolite side:
+//
+//   - Subscribing: whenever tracks of other peers appear or disappear, the server adds or
+//     removes sendonly transceivers and sends an offer through the peer's signal function
+//     ([SignalOffer]); the client answers with [Peer.HandleAnswer]. While an offer is
+//     outstanding further changes are batched into the next offer.
+//   - Publishing: the client adds its tracks with addTransceiver(track, {direction:
+//     "sendonly"}) (not addTrack, which may reuse a transceiver the server sends on) and
+//     sends an offer with [Peer.HandleOffer], naming the source of each of its m-lines
+//     (mid → microphone, camera, screen, screen_audio). The server answers through signal
+//     ([SignalAnswer]).
+//   - Glare: if the client's offer crosses an offer from the server, HandleOffer returns
+//     [ErrGlare] and ignores it. The client, being polite, rolls back its offer when the
+//     server's offer arrives, answers it, and offers again afterwards.
+//
+// Server session descriptions carry all of the server's ICE candidates (host candidates on the
+// shared UDP port are known at once), so the server never trickles; the client may trickle its
+// own with [Peer.AddICECandidate], before or after its description.
+//
+// The signal function is called from the peer's own goroutine, in order, and may be called
+// before [SFU.Join] returns; it must not call back into the same Peer synchronously.
+//
+// # Tracks
+//
+// A subscriber sees each published track with the publisher's peer id as its MediaStream id
+// and "<source>-<mid>" as its track id. A track is forwarded only if the publisher's
+// [PublishRights] allow its kind and source; anything else is read and dropped, so a modified
+// client gets nothing through. Revoking a right unpublishes the matching tracks at once.
+//
+// # Concurrency
+//
+// One goroutine owns each peer's PeerConnection state; room operations enqueue actions on the
+// peers and never wait for them. Packets from a publisher are handed to each subscriber's
+// bounded send queue without blocking, and each subscriber has its own writer goroutine, so a
+// slow or dead subscriber loses its own packets (and asks for a keyframe) without delaying
+// anybody else. Every PeerConnection has its own interceptor registry (NACK responder and
+// generator, RTCP reports, TWCC feedback, stats), and RTCP from every sender and receiver is
+// read, which is what lets the NACK responder answer from its packet cache.
+//
+// Packets are written one datagram at a time: Pion encrypts and writes each packet through the
+// ICE UDP mux's connection, and batching them with sendmmsg would mean replacing that
+// connection, which is left for later.
+package media

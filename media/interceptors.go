@@ -1,0 +1,63 @@
+package media
+
+import (
+	"fmt"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/webrtc/v4"
+)
+
+// Payload types follow what browsers commonly use, which keeps SDP diffs readable.
+const (
+	ptOpus = 111
+	ptVP8  = 96
+	ptVP9  = 98
+)
+
+// newAPI builds a Pion API for one peer: its own media engine and interceptor registry, so
+// NACK caches, report state and statistics are never shared between PeerConnections, and the
+// stats getter can be tied to the peer.
+func (s *SFU) newAPI(p *Peer) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	codecs := []struct {
+		c    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: ptOpus}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: ptVP8}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0"},
+			PayloadType: ptVP9}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := me.RegisterCodec(c.c, c.kind); err != nil {
+			return nil, fmt.Errorf("media: register %s: %w", c.c.MimeType, err)
+		}
+	}
+	// Feedback is registered after the codecs, which is when Pion applies it to them.
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "ccm", Parameter: "fir"}, webrtc.RTPCodecTypeVideo)
+
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(me, reg); err != nil {
+		return nil, fmt.Errorf("media: nack: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, fmt.Errorf("media: rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
+		return nil, fmt.Errorf("media: twcc: %w", err)
+	}
+	st, err := stats.NewInterceptor(stats.WithLoggerFactory(pionLogs{s.log}))
+	if err != nil {
+		return nil, fmt.Errorf("media: stats: %w", err)
+	}
+	st.OnNewPeerConnection(func(_ string, g stats.Getter) { p.stats.Store(&g) })
+	reg.Add(st)
+
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(s.settings)), nil
+}

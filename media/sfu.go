@@ -1,0 +1,204 @@
+package media
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// SFU is a selective forwarding unit: it owns the shared UDP port and the rooms.
+type SFU struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      ice.UDPMux
+	settings webrtc.SettingEngine
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	closed bool
+
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New listens on the UDP port and returns a running SFU; Close releases it.
+func New(cfg Config) (*SFU, error) {
+	cfg.withDefaults()
+	s := &SFU{cfg: cfg, log: cfg.Logger.With("component", "media"), rooms: map[string]*room{},
+		quit: make(chan struct{})}
+
+	mux, ipv6, err := listen(cfg.UDPPort, cfg.IPs, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.mux = mux
+
+	se := webrtc.SettingEngine{LoggerFactory: pionLogs{s.log}}
+	se.SetICEUDPMux(mux)
+	// mDNS would hide the addresses we were told to announce, and multicast is useless here.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if ipv6 {
+		networks = append(networks, webrtc.NetworkTypeUDP6)
+	}
+	se.SetNetworkTypes(networks)
+	if len(cfg.IPs) > 0 {
+		allowed := map[string]bool{}
+		loopback := false
+		for _, ip := range cfg.IPs {
+			parsed := net.ParseIP(ip)
+			allowed[parsed.String()] = true
+			loopback = loopback || parsed.IsLoopback()
+		}
+		se.SetIPFilter(func(ip net.IP) bool { return allowed[ip.String()] })
+		// Pion skips loopback unless asked; tests and single-host setups want it.
+		se.SetIncludeLoopbackCandidate(loopback)
+	}
+	if cfg.PublicIP != "" {
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: []string{cfg.PublicIP}, AsCandidateType: webrtc.ICECandidateTypeHost,
+		}); err != nil {
+			_ = mux.Close()
+			return nil, fmt.Errorf("media: public ip %q: %w", cfg.PublicIP, err)
+		}
+	}
+	s.settings = se
+
+	if cfg.StatsInterval > 0 && cfg.OnStats != nil {
+		s.wg.Add(1)
+		go s.statsLoop()
+	}
+	return s, nil
+}
+
+// listen opens the shared UDP port on each configured IP (or all addresses).
+func listen(port int, ips []string, log *slog.Logger) (ice.UDPMux, bool, error) {
+	pl := pionLogs{log}.NewLogger("udpmux")
+	if len(ips) == 0 {
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: port})
+		if err != nil {
+			return nil, false, fmt.Errorf("media: listen on UDP port %d: %w", port, err)
+		}
+		return webrtc.NewICEUDPMux(pl, conn), true, nil
+	}
+	var muxes []ice.UDPMux
+	ipv6 := false
+	for _, ipStr := range ips {
+		ip := net.ParseIP(ipStr)
+		if ip == nil {
+			closeAll(muxes)
+			return nil, false, fmt.Errorf("media: %q is not an IP address", ipStr)
+		}
+		network := "udp4"
+		if ip.To4() == nil {
+			network, ipv6 = "udp6", true
+		}
+		conn, err := net.ListenUDP(network, &net.UDPAddr{IP: ip, Port: port})
+		if err != nil {
+			closeAll(muxes)
+			return nil, false, fmt.Errorf("media: listen on %s port %d: %w", ip, port, err)
+		}
+		muxes = append(muxes, webrtc.NewICEUDPMux(pl, conn))
+	}
+	if len(muxes) == 1 {
+		return muxes[0], ipv6, nil
+	}
+	return ice.NewMultiUDPMuxDefault(muxes...), ipv6, nil
+}
+
+func closeAll(muxes []ice.UDPMux) {
+	for _, m := range muxes {
+		_ = m.Close()
+	}
+}
+
+// Addrs returns the local UDP addresses media arrives on.
+func (s *SFU) Addrs() []net.Addr { return s.mux.GetListenAddresses() }
+
+// Join adds a peer to a room, creating the room if needed. signal receives the server's
+// offers and answers (see the package doc); it may be called before Join returns.
+func (s *SFU) Join(roomID, peerID string, rights PublishRights, signal func(Signal)) (*Peer, error) {
+	if !validID(roomID) || !validID(peerID) {
+		return nil, ErrBadID
+	}
+	p, err := s.newPeer(roomID, peerID, rights, signal)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		p.abort()
+		return nil, ErrClosed
+	}
+	r := s.rooms[roomID]
+	if r == nil {
+		r = newRoom(s, roomID)
+		s.rooms[roomID] = r
+	}
+	err = r.join(p)
+	s.mu.Unlock()
+	if err != nil {
+		p.abort()
+		return nil, err
+	}
+	p.room = r
+	p.start()
+	return p, nil
+}
+
+// CloseRoom makes every peer of the room leave and waits for them.
+func (s *SFU) CloseRoom(roomID string) {
+	s.mu.Lock()
+	r := s.rooms[roomID]
+	s.mu.Unlock()
+	if r != nil {
+		for _, p := range r.members() {
+			p.Leave()
+		}
+	}
+}
+
+// dropIfEmpty forgets a room once its last peer has gone.
+func (s *SFU) dropIfEmpty(r *room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.peers) == 0 && s.rooms[r.id] == r {
+		delete(s.rooms, r.id)
+	}
+}
+
+// Close makes every peer leave, stops the statistics and releases the UDP port.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	var peers []*Peer
+	for _, r := range s.rooms {
+		peers = append(peers, r.members()...)
+	}
+	s.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Leave() }()
+	}
+	wg.Wait()
+	close(s.quit)
+	s.wg.Wait()
+	return s.mux.Close()
+}
+
+// keyframeInterval exists so tests can read the effective value.
+func (s *SFU) keyframeInterval() time.Duration { return s.cfg.KeyframeInterval }

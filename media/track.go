@@ -1,0 +1,200 @@
+package media
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// upTrack is a track a peer publishes: read by one goroutine and handed to the send queue of
+// every subscriber.
+type upTrack struct {
+	owner    *Peer
+	remote   *webrtc.TrackRemote
+	receiver *webrtc.RTPReceiver
+	id       string // the track id subscribers see
+	source   Source
+	codec    webrtc.RTPCodecParameters
+
+	allowed atomic.Bool // publish rights permit forwarding
+	muted   atomic.Bool // a moderator stopped forwarding
+	// published is owned by the owner's goroutine.
+	published bool
+
+	downsMu sync.Mutex                   // serialises writers of downs
+	downs   atomic.Pointer[[]*downTrack] // read lock-free on every packet
+
+	kf        chan struct{} // coalesced keyframe requests
+	useFIR    bool          // the publisher understands FIR but not PLI
+	done      chan struct{}
+	closeOnce sync.Once
+
+	packets, bytes, dropped atomic.Uint64
+	plisIn, firsIn, nacksIn atomic.Uint64 // from subscribers
+	keyframesSent           atomic.Uint64 // to the publisher
+	statsLast               statsSample   // owned by the stats loop
+}
+
+func (u *upTrack) kind() webrtc.RTPCodecType { return u.remote.Kind() }
+
+func (u *upTrack) info() TrackInfo {
+	return TrackInfo{Room: u.owner.roomID, Peer: u.owner.id, TrackID: u.id,
+		Kind: u.kind().String(), Source: u.source, MimeType: u.codec.MimeType}
+}
+
+func (u *upTrack) close() { u.closeOnce.Do(func() { close(u.done) }) }
+
+func (u *upTrack) addDown(d *downTrack) {
+	u.downsMu.Lock()
+	defer u.downsMu.Unlock()
+	var cur []*downTrack
+	if old := u.downs.Load(); old != nil {
+		cur = *old
+	}
+	next := append(append(make([]*downTrack, 0, len(cur)+1), cur...), d)
+	u.downs.Store(&next)
+}
+
+func (u *upTrack) removeDown(d *downTrack) {
+	u.downsMu.Lock()
+	defer u.downsMu.Unlock()
+	old := u.downs.Load()
+	if old == nil {
+		return
+	}
+	next := make([]*downTrack, 0, len(*old))
+	for _, x := range *old {
+		if x != d {
+			next = append(next, x)
+		}
+	}
+	u.downs.Store(&next)
+}
+
+func (u *upTrack) subscribers() int {
+	if d := u.downs.Load(); d != nil {
+		return len(*d)
+	}
+	return 0
+}
+
+// onTrack runs on a Pion goroutine when the client starts sending a track.
+func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	mid := ""
+	for _, t := range p.pc.GetTransceivers() {
+		if t.Receiver() == receiver {
+			mid = t.Mid()
+			break
+		}
+	}
+	p.mu.Lock()
+	declared := p.sources[mid]
+	p.mu.Unlock()
+	codec := remote.Codec()
+	src := sourceFor(remote.Kind(), declared)
+	u := &upTrack{
+		owner: p, remote: remote, receiver: receiver, source: src, codec: codec,
+		id:   fmt.Sprintf("%s-%s", src, mid),
+		done: make(chan struct{}),
+	}
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		u.kf = make(chan struct{}, 1) // audio needs no keyframes
+	}
+	u.useFIR = hasFeedback(codec, "ccm", "fir") && !hasFeedback(codec, "nack", "pli")
+	// Read RTCP from the publisher too, so receiver-side interceptors see sender reports.
+	if !p.goTracked(u.readLoop) || !p.goTracked(u.readRTCP) ||
+		(remote.Kind() == webrtc.RTPCodecTypeVideo && !p.goTracked(u.keyframeLoop)) {
+		return
+	}
+	p.post(func() { p.addUp(u) })
+}
+
+func hasFeedback(c webrtc.RTPCodecParameters, typ, param string) bool {
+	for _, fb := range c.RTCPFeedback {
+		if strings.EqualFold(fb.Type, typ) && strings.EqualFold(fb.Parameter, param) {
+			return true
+		}
+	}
+	return false
+}
+
+// addUp registers a new track of this peer and publishes it if its rights allow.
+func (p *Peer) addUp(u *upTrack) {
+	select {
+	case <-u.done:
+		return // ended before we got to it
+	default:
+	}
+	p.ups = append(p.ups, u)
+	p.mu.Lock()
+	r := p.rights
+	p.mu.Unlock()
+	if !r.allows(u.kind(), u.source) {
+		p.log.Warn("refusing track the peer may not publish", "kind", u.kind().String(), "source", u.source)
+	}
+	p.applyRights(u, r)
+}
+
+func (p *Peer) applyRights(u *upTrack, r PublishRights) {
+	ok := r.allows(u.kind(), u.source)
+	u.allowed.Store(ok)
+	switch {
+	case ok && !u.published:
+		u.published = true
+		p.room.publish(u)
+	case !ok && u.published:
+		u.published = false
+		p.room.unpublish(u)
+	}
+}
+
+// removeUp forgets a track whose client stopped sending it.
+func (p *Peer) removeUp(u *upTrack) {
+	for i, x := range p.ups {
+		if x == u {
+			p.ups = append(p.ups[:i:i], p.ups[i+1:]...)
+			break
+		}
+	}
+	if u.published {
+		u.published = false
+		p.room.unpublish(u)
+	}
+	u.close()
+}
+
+// readLoop forwards the publisher's packets until the track ends.
+func (u *upTrack) readLoop() {
+	defer u.owner.post(func() { u.owner.removeUp(u) })
+	pt := uint8(u.codec.PayloadType)
+	for {
+		pkt, _, err := u.remote.ReadRTP()
+		if err != nil {
+			return
+		}
+		u.packets.Add(1)
+		u.bytes.Add(uint64(pkt.MarshalSize()))
+		// Only the negotiated codec goes through: nothing smuggled under another payload type.
+		if !u.allowed.Load() || u.muted.Load() || pkt.PayloadType != pt {
+			continue
+		}
+		// Extension ids are per connection; the subscriber's interceptors add their own.
+		pkt.Extension, pkt.Extensions, pkt.ExtensionProfile = false, nil, 0
+		if ds := u.downs.Load(); ds != nil {
+			for _, d := range *ds {
+				d.sub.out.push(d, pkt)
+			}
+		}
+	}
+}
+
+func (u *upTrack) readRTCP() {
+	for {
+		if _, _, err := u.receiver.ReadRTCP(); err != nil {
+			return
+		}
+	}
+}
