@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"conclave/core"
+	"conclave/media"
 )
 
 // Options configures the HTTP front end; main fills it in.
@@ -25,6 +26,9 @@ type Options struct {
 	// reverse proxy that sets that header: otherwise any client could pick its own address
 	// and dodge the per-address login limit.
 	TrustProxy bool
+	// Media, when set, is the SFU behind the signalling endpoint GET <base>/ws; core's
+	// moderation then reaches live meetings through it.
+	Media *media.SFU
 }
 
 // server holds what every handler needs.
@@ -57,6 +61,11 @@ func New(svc *core.Service, opts Options) http.Handler {
 		s.log.Warn("web base path differs from core's", "web", s.base, "core", svc.BasePath())
 	}
 	s.routes()
+	if opts.Media != nil {
+		m := newMeetings(svc, opts.Media, s.log)
+		svc.SetMeetings(m)
+		s.handle("GET", "/ws", credAnonymous, s.serveSignal(m))
+	}
 	return s
 }
 
