@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,6 +17,9 @@ import (
 type config struct {
 	HTTP        string
 	SSH         string // "off" disables the SSH control room
+	RTCPort     int
+	RTCIPs      []string
+	RTCPublicIP string
 	SSHIdle     time.Duration
 	SSHMax      int
 	Data        string
@@ -46,6 +50,10 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	str(&c.HTTP, "http", ":8080", "HTTP listen address: browser client, REST API")
 	str(&c.SSH, "ssh", ":2222", `SSH listen address of the control room ("off" disables it)`)
+	var rtcPort, rtcIPs string
+	str(&rtcPort, "rtc-port", "7882", "the one UDP port of all WebRTC media")
+	str(&rtcIPs, "rtc-ips", "", "comma list of addresses for media (default: all local addresses)")
+	str(&c.RTCPublicIP, "rtc-public-ip", "", "address announced to browsers for media (NAT 1:1)")
 	var idle, maxSessions string
 	str(&idle, "ssh-idle-timeout", "15m", "end SSH sessions idle this long")
 	str(&maxSessions, "ssh-max-sessions", "50", "SSH sessions allowed at once")
@@ -77,6 +85,21 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.SSHMax, err = strconv.Atoi(maxSessions); err != nil || c.SSHMax < 1 || c.SSHMax > 10000 {
 		return c, nil, fmt.Errorf("--ssh-max-sessions %q: want a number from 1 to 10000", maxSessions)
+	}
+	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
+		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)
+	}
+	for _, ip := range strings.Split(rtcIPs, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			continue
+		}
+		if net.ParseIP(ip) == nil {
+			return c, nil, fmt.Errorf("--rtc-ips: %q is not an IP address", ip)
+		}
+		c.RTCIPs = append(c.RTCIPs, ip)
+	}
+	if c.RTCPublicIP != "" && net.ParseIP(c.RTCPublicIP) == nil {
+		return c, nil, fmt.Errorf("--rtc-public-ip %q is not an IP address", c.RTCPublicIP)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)

@@ -70,7 +70,7 @@ func (s *syncBuffer) String() string {
 
 func testConfig(t *testing.T, dir string) config {
 	t.Helper()
-	cfg, _, err := parseConfig("serve", []string{"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, io.Discard)
+	cfg, _, err := parseConfig("serve", []string{"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0", "--rtc-port", "0", "--rtc-ips", "127.0.0.1", "--data", dir}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +169,9 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{"--log-level", "loud"},
 		{"--ssh-idle-timeout", "soon"},
 		{"--ssh-max-sessions", "0"},
+		{"--rtc-port", "70000"},
+		{"--rtc-ips", "localhost"},
+		{"--rtc-public-ip", "example.com"},
 	} {
 		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

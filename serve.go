@@ -15,6 +15,7 @@ import (
 
 	"conclave/core"
 	"conclave/db"
+	"conclave/media"
 	sshd "conclave/ssh"
 	"conclave/tui"
 	"conclave/web"
@@ -28,6 +29,7 @@ type stack struct {
 	svc      *core.Service
 	http     *http.Server
 	httpAddr string
+	sfu      *media.SFU
 	ssh      *sshd.Server // nil when SSH is off
 	sshAddr  string
 	errc     chan error // the first server that stops on its own reports here
@@ -67,13 +69,18 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		fmt.Fprintln(out, "Root admin created: user admin, password admin (local mode)")
 	}
 
+	st.sfu, err = media.New(media.Config{UDPPort: cfg.RTCPort, IPs: cfg.RTCIPs, PublicIP: cfg.RTCPublicIP, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("media on UDP port %d: %w", cfg.RTCPort, err)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP)
 	if err != nil {
+		st.sfu.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
 	}
 	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
-		Handler:           web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy}),
+		Handler:           web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy, Media: st.sfu}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -144,6 +151,8 @@ func (st *stack) shutdown() error {
 		// Control rooms over SSH are told to quit; their sessions end cleanly.
 		err = errors.Join(err, st.ssh.Shutdown(sctx))
 	}
+	// Meetings end with the media: participants' connections close.
+	err = errors.Join(err, st.sfu.Close())
 	st.cancel()
 	st.wg.Wait()
 	return errors.Join(err, st.store.Close())
