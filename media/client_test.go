@@ -4,36 +4,24 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
+
+	"conclave/media/mediatest"
 )
 
 // Test scaffolding: a Pion client that talks to a Peer directly (no signalling layer) and
 // follows the negotiation model of the package doc, as a browser client would.
 
 const waitLong = 10 * time.Second
-
-// needNetns keeps media off every interface but the loopback of a private namespace.
-func needNetns(t *testing.T) {
-	t.Helper()
-	if os.Getenv("CONCLAVE_NETNS") == "1" {
-		return
-	}
-	if os.Getenv("CONCLAVE_E2E") == "1" {
-		t.Fatal("CONCLAVE_E2E=1 but not in a private network namespace (CONCLAVE_NETNS=1): run through make test")
-	}
-	t.Skip("needs a private network namespace: run through make test (unshare -n)")
-}
 
 // newTestSFU starts an SFU on 127.0.0.1 and, at cleanup, closes it and checks that no
 // goroutine was left behind.
@@ -46,7 +34,7 @@ func (s *SFU) room(id string) *room {
 
 func newTestSFU(t *testing.T, cfg Config) *SFU {
 	t.Helper()
-	needNetns(t)
+	mediatest.NeedNetns(t)
 	cfg.IPs = []string{"127.0.0.1"}
 	s, err := New(cfg)
 	if err != nil {
@@ -155,10 +143,7 @@ func join(t *testing.T, s *SFU, room, name string, rights PublishRights, opts ..
 	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se := mediatest.LoopbackSettings()
 	for _, f := range c.settings {
 		f(&se)
 	}

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"conclave/media"
+	"conclave/media/mediatest"
 	"conclave/web"
 )
 
@@ -26,17 +26,6 @@ import (
 // loopback of a private network namespace, as media's tests do.
 
 const sigWait = 10 * time.Second
-
-func needNetns(t *testing.T) {
-	t.Helper()
-	if os.Getenv("CONCLAVE_NETNS") == "1" {
-		return
-	}
-	if os.Getenv("CONCLAVE_E2E") == "1" {
-		t.Fatal("CONCLAVE_E2E=1 but not in a private network namespace (CONCLAVE_NETNS=1): run through make test")
-	}
-	t.Skip("needs a private network namespace: run through make test (unshare -n)")
-}
 
 // sigStack is a stack whose web front end serves signalling over an SFU, with a room
 // reachable through its anonymous links.
@@ -49,7 +38,7 @@ type sigStack struct {
 
 func newSigStack(t *testing.T) *sigStack {
 	t.Helper()
-	needNetns(t)
+	mediatest.NeedNetns(t)
 	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
@@ -149,10 +138,7 @@ func (s *sigStack) connectWith(name, token string) *sigClient {
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se := mediatest.LoopbackSettings()
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
