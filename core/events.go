@@ -18,6 +18,8 @@ const (
 	EventParticipantJoined  = "participantJoined"
 	EventParticipantLeft    = "participantLeft"
 	EventParticipantUpdated = "participantUpdated"
+	// EventTrackStats says a participant's track figures were refreshed (every few s).
+	EventTrackStats = "trackStats"
 	// EventResync tells a subscriber it missed events and must re-read what it shows.
 	EventResync = "resync"
 )

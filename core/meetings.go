@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +36,10 @@ type Participant struct {
 	JoinedAt int64
 	Source   string
 	Device   string
+	// tracks are the participant's published tracks by id (see Tracks); copies of a
+	// Participant share the map, so it is only touched under the meetings lock and copied
+	// out by Participants.
+	tracks map[string]TrackStat
 }
 
 // Permissions is what the participant may do now: its own set, or the room's set of the
@@ -130,8 +135,15 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal) (*Participant, 
 		s.bus.Publish(Event{Type: EventMeetingStarted, RoomID: room.RoomID})
 	}
 	s.bus.Publish(Event{Type: EventParticipantJoined, RoomID: room.RoomID, MemberID: pt.Identity})
-	out := *pt
+	out := pt.clone()
 	return &out, nil
+}
+
+// clone copies a participant with its own track map, so that the copy may leave the lock.
+func (pt *Participant) clone() Participant {
+	c := *pt
+	c.tracks = maps.Clone(pt.tracks)
+	return c
 }
 
 // uniqueName returns name, or name with " (2)", " (3)"… when someone else has it.
@@ -295,7 +307,7 @@ func (s *Service) participant(roomID, identity string) (*Participant, error) {
 	if pt == nil {
 		return nil, participantNotFound(roomID, identity)
 	}
-	out := *pt
+	out := pt.clone()
 	return &out, nil
 }
 
@@ -382,7 +394,7 @@ func (s *Service) ChangeParticipantRole(ctx context.Context, p *Principal, roomI
 	default:
 		pt.MeetingRole = pt.Role
 	}
-	out := *pt
+	out := pt.clone()
 	s.live.mu.Unlock()
 	if err := s.auditAs(ctx, s.store, p, "meeting."+action, "participant:"+identity+"@"+roomID, nil); err != nil {
 		return nil, err
@@ -428,7 +440,7 @@ func (s *Service) Participants(ctx context.Context, p *Principal, roomID string)
 	var out []Participant
 	if lr := s.live.room(roomID); lr != nil {
 		for _, pt := range lr.parts {
-			out = append(out, *pt)
+			out = append(out, pt.clone())
 		}
 	}
 	s.live.mu.Unlock()

@@ -278,3 +278,49 @@ func TestRestartEndsMeetingsLeftLive(t *testing.T) {
 		t.Fatalf("scheduled close not carried out at restart: %s", got)
 	}
 }
+
+func TestLiveMeetingsWithTrackStats(t *testing.T) {
+	svc, _, admin, room := liveService(t)
+	ctx := context.Background()
+	_, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Streamer")
+	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "camera-1", Kind: "video", Source: "camera"})
+	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "microphone-0", Kind: "audio", Source: "microphone"})
+	svc.TrackStats(room.RoomID, pt.Identity, core.TrackStat{TrackID: "camera-1", Kind: "video", Source: "camera", Bitrate: 1.5e6, Packets: 990, PacketsLost: 10})
+	svc.TrackPublished(room.RoomID, "nobody", core.TrackStat{TrackID: "x"}) // ignored
+	live, err := svc.LiveMeetings(ctx, admin)
+	if err != nil || len(live) != 1 || live[0].Room.RoomID != room.RoomID || len(live[0].Participants) != 1 {
+		t.Fatalf("live meetings %+v %v", live, err)
+	}
+	tracks := live[0].Participants[0].Tracks()
+	if len(tracks) != 2 || tracks[0].Source != "camera" || tracks[0].Bitrate != 1.5e6 || tracks[0].LossPercent() != 1 {
+		t.Fatalf("tracks %+v", tracks)
+	}
+	svc.TrackUnpublished(room.RoomID, pt.Identity, "camera-1")
+	// The copy handed out before is not changed under the reader's feet.
+	if len(live[0].Participants[0].Tracks()) != 2 {
+		t.Fatal("a copy shared the live track map")
+	}
+	live, _ = svc.LiveMeetings(ctx, admin)
+	if got := live[0].Participants[0].Tracks(); len(got) != 1 || got[0].Source != "microphone" {
+		t.Fatalf("after unpublishing: %+v", got)
+	}
+	// Someone without access to the room does not see its meeting.
+	if _, err := svc.CreateUser(ctx, admin, core.NewUser{UserID: "outsider", Name: "Out", Role: "room_manager", Password: "first1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ChangePassword(ctx, mustPrincipal(t, svc, "outsider"), "first1", "second2"); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := svc.LiveMeetings(ctx, mustPrincipal(t, svc, "outsider")); err != nil || len(live) != 0 {
+		t.Fatalf("outsider sees %+v %v", live, err)
+	}
+}
+
+func mustPrincipal(t *testing.T, svc *core.Service, user string) *core.Principal {
+	t.Helper()
+	p, err := svc.UserPrincipal(context.Background(), user, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
