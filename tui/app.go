@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,8 +41,10 @@ type app struct {
 	pages  map[tabID]page
 
 	// pw is the password change a user must make before anything else.
-	pw       *form
-	palette  *palette
+	pw      *form
+	palette *palette
+	// quitAsk asks before the local terminal quits while meetings are live.
+	quitAsk  *confirm
 	showHelp bool
 	// goodbye, when set, is the last thing shown (the user was deleted) before quitting.
 	goodbye    string
@@ -73,6 +76,30 @@ func (a *app) resolve() tea.Cmd {
 func (a *app) quit() tea.Cmd {
 	a.feed.close()
 	return tea.Quit
+}
+
+// liveQuitMsg answers whether meetings are live when the local terminal asked to quit.
+type liveQuitMsg struct{ live bool }
+
+// askQuit is q. In the local terminal the server ends with the control room, so while a
+// meeting is live it asks first; over SSH quitting ends only the session and q quits.
+func (a *app) askQuit() tea.Cmd {
+	if a.c.id.Meta.Via != "local" || a.c.principal == nil {
+		return a.quit()
+	}
+	return a.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
+		live, err := svc.LiveMeetings(ctx, p)
+		return liveQuitMsg{live: err == nil && len(live) > 0}
+	})
+}
+
+func (a *app) liveQuit(m liveQuitMsg) tea.Cmd {
+	if !m.live {
+		return a.quit()
+	}
+	a.palette, a.showHelp = nil, false
+	a.quitAsk = newConfirm(a.c, "Quit", "Meetings are live; quit and end them?", nil, func([]string) tea.Cmd { return a.quit() })
+	return nil
 }
 
 // page is the active page, nil before the principal is known.
@@ -128,6 +155,8 @@ func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
 
 func (a *app) newPage(t tabID) page {
 	switch t {
+	case tabLive:
+		return newLivePage(a.c)
 	case tabUsers:
 		return newUsersPage(a.c)
 	case tabAudit:
@@ -182,6 +211,8 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, flash(levelInfo, "%s", msg.ok)
 	case principalMsg:
 		return a, a.principal(msg)
+	case liveQuitMsg:
+		return a, a.liveQuit(msg)
 	case passwordChangedMsg:
 		return a, a.resolve()
 	case eventMsg:
@@ -258,7 +289,7 @@ func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
 		typing := a.pw != nil || (a.page() != nil && a.page().capturing())
 		switch {
 		case keyIs(k, g.Quit) && !typing:
-			return a.quit()
+			return a.askQuit()
 		case keyIs(k, g.Refresh) && a.c.principal == nil:
 			return a.resolve()
 		}
@@ -266,6 +297,13 @@ func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	if a.pw != nil {
 		_, cmd := a.pw.update(k)
+		return cmd
+	}
+	if a.quitAsk != nil {
+		closed, cmd := a.quitAsk.update(k)
+		if closed {
+			a.quitAsk = nil
+		}
 		return cmd
 	}
 	if a.showHelp {
@@ -290,7 +328,7 @@ func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case keyIs(k, g.Quit):
-		return a.quit()
+		return a.askQuit()
 	case keyIs(k, g.Help):
 		a.showHelp = true
 	case keyIs(k, g.Palette):
@@ -343,6 +381,7 @@ func (a *app) commands() []command {
 	tab := func(t tabID) func() tea.Cmd { return func() tea.Cmd { return a.goTo(t) } }
 	return []command{
 		{name: "rooms", desc: "the Rooms tab", run: tab(tabRooms)},
+		{name: "live", desc: "meetings in progress", run: tab(tabLive)},
 		{name: "users", desc: "the Users tab", allowed: admin, run: tab(tabUsers)},
 		{name: "audit", desc: "the audit log", allowed: admin, run: tab(tabAudit)},
 		{name: "account", desc: "your account and SSH keys", run: tab(tabAccount)},
@@ -363,7 +402,7 @@ func (a *app) commands() []command {
 		}},
 		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
 		{name: "help", desc: "show every key", run: func() tea.Cmd { a.showHelp = true; return nil }},
-		{name: "quit", desc: "leave the control room", run: a.quit},
+		{name: "quit", desc: "leave the control room", run: a.askQuit},
 	}
 }
 
@@ -372,6 +411,8 @@ func (a *app) focused() help.KeyMap {
 	switch {
 	case a.pw != nil:
 		return a.pw
+	case a.quitAsk != nil:
+		return a.quitAsk
 	case a.palette != nil:
 		return a.palette
 	}
@@ -384,7 +425,7 @@ func (a *app) focused() help.KeyMap {
 // globalHelp lists the global keys that work right now: none but ctrl+c while typing.
 func (a *app) globalHelp() []key.Binding {
 	g := a.c.global
-	if a.pw != nil || a.palette != nil {
+	if a.pw != nil || a.palette != nil || a.quitAsk != nil {
 		return nil
 	}
 	if pg := a.page(); pg != nil && pg.capturing() {
@@ -426,7 +467,9 @@ func (a *app) render() string {
 		body = a.pw.view(w, bodyH)
 	} else {
 		top = renderTabs(a.c, a.tabs, a.active, w)
-		if a.showHelp {
+		if a.quitAsk != nil {
+			body = a.quitAsk.view(w, bodyH)
+		} else if a.showHelp {
 			body = fullHelp(a.c, a.focused(), a.fullGlobalHelp(), w, bodyH)
 		} else if pg := a.page(); pg != nil {
 			body = pg.view(w, bodyH)

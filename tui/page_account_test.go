@@ -9,7 +9,7 @@ func TestAccountPage(t *testing.T) {
 	svc, _ := newService(t)
 	addUser(t, svc, "dave_m", "room_manager", false)
 	h := newHarness(t, svc, "dave_m")
-	h.key("2")
+	h.key("3")
 	h.mustSee("Account", "dave_m", "room_manager", "No SSH keys")
 
 	h.key("p")

@@ -32,7 +32,7 @@ func TestAuditPage(t *testing.T) {
 	addUser(t, svc, "carol_m", "room_manager", false)
 	addRoom(t, svc, asAdmin(t, svc), "Audited room")
 	h := newHarness(t, svc, "admin")
-	h.key("3")
+	h.key("4")
 	h.mustSee("Audit log", "room.create", "user.create", "user:admin")
 
 	h.key("/")

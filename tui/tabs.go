@@ -12,6 +12,7 @@ type tabID int
 
 const (
 	tabRooms tabID = iota
+	tabLive
 	tabUsers
 	tabAudit
 	tabAccount
@@ -22,6 +23,8 @@ func tabTitle(t tabID) string {
 	switch t {
 	case tabRooms:
 		return "Rooms"
+	case tabLive:
+		return "Live"
 	case tabUsers:
 		return "Users"
 	case tabAudit:
@@ -30,13 +33,14 @@ func tabTitle(t tabID) string {
 	return "Account"
 }
 
-// tabsFor lists the tabs a role sees. Live, Recordings and Sessions arrive with their
-// features; until then no tab pretends to offer them.
+// tabsFor lists the tabs a role sees. Recordings and Sessions arrive with their features;
+// until then no tab pretends to offer them. Live is for everyone: core shows each user the
+// meetings of the rooms it can read.
 func tabsFor(admin bool) []tabID {
 	if admin {
-		return []tabID{tabRooms, tabUsers, tabAudit, tabAccount}
+		return []tabID{tabRooms, tabLive, tabUsers, tabAudit, tabAccount}
 	}
-	return []tabID{tabRooms, tabAccount}
+	return []tabID{tabRooms, tabLive, tabAccount}
 }
 
 // renderTabs draws the tab bar: the brand, then "1 Rooms  2 Users …" with the active one

@@ -279,7 +279,7 @@ func TestFlowForcedPasswordChange(t *testing.T) {
 	tm := e.open("newbie_1")
 	waitFor(t, tm, "You must change your password")
 	press(tm, "temp-pass", "tab", "brand-new-pass", "tab", "brand-new-pass", "enter")
-	waitFor(t, tm, "1 Rooms", "2 Account")
+	waitFor(t, tm, "1 Rooms", "2 Live", "3 Account")
 	u, err := e.st.GetUser(context.Background(), "newbie_1")
 	if err != nil || u.MustChangePassword {
 		t.Fatalf("user = %+v, %v", u, err)
