@@ -163,6 +163,10 @@ func (st *stack) shutdown() error {
 	st.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Meetings are told the server is going away before their connections drop.
+	if n := st.svc.EndAllMeetings("The server is going away"); n > 0 {
+		st.log.Info("ended live meetings", "meetings", n)
+	}
 	err := st.http.Shutdown(sctx)
 	if st.ssh != nil {
 		// Control rooms over SSH are told to quit; their sessions end cleanly.

@@ -452,3 +452,22 @@ func (s *Service) Participants(ctx context.Context, p *Principal, roomID string)
 	})
 	return out, nil
 }
+
+// EndAllMeetings ends every live meeting, telling participants reason: the server calls
+// it when shutting down, so that browsers say "server going away" rather than seeing a
+// dropped connection, and rooms are not left marked live.
+func (s *Service) EndAllMeetings(reason string) int {
+	s.live.mu.Lock()
+	ids := make([]string, 0, len(s.live.rooms))
+	for id := range s.live.rooms {
+		ids = append(ids, id)
+	}
+	s.live.mu.Unlock()
+	for _, id := range ids {
+		if s.meetings != nil {
+			s.meetings.End(id, reason)
+		}
+		s.finishMeeting(id, -1)
+	}
+	return len(ids)
+}

@@ -324,3 +324,17 @@ func mustPrincipal(t *testing.T, svc *core.Service, user string) *core.Principal
 	}
 	return p
 }
+
+func TestEndAllMeetingsAtShutdown(t *testing.T) {
+	svc, m, admin, room := liveService(t)
+	joinAs(t, svc, room, room.Access.Speaker.Secret, "Still here")
+	if n := svc.EndAllMeetings("The server is going away"); n != 1 {
+		t.Fatalf("ended %d meetings", n)
+	}
+	if len(m.ended) != 1 || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
+		t.Fatalf("live side told %v; status %s", m.ended, roomStatus(t, svc, admin, room.RoomID))
+	}
+	if live, _ := svc.LiveMeetings(context.Background(), admin); len(live) != 0 {
+		t.Fatalf("still live: %+v", live)
+	}
+}
