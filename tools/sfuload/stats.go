@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/binary"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// window gates counting: packets are only recorded while a measurement is running, so setup
+// (ICE, DTLS, negotiation) and teardown do not pollute the numbers.
+type window struct {
+	on        atomic.Bool
+	sentVideo atomic.Int64 // packets the publisher sent while on
+	sentAudio atomic.Int64
+}
+
+// seqStats follows one received stream: packets, sequence gaps and latency.
+type seqStats struct {
+	w *window
+
+	mu               sync.Mutex
+	started          bool
+	last             int64 // extended (unwrapped) sequence number of the last packet
+	lowest, highest  int64
+	count            int64
+	lat              []time.Duration
+	packetsAnyWindow atomic.Int64 // also counted outside the window: "is it flowing yet?"
+}
+
+// record notes one packet. Payloads start with the send time (see stampPayload).
+func (s *seqStats) record(seq uint16, payload []byte, now time.Time) {
+	s.packetsAnyWindow.Add(1)
+	if !s.w.on.Load() || len(payload) < 8 {
+		return
+	}
+	sent := int64(binary.BigEndian.Uint64(payload))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Unwrap the 16-bit sequence number relative to the last one; reordering within ±32767
+	// is handled, which on loopback is plenty.
+	ext := int64(seq)
+	if s.started {
+		ext = s.last + int64(int16(seq-uint16(s.last)))
+	} else {
+		s.started, s.lowest, s.highest = true, ext, ext
+	}
+	s.last = ext
+	s.lowest, s.highest = min(s.lowest, ext), max(s.highest, ext)
+	s.count++
+	s.lat = append(s.lat, now.Sub(time.Unix(0, sent)))
+}
+
+// totals returns received packets and the number expected from the span of sequence numbers
+// seen: the difference is loss (gaps), not counting packets lost at the very edges of the
+// window.
+func (s *seqStats) totals() (received, expected int64, lat []time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		return 0, 0, nil
+	}
+	return s.count, s.highest - s.lowest + 1, s.lat
+}
+
+// stampPayload fills a synthetic payload of n bytes starting with the send time.
+func stampPayload(n int) []byte {
+	b := make([]byte, n)
+	binary.BigEndian.PutUint64(b, uint64(time.Now().UnixNano()))
+	for i := 8; i < n; i++ {
+		b[i] = byte(i) // arbitrary non-zero filler; nothing decodes it
+	}
+	return b
+}
+
+// pace calls send for every video and audio packet of the stream until stop closes. Video
+// goes out evenly at videoPPS rather than in per-frame bursts: a simplification, since the
+// SFU forwards packet by packet and bursts only stress socket buffers.
+func pace(stop <-chan struct{}, w *window, send func(video bool, seq uint16)) {
+	vt := time.NewTicker(time.Second / videoPPS)
+	at := time.NewTicker(time.Second / audioPPS)
+	defer vt.Stop()
+	defer at.Stop()
+	var vseq, aseq uint16
+	for {
+		select {
+		case <-stop:
+			return
+		case <-vt.C:
+			vseq++
+			if w.on.Load() {
+				w.sentVideo.Add(1)
+			}
+			send(true, vseq)
+		case <-at.C:
+			aseq++
+			if w.on.Load() {
+				w.sentAudio.Add(1)
+			}
+			send(false, aseq)
+		}
+	}
+}
+
+// summarize turns a set of streams into a table row.
+func summarize(mode string, n int, d time.Duration, w *window, streams []*seqStats, cpu time.Duration) result {
+	var recv, exp int64
+	var lat []time.Duration
+	for _, s := range streams {
+		r, e, l := s.totals()
+		recv += r
+		exp += e
+		lat = append(lat, l...)
+	}
+	slices.Sort(lat)
+	r := result{mode: mode, n: n, egressPPS: float64(recv) / d.Seconds(),
+		p50: percentile(lat, 0.50), p99: percentile(lat, 0.99)}
+	if exp > 0 {
+		r.lossPct = 100 * float64(exp-recv) / float64(exp)
+	}
+	if sent := (w.sentVideo.Load() + w.sentAudio.Load()) * int64(n); sent > 0 {
+		r.recvRatio = float64(recv) / float64(sent)
+	}
+	r.cpuPer1k = cpuPer1k(cpu, d, r.egressPPS)
+	return r
+}
