@@ -195,16 +195,6 @@ func (c *testClient) do(f func()) {
 	}
 }
 
-func (c *testClient) gather(d webrtc.SessionDescription) (string, bool) {
-	g := webrtc.GatheringCompletePromise(c.pc)
-	if err := c.pc.SetLocalDescription(d); err != nil {
-		c.errorf("local description: %v", err)
-		return "", false
-	}
-	<-g
-	return c.pc.LocalDescription().SDP, true
-}
-
 // errorf reports a client failure unless the client is already leaving, when its closed
 // connection makes every operation fail.
 func (c *testClient) errorf(format string, args ...any) {
@@ -222,24 +212,9 @@ func (c *testClient) handle(sig Signal) {
 			c.errorf("server answer: %v", err)
 		}
 	case SignalOffer:
-		// The same Pion race the server works around in waitICEStarted.
-		if c.pc.CurrentRemoteDescription() != nil {
-			deadline := time.Now().Add(2 * time.Second)
-			for c.pc.ICEConnectionState() == webrtc.ICEConnectionStateNew && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
-			c.errorf("server offer: %v", err)
-			return
-		}
-		answer, err := c.pc.CreateAnswer(nil)
+		sdp, err := mediatest.AnswerOffer(c.pc, sig.SDP)
 		if err != nil {
-			c.errorf("answer: %v", err)
-			return
-		}
-		sdp, ok := c.gather(answer)
-		if !ok {
+			c.errorf("%v", err)
 			return
 		}
 		if err := c.peer.HandleAnswer(sdp); err != nil && !errors.Is(err, ErrClosed) {

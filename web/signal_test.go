@@ -246,23 +246,13 @@ func (c *sigClient) send(f map[string]any) {
 func (c *sigClient) handle(m map[string]any) {
 	switch m["type"] {
 	case "offer":
-		sdp, _ := m["sdp"].(string)
-		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
-			c.errorf("server offer: %v", err)
-			return
-		}
-		answer, err := c.pc.CreateAnswer(nil)
+		offer, _ := m["sdp"].(string)
+		sdp, err := mediatest.AnswerOffer(c.pc, offer)
 		if err != nil {
-			c.errorf("answer: %v", err)
+			c.errorf("%v", err)
 			return
 		}
-		g := webrtc.GatheringCompletePromise(c.pc)
-		if err := c.pc.SetLocalDescription(answer); err != nil {
-			c.errorf("local answer: %v", err)
-			return
-		}
-		<-g
-		c.send(map[string]any{"type": "answer", "sdp": c.pc.LocalDescription().SDP})
+		c.send(map[string]any{"type": "answer", "sdp": sdp})
 	case "answer":
 		if c.pending == nil {
 			c.errorf("answer without an offer")

@@ -3,8 +3,10 @@
 package mediatest
 
 import (
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
@@ -32,4 +34,30 @@ func LoopbackSettings() webrtc.SettingEngine {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	return se
+}
+
+// AnswerOffer is what a client does with an offer from the SFU: apply it, answer, wait for
+// its candidates and return the answer to send back. After the first negotiation it first
+// waits (up to 2 s) for ICE to start, working around the Pion race the SFU also avoids: a
+// second description applied too soon looks like an ICE restart.
+func AnswerOffer(pc *webrtc.PeerConnection, sdp string) (string, error) {
+	if pc.CurrentRemoteDescription() != nil {
+		deadline := time.Now().Add(2 * time.Second)
+		for pc.ICEConnectionState() == webrtc.ICEConnectionStateNew && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return "", fmt.Errorf("server offer: %w", err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("answer: %w", err)
+	}
+	g := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("local answer: %w", err)
+	}
+	<-g
+	return pc.LocalDescription().SDP, nil
 }

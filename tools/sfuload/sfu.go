@@ -119,30 +119,12 @@ func (c *client) handle(sig media.Signal) {
 			c.fail("server answer: %v", err)
 		}
 	case media.SignalOffer:
-		// Pion race (see media.Peer.waitICEStarted): a renegotiation offer applied before ICE
-		// has started can be lost, so give ICE a moment first.
-		if c.pc.CurrentRemoteDescription() != nil {
-			deadline := time.Now().Add(2 * time.Second)
-			for c.pc.ICEConnectionState() == webrtc.ICEConnectionStateNew && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
-			c.fail("server offer: %v", err)
-			return
-		}
-		answer, err := c.pc.CreateAnswer(nil)
+		sdp, err := mediatest.AnswerOffer(c.pc, sig.SDP)
 		if err != nil {
-			c.fail("answer: %v", err)
+			c.fail("%v", err)
 			return
 		}
-		g := webrtc.GatheringCompletePromise(c.pc)
-		if err := c.pc.SetLocalDescription(answer); err != nil {
-			c.fail("local answer: %v", err)
-			return
-		}
-		<-g
-		if err := c.peer.HandleAnswer(c.pc.LocalDescription().SDP); err != nil && !errors.Is(err, media.ErrClosed) {
+		if err := c.peer.HandleAnswer(sdp); err != nil && !errors.Is(err, media.ErrClosed) {
 			c.fail("HandleAnswer: %v", err)
 		}
 	}
