@@ -29,6 +29,9 @@ type Config struct {
 	// StatsInterval is how often OnStats is called per published track; 5 s when zero,
 	// never when negative.
 	StatsInterval time.Duration
+	// NoBatch writes every outgoing datagram with its own syscall, as before egress batching
+	// (see batchconn.go); it exists to measure what batching gains.
+	NoBatch bool
 	// QueueLength is the number of packets a subscriber may have waiting to be written
 	// before further packets to it are dropped; 512 when zero.
 	QueueLength int

@@ -48,7 +48,9 @@
 // generator, RTCP reports, TWCC feedback, stats), and RTCP from every sender and receiver is
 // read, which is what lets the NACK responder answer from its packet cache.
 //
-// Packets are written one datagram at a time: Pion encrypts and writes each packet through the
-// ICE UDP mux's connection, and batching them with sendmmsg would mean replacing that
-// connection, which is left for later.
+// Outgoing datagrams are batched: Pion encrypts and writes each packet through the ICE UDP
+// mux, whose socket is wrapped so that a write only queues a copy, and one flusher goroutine
+// per socket sends the queue with sendmmsg, up to 64 datagrams per call. It never waits for a
+// batch to fill, so a lightly loaded SFU sends each packet at once; under load, batches grow
+// by themselves. [Config.NoBatch] turns this off (one syscall per datagram), for comparison.
 package media

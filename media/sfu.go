@@ -16,6 +16,7 @@ type SFU struct {
 	cfg      Config
 	log      *slog.Logger
 	mux      ice.UDPMux
+	egress   []*batchConn // nil entries where batching is off or unavailable
 	settings webrtc.SettingEngine
 
 	mu     sync.Mutex
@@ -32,11 +33,11 @@ func New(cfg Config) (*SFU, error) {
 	s := &SFU{cfg: cfg, log: cfg.Logger.With("component", "media"), rooms: map[string]*room{},
 		quit: make(chan struct{})}
 
-	mux, ipv6, err := listen(cfg.UDPPort, cfg.IPs, s.log)
+	mux, egress, ipv6, err := listen(cfg.UDPPort, cfg.IPs, !cfg.NoBatch, s.log)
 	if err != nil {
 		return nil, err
 	}
-	s.mux = mux
+	s.mux, s.egress = mux, egress
 
 	se := webrtc.SettingEngine{LoggerFactory: pionLogs{s.log}}
 	se.SetICEUDPMux(mux)
@@ -76,15 +77,28 @@ func New(cfg Config) (*SFU, error) {
 	return s, nil
 }
 
-// listen opens the shared UDP port on each configured IP (or all addresses).
-func listen(port int, ips []string, log *slog.Logger) (ice.UDPMux, bool, error) {
+// listen opens the shared UDP port on each configured IP (or all addresses), each socket
+// behind a batching writer unless batch is false.
+func listen(port int, ips []string, batch bool, log *slog.Logger) (ice.UDPMux, []*batchConn, bool, error) {
 	pl := pionLogs{log}.NewLogger("udpmux")
+	var egress []*batchConn
+	wrap := func(conn *net.UDPConn) ice.UDPMux {
+		var pc net.PacketConn = conn
+		if batch {
+			var bc *batchConn
+			pc, bc = newBatchConn(conn)
+			if bc != nil {
+				egress = append(egress, bc)
+			}
+		}
+		return webrtc.NewICEUDPMux(pl, pc)
+	}
 	if len(ips) == 0 {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: port})
 		if err != nil {
-			return nil, false, fmt.Errorf("media: listen on UDP port %d: %w", port, err)
+			return nil, nil, false, fmt.Errorf("media: listen on UDP port %d: %w", port, err)
 		}
-		return webrtc.NewICEUDPMux(pl, conn), true, nil
+		return wrap(conn), egress, true, nil
 	}
 	var muxes []ice.UDPMux
 	ipv6 := false
@@ -92,7 +106,7 @@ func listen(port int, ips []string, log *slog.Logger) (ice.UDPMux, bool, error) 
 		ip := net.ParseIP(ipStr)
 		if ip == nil {
 			closeAll(muxes)
-			return nil, false, fmt.Errorf("media: %q is not an IP address", ipStr)
+			return nil, nil, false, fmt.Errorf("media: %q is not an IP address", ipStr)
 		}
 		network := "udp4"
 		if ip.To4() == nil {
@@ -101,14 +115,14 @@ func listen(port int, ips []string, log *slog.Logger) (ice.UDPMux, bool, error) 
 		conn, err := net.ListenUDP(network, &net.UDPAddr{IP: ip, Port: port})
 		if err != nil {
 			closeAll(muxes)
-			return nil, false, fmt.Errorf("media: listen on %s port %d: %w", ip, port, err)
+			return nil, nil, false, fmt.Errorf("media: listen on %s port %d: %w", ip, port, err)
 		}
-		muxes = append(muxes, webrtc.NewICEUDPMux(pl, conn))
+		muxes = append(muxes, wrap(conn))
 	}
 	if len(muxes) == 1 {
-		return muxes[0], ipv6, nil
+		return muxes[0], egress, ipv6, nil
 	}
-	return ice.NewMultiUDPMuxDefault(muxes...), ipv6, nil
+	return ice.NewMultiUDPMuxDefault(muxes...), egress, ipv6, nil
 }
 
 func closeAll(muxes []ice.UDPMux) {
@@ -119,6 +133,16 @@ func closeAll(muxes []ice.UDPMux) {
 
 // Addrs returns the local UDP addresses media arrives on.
 func (s *SFU) Addrs() []net.Addr { return s.mux.GetListenAddresses() }
+
+// EgressStats sums the batching writer's counters over the SFU's sockets; all zero when
+// Config.NoBatch is set or the platform has no sendmmsg.
+func (s *SFU) EgressStats() EgressStats {
+	var e EgressStats
+	for _, c := range s.egress {
+		e.add(c.stats())
+	}
+	return e
+}
 
 // Join adds a peer to a room, creating the room if needed. signal receives the server's
 // offers and answers (see the package doc); it may be called before Join returns.

@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -317,5 +318,31 @@ func TestBadInputIsRefused(t *testing.T) {
 	p.Leave()
 	if err := p.HandleAnswer("v=0"); !errors.Is(err, ErrClosed) {
 		t.Errorf("after Leave = %v, want ErrClosed", err)
+	}
+}
+
+func TestEgressGoesThroughBatchingWriter(t *testing.T) {
+	for _, noBatch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NoBatch=%v", noBatch), func(t *testing.T) {
+			s := newTestSFU(t, Config{NoBatch: noBatch})
+			a := join(t, s, "room", "a", everything)
+			a.publish(video, SourceCamera)
+			b := join(t, s, "room", "b", everything)
+			b.receiving(t, "a", video)
+			st := s.EgressStats()
+			if noBatch {
+				if st != (EgressStats{}) {
+					t.Errorf("NoBatch: egress stats %+v, want none", st)
+				}
+				return
+			}
+			if runtime.GOOS != "linux" {
+				return
+			}
+			// Everything the SFU sends (ICE, DTLS, SRTP) leaves through the flusher.
+			if st.Packets == 0 || st.Batches == 0 || st.AvgBatch() < 1 || st.Drops != 0 || st.Errors != 0 {
+				t.Errorf("egress stats %+v after media flowed", st)
+			}
+		})
 	}
 }
