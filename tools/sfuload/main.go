@@ -1,18 +1,22 @@
-// Command sfuload measures how many subscribers the media SFU can feed from one publisher on
-// loopback: an in-process SFU on 127.0.0.1, one Pion publisher sending a synthetic
-// ~1.5 Mbit/s VP8-like stream plus 50 packets/s of Opus-like audio, and N Pion subscribers
-// that count packets, sequence gaps and latency. For comparison it runs a plain UDP relay of
-// the same stream to N sockets, once with sendmmsg batches and once with one write per
-// packet.
+// Command sfuload measures the media SFU's fan-out on loopback. The server process (this one)
+// runs the SFU on 127.0.0.1; a child process (this binary again, with the hidden -role clients)
+// runs the Pion clients, talking to the SFU's peers over a pipe as the WebSocket signalling
+// layer would and sending media over UDP. So the CPU figures, from getrusage of this process
+// only, are the server's own.
+//
+// Phases:
+//   - fan-out: one publisher (a synthetic ~1.5 Mbit/s VP8-sized stream plus 50 packets/s of
+//     Opus-sized audio) to N subscribers, for each N of -subs, with egress batching and
+//     (with -compare) without it (media.Config.NoBatch);
+//   - meetings: -rooms rooms of -size participants, everyone publishing that stream;
+//   - relay: a plain UDP relay (no WebRTC) to -relayn sockets, offered -relayrate datagrams/s
+//     (far more than it can send), with one sendto per datagram and with sendmmsg batches of
+//     64, for its ceiling.
 //
 // It sends real UDP, so run it only inside a private network namespace:
 //
 //	go mod download
-//	unshare -n sh -c 'ip link set lo up && go run ./tools/sfuload -subs 1,5,10'
-//
-// CPU figures are for the whole process: publisher, subscribers and SFU (or relay, sender and
-// receivers) all run in it, and Go offers no per-goroutine CPU accounting, so they are an
-// upper bound for the server alone, comparable only between rows of the same table.
+//	unshare -n sh -c 'ip link set lo up && go run ./tools/sfuload'
 package main
 
 import (
@@ -21,10 +25,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -40,13 +42,39 @@ const (
 )
 
 func main() {
-	subsFlag := flag.String("subs", "1,5,10,20,40", "comma-separated subscriber counts to sweep")
+	subsFlag := flag.String("subs", "10,40,80,160,240,320", "comma-separated subscriber counts to sweep (empty: none)")
 	duration := flag.Duration("duration", 5*time.Second, "measurement window per run")
-	skipRelay := flag.Bool("norelay", false, "skip the plain UDP relay baseline")
+	compare := flag.Bool("compare", true, "also run each fan-out N with batching off (media.Config.NoBatch)")
+	rooms := flag.Int("rooms", 10, "meetings phase: rooms (0: skip)")
+	size := flag.Int("size", 4, "meetings phase: participants per room, all publishing")
+	relayN := flag.Int("relayn", 64, "relay phase: receiving sockets (0: skip)")
+	relayRate := flag.Int("relayrate", 20000, "relay phase: datagrams/s offered to the relay's ingress")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the largest batched fan-out run")
+	// The clients process's flags; not for people.
+	role := flag.String("role", "server", "internal")
+	sc := scenario{}
+	flag.StringVar(&sc.kind, "scenario", "", "internal")
+	flag.IntVar(&sc.n, "n", 0, "internal")
+	flag.StringVar(&sc.to, "to", "", "internal")
+	flag.IntVar(&sc.rate, "rate", 0, "internal")
 	flag.Parse()
+
+	// Pion and the SFU log connection churn at Warn; keep the output readable.
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if *role == "clients" {
+		sc.rooms, sc.size = *rooms, *size
+		if err := runClients(sc); err != nil {
+			fmt.Fprintf(os.Stderr, "sfuload clients: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	var counts []int
 	for _, s := range strings.Split(*subsFlag, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fmt.Fprintf(os.Stderr, "bad -subs value %q\n", s)
@@ -54,104 +82,163 @@ func main() {
 		}
 		counts = append(counts, n)
 	}
-
-	// Pion and the SFU log connection churn at Warn; keep the table readable.
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	var rows []result
-	for _, n := range counts {
-		r, err := runSFU(n, *duration, quiet)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "sfu N=%d: %v\n", n, err)
-			os.Exit(1)
-		}
-		rows = append(rows, r)
-		fmt.Fprintf(os.Stderr, "done sfu N=%d\n", n)
+	fail := func(what string, err error) {
+		fmt.Fprintf(os.Stderr, "sfuload: %s: %v\n", what, err)
+		os.Exit(1)
 	}
-	if !*skipRelay {
-		for _, batch := range []bool{true, false} {
-			for _, n := range counts {
-				r, err := runRelay(n, *duration, batch)
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "relay N=%d: %v\n", n, err)
-					os.Exit(1)
-				}
-				rows = append(rows, r)
+
+	var sfuRows []sfuRun
+	for i, n := range counts {
+		modes := []bool{false}
+		if *compare {
+			modes = append(modes, true)
+		}
+		for _, noBatch := range modes {
+			mode := "sfu"
+			if noBatch {
+				mode = "sfu-nobatch"
 			}
+			var prof io.Writer
+			if *cpuProfile != "" && !noBatch && i == len(counts)-1 {
+				f, err := os.Create(*cpuProfile)
+				if err != nil {
+					fail("profile", err)
+				}
+				defer f.Close()
+				prof = f
+			}
+			r, err := runSFU(scenario{kind: "sfu", n: n}, mode, *duration, noBatch, quiet, prof)
+			if err != nil {
+				fail(fmt.Sprintf("%s N=%d", mode, n), err)
+			}
+			sfuRows = append(sfuRows, r)
+			fmt.Fprintf(os.Stderr, "done %s N=%d\n", mode, n)
 		}
 	}
-	printTable(rows, *duration)
+	var meetings []sfuRun
+	if *rooms > 0 && *size > 1 {
+		for _, noBatch := range []bool{false, true} {
+			if noBatch && !*compare {
+				continue
+			}
+			mode := "meetings"
+			if noBatch {
+				mode = "meetings-nobatch"
+			}
+			r, err := runSFU(scenario{kind: "meetings", rooms: *rooms, size: *size}, mode, *duration, noBatch, quiet, nil)
+			if err != nil {
+				fail(mode, err)
+			}
+			meetings = append(meetings, r)
+			fmt.Fprintf(os.Stderr, "done %s\n", mode)
+		}
+	}
+	var relays []relayRun
+	if *relayN > 0 {
+		for _, batch := range []bool{false, true} {
+			r, err := runRelay(*relayN, *relayRate, *duration, batch)
+			if err != nil {
+				fail("relay", err)
+			}
+			relays = append(relays, r)
+			fmt.Fprintf(os.Stderr, "done %s\n", r.mode)
+		}
+	}
+	printSFU(sfuRows, meetings, *duration)
+	printRelay(relays)
 }
 
-// result is one row of the table.
-type result struct {
-	mode      string
-	n         int
-	egressPPS float64 // packets per second received, summed over subscribers
-	lossPct   float64 // sequence gaps / expected, over all subscriber tracks
-	recvRatio float64 // received / (sent × N): catches loss that gaps cannot see (a dead track)
-	p50, p99  time.Duration
-	cpuPer1k  time.Duration // whole-process CPU per second, per 1,000 egress packets/s
+// lossPct is sequence gaps over packets expected from the sequence numbers seen.
+func lossPct(r report) float64 {
+	if r.Expected == 0 {
+		return 0
+	}
+	return 100 * float64(r.Expected-r.Received) / float64(r.Expected)
 }
 
-func printTable(rows []result, d time.Duration) {
-	fmt.Printf("sfuload: window %v per run; stream %d×%dB video + %d×%dB audio per second; loopback only\n",
+// recvRatio is received over sent × fan-out: it also catches what gaps cannot see (a stream
+// that stopped, packets still queued at the window's end).
+func recvRatio(r report) float64 {
+	if r.Sent == 0 || r.Fanout == 0 {
+		return 0
+	}
+	return float64(r.Received) / float64(r.Sent*int64(r.Fanout))
+}
+
+// msPerSec is CPU per second of window, in ms.
+func msPerSec(cpu, d time.Duration) float64 {
+	return float64(cpu) / float64(time.Millisecond) / d.Seconds()
+}
+
+func printSFU(rows, meetings []sfuRun, d time.Duration) {
+	if len(rows)+len(meetings) == 0 {
+		return
+	}
+	fmt.Printf("sfuload: window %v per run; stream %d×%dB video + %d×%dB audio per second per publisher; loopback only\n",
 		d, videoPPS, videoPayload, audioPPS, audioPayload)
-	fmt.Println("CPU = whole-process user+sys (clients, senders and receivers included), ms of CPU per second per 1,000 egress pkt/s")
-	fmt.Println("loss % = sequence gaps seen by receivers; recv/sent < 0.99 means packets still queued at the window's end (overload)")
+	fmt.Println("server CPU = user+sys of the SFU process alone (clients run in another process)")
+	fmt.Println("loss = sequence gaps at the receivers; recv/sent < 0.99 means packets dropped or still queued (overload)")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "mode\tN\tegress pkt/s\tloss %\trecv/sent\tp50\tp99\tCPU ms/s per 1k pkt/s\t")
+	fmt.Fprintln(w, "mode\tN\tegress pkt/s\tloss %\trecv/sent\tp50\tp99\tserver CPU ms/s\tms/s per 1k pkt/s\tpkt/s per core\tavg batch\tqueue drops\tclients CPU ms/s\t")
 	best := map[string]int{}
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.3f\t%.4f\t%v\t%v\t%.2f\t\n", r.mode, r.n, r.egressPPS, r.lossPct,
-			r.recvRatio, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
-			float64(r.cpuPer1k)/float64(time.Millisecond))
-		if r.lossPct < 1 && r.recvRatio > 0.99 && r.n > best[r.mode] {
+	for _, r := range append(append([]sfuRun{}, rows...), meetings...) {
+		pps := float64(r.rep.Received) / r.d.Seconds()
+		cpuMS := msPerSec(r.cpu, r.d)
+		per1k, perCore := 0.0, 0.0
+		if pps > 0 && cpuMS > 0 {
+			per1k, perCore = cpuMS/(pps/1000), pps/(cpuMS/1000)
+		}
+		batch := "-"
+		if r.egress.Batches > 0 {
+			batch = fmt.Sprintf("%.2f", r.egress.AvgBatch())
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.3f\t%.4f\t%v\t%v\t%.0f\t%.1f\t%.0f\t%s\t%d\t%.0f\t\n", r.mode, r.n, pps,
+			lossPct(r.rep), recvRatio(r.rep), time.Duration(r.rep.P50).Round(10*time.Microsecond),
+			time.Duration(r.rep.P99).Round(10*time.Microsecond), cpuMS, per1k, perCore, batch,
+			r.egress.Drops, r.rep.ClientCPU*1000/r.d.Seconds())
+		if (r.mode == "sfu" || r.mode == "sfu-nobatch") && lossPct(r.rep) < 1 && recvRatio(r.rep) > 0.99 && r.n > best[r.mode] {
 			best[r.mode] = r.n
 		}
 	}
 	_ = w.Flush()
-	modes := slices.Sorted(func(yield func(string) bool) {
-		for m := range best {
-			if !yield(m) {
-				return
-			}
+	for _, m := range []string{"sfu", "sfu-nobatch"} {
+		if len(rows) == 0 || (m == "sfu-nobatch" && best[m] == 0 && !hasMode(rows, m)) {
+			continue
 		}
-	})
-	for _, m := range modes {
-		fmt.Printf("largest N with <1%% loss (%s): %d\n", m, best[m])
-	}
-	if _, ok := best["sfu"]; !ok {
-		fmt.Println("largest N with <1% loss (sfu): none")
+		if n := best[m]; n > 0 {
+			fmt.Printf("largest N with <1%% loss and recv/sent > 0.99 (%s): %d\n", m, n)
+		} else {
+			fmt.Printf("largest N with <1%% loss and recv/sent > 0.99 (%s): none\n", m)
+		}
 	}
 }
 
-// cpuTime is the process's user+system CPU so far. getrusage gives the same utime+stime as
-// /proc/self/stat, but in microseconds rather than 10 ms clock ticks, which matters for
-// 5-second windows.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+func hasMode(rows []sfuRun, mode string) bool {
+	for _, r := range rows {
+		if r.mode == mode {
+			return true
+		}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return false
 }
 
-// cpuPer1k normalises CPU used over a window to "CPU seconds per second, per 1,000 egress
-// packets per second", so runs of different N compare directly.
-func cpuPer1k(cpu, window time.Duration, egressPPS float64) time.Duration {
-	if egressPPS == 0 {
-		return 0
+func printRelay(rows []relayRun) {
+	if len(rows) == 0 {
+		return
 	}
-	perSec := float64(cpu) / window.Seconds()
-	return time.Duration(perSec / (egressPPS / 1000))
-}
-
-// percentile returns the p-th percentile (0..1) of sorted.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
+	fmt.Println()
+	fmt.Println("plain UDP relay pushed to saturation (one goroutine, so at most one core; written = handed to the kernel)")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "mode\tN\toffered pkt/s\twritten pkt/s\treceived pkt/s\tserver CPU ms/s\twritten pkt/s per core\tp50\t")
+	for _, r := range rows {
+		cpuMS := msPerSec(r.cpu, r.d)
+		perCore := 0.0
+		if cpuMS > 0 {
+			perCore = r.written / (cpuMS / 1000)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%v\t\n", r.mode, r.n, r.offered, r.written,
+			float64(r.rep.Received)/r.d.Seconds(), cpuMS, perCore,
+			time.Duration(r.rep.P50).Round(10*time.Microsecond))
 	}
-	i := int(p * float64(len(sorted)-1))
-	return sorted[i]
+	_ = w.Flush()
 }

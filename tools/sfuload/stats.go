@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -103,25 +104,38 @@ func pace(stop <-chan struct{}, w *window, send func(video bool, seq uint16)) {
 	}
 }
 
-// summarize turns a set of streams into a table row.
-func summarize(mode string, n int, d time.Duration, w *window, streams []*seqStats, cpu time.Duration) result {
-	var recv, exp int64
+// measure sums a set of received streams into the window's report.
+func measure(streams []*seqStats, w *window, fanout int) report {
+	rep := report{Sent: w.sentVideo.Load() + w.sentAudio.Load(), Fanout: fanout}
 	var lat []time.Duration
 	for _, s := range streams {
 		r, e, l := s.totals()
-		recv += r
-		exp += e
+		rep.Received += r
+		rep.Expected += e
 		lat = append(lat, l...)
 	}
 	slices.Sort(lat)
-	r := result{mode: mode, n: n, egressPPS: float64(recv) / d.Seconds(),
-		p50: percentile(lat, 0.50), p99: percentile(lat, 0.99)}
-	if exp > 0 {
-		r.lossPct = 100 * float64(exp-recv) / float64(exp)
+	rep.P50, rep.P99 = int64(percentile(lat, 0.50)), int64(percentile(lat, 0.99))
+	return rep
+}
+
+// percentile returns the p-th percentile (0..1) of sorted.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
 	}
-	if sent := (w.sentVideo.Load() + w.sentAudio.Load()) * int64(n); sent > 0 {
-		r.recvRatio = float64(recv) / float64(sent)
+	i := int(p * float64(len(sorted)-1))
+	return sorted[i]
+}
+
+// cpuTime is this process's user+system CPU so far (RUSAGE_SELF: its children are not
+// counted, so the server's figure excludes the clients process). getrusage gives the same
+// utime+stime as /proc/self/stat, but in microseconds rather than 10 ms clock ticks, which
+// matters for 5-second windows.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
 	}
-	r.cpuPer1k = cpuPer1k(cpu, d, r.egressPPS)
-	return r
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
