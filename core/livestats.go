@@ -51,15 +51,25 @@ func (s *Service) withTrack(roomID, identity string, fn func(tracks map[string]T
 // TrackPublished records that a participant's track is being forwarded.
 func (s *Service) TrackPublished(roomID, identity string, t TrackStat) {
 	if s.withTrack(roomID, identity, func(m map[string]TrackStat) { m[t.TrackID] = t }) {
-		s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
+		s.tracksChanged(roomID, identity)
 	}
 }
 
 // TrackUnpublished records that a track stopped being forwarded.
 func (s *Service) TrackUnpublished(roomID, identity, trackID string) {
 	if s.withTrack(roomID, identity, func(m map[string]TrackStat) { delete(m, trackID) }) {
-		s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
+		s.tracksChanged(roomID, identity)
 	}
+}
+
+// tracksChanged tells watchers and the live side that a participant's tracks changed.
+func (s *Service) tracksChanged(roomID, identity string) {
+	if s.meetings != nil {
+		if pt, err := s.participant(roomID, identity); err == nil {
+			s.meetings.TracksChanged(roomID, *pt)
+		}
+	}
+	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 }
 
 // TrackStats refreshes a track's figures; watchers hear of it with EventTrackStats.

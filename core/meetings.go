@@ -78,11 +78,15 @@ func (m *meetings) room(id string) *liveRoom {
 }
 
 func participantNotFound(roomID, identity string) error {
-	return notFound("Participant Error", "Participant %q not found in room %q", identity, roomID)
+	e := notFound("Participant Error", "Participant %q not found in room %q", identity, roomID)
+	e.Code = "participant_not_found"
+	return e
 }
 
 func noMeeting(roomID string) error {
-	return notFound("Meeting Error", "Room %q has no active meeting", roomID)
+	e := notFound("Meeting Error", "Room %q has no active meeting", roomID)
+	e.Code = "no_meeting"
+	return e
 }
 
 // JoinMeeting admits the holder of a room-member token issued with joinMeeting into the
@@ -164,6 +168,29 @@ func uniqueName(lr *liveRoom, name string) string {
 			return n
 		}
 	}
+}
+
+// ResumeMeeting lets the holder of a member token take its seat back over a new connection
+// (the old one dropped): the participant is still in the meeting, so nothing changes but
+// the connection. It returns the participant and the permissions that apply to it now
+// (promotion counts); KindNotFound when the participant is no longer in the meeting.
+func (s *Service) ResumeMeeting(ctx context.Context, p *Principal) (*Participant, Permissions, error) {
+	if p == nil || p.Kind != PrincipalMember {
+		return nil, Permissions{}, ErrUnauthenticated
+	}
+	c := p.Member
+	if !c.JoinMeeting || !c.Permissions.MeetingJoin {
+		return nil, Permissions{}, forbidden("This token does not allow joining the meeting of room %q", c.RoomID)
+	}
+	room, err := loadRoom(ctx, s.store, c.RoomID)
+	if err != nil {
+		return nil, Permissions{}, err
+	}
+	pt, err := s.participant(room.RoomID, c.Identity)
+	if err != nil {
+		return nil, Permissions{}, err
+	}
+	return pt, pt.Permissions(room), nil
 }
 
 // LeaveMeeting records that a participant left. When the last one goes, the meeting ends
@@ -463,10 +490,10 @@ func (s *Service) EndAllMeetings(reason string) int {
 		ids = append(ids, id)
 	}
 	s.live.mu.Unlock()
+	if s.meetings != nil {
+		s.meetings.GoingAway(reason)
+	}
 	for _, id := range ids {
-		if s.meetings != nil {
-			s.meetings.End(id, reason)
-		}
 		s.finishMeeting(id, -1)
 	}
 	return len(ids)

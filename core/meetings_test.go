@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -331,10 +332,49 @@ func TestEndAllMeetingsAtShutdown(t *testing.T) {
 	if n := svc.EndAllMeetings("The server is going away"); n != 1 {
 		t.Fatalf("ended %d meetings", n)
 	}
-	if len(m.ended) != 1 || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
-		t.Fatalf("live side told %v; status %s", m.ended, roomStatus(t, svc, admin, room.RoomID))
+	if len(m.away) != 1 || m.away[0] != "The server is going away" || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
+		t.Fatalf("live side told %v; status %s", m.away, roomStatus(t, svc, admin, room.RoomID))
 	}
 	if live, _ := svc.LiveMeetings(context.Background(), admin); len(live) != 0 {
 		t.Fatalf("still live: %+v", live)
+	}
+}
+
+func TestResumeMeetingKeepsSeatAndPromotion(t *testing.T) {
+	svc, _, admin, room := liveService(t)
+	ctx := context.Background()
+	p, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Dana")
+	if _, err := svc.ChangeParticipantRole(ctx, admin, room.RoomID, pt.Identity, core.RoleUpgrade); err != nil {
+		t.Fatal(err)
+	}
+	got, perms, err := svc.ResumeMeeting(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Dana" || got.MeetingRole != core.BaseRoleModerator || !perms.ParticipantKick {
+		t.Fatalf("resumed as %+v with %+v", got, perms)
+	}
+	svc.LeaveMeeting(room.RoomID, pt.Identity)
+	if _, _, err := svc.ResumeMeeting(ctx, p); core.KindOf(err) != core.KindNotFound {
+		t.Fatalf("resume after leaving: %v", err)
+	}
+	// A fresh join with the same token works again once the seat is free.
+	if _, err := svc.JoinMeeting(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrackChangesReachTheLiveSide(t *testing.T) {
+	svc, m, _, room := liveService(t)
+	_, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Eve")
+	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "camera-0", Kind: "video", Source: "camera"})
+	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "microphone-1", Kind: "audio", Source: "microphone"})
+	svc.TrackUnpublished(room.RoomID, pt.Identity, "camera-0")
+	svc.TrackPublished(room.RoomID, "nobody", core.TrackStat{TrackID: "camera-0"})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want := []string{pt.Identity + "@" + room.RoomID + ":1", pt.Identity + "@" + room.RoomID + ":2", pt.Identity + "@" + room.RoomID + ":1"}
+	if !slices.Equal(m.tracks, want) {
+		t.Fatalf("live side told %v, want %v", m.tracks, want)
 	}
 }

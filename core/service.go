@@ -49,6 +49,12 @@ type Meetings interface {
 	Update(roomID string, p Participant, perms Permissions)
 	// Mute stops forwarding one kind of a participant's media and tells it so.
 	Mute(roomID, identity, kind string)
+	// TracksChanged tells the live side a participant's set of published tracks changed
+	// (p.Tracks() is the new set), so the other participants can be told.
+	TracksChanged(roomID string, p Participant)
+	// GoingAway closes every live connection because the server is shutting down, giving
+	// reason to the participants.
+	GoingAway(reason string)
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts

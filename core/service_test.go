@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -33,6 +34,8 @@ type recordingMeetings struct {
 	expelled []string
 	updated  []string
 	muted    []string
+	tracks   []string
+	away     []string
 }
 
 func (m *recordingMeetings) End(roomID, reason string) {
@@ -58,6 +61,18 @@ func (m *recordingMeetings) Update(roomID string, p core.Participant, perms core
 func (m *recordingMeetings) Mute(roomID, identity, kind string) {
 	m.mu.Lock()
 	m.muted = append(m.muted, identity+"@"+roomID+":"+kind)
+	m.mu.Unlock()
+}
+
+func (m *recordingMeetings) TracksChanged(roomID string, p core.Participant) {
+	m.mu.Lock()
+	m.tracks = append(m.tracks, fmt.Sprintf("%s@%s:%d", p.Identity, roomID, len(p.Tracks())))
+	m.mu.Unlock()
+}
+
+func (m *recordingMeetings) GoingAway(reason string) {
+	m.mu.Lock()
+	m.away = append(m.away, reason)
 	m.mu.Unlock()
 }
 

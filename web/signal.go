@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -40,8 +42,9 @@ func newMeetings(svc *core.Service, sfu *media.SFU, log *slog.Logger) *Meetings 
 }
 
 // register adds c to its room and returns the others already there; false when the
-// identity is already connected.
-func (m *Meetings) register(c *sigConn) ([]participantInfo, bool) {
+// identity is already connected. With old (a resumed connection), c takes old's place if
+// old is still the identity's connection, and old is marked replaced.
+func (m *Meetings) register(c, old *sigConn) ([]participantInfo, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.rooms[c.roomID]
@@ -49,15 +52,29 @@ func (m *Meetings) register(c *sigConn) ([]participantInfo, bool) {
 		r = map[string]*sigConn{}
 		m.rooms[c.roomID] = r
 	}
-	if r[c.identity] != nil {
-		return nil, false
+	if cur := r[c.identity]; cur != nil {
+		if old == nil || cur != old {
+			return nil, false
+		}
+		old.mu.Lock()
+		old.replaced = true
+		old.mu.Unlock()
 	}
 	others := []participantInfo{}
 	for _, o := range r {
-		others = append(others, participantInfo{Identity: o.identity, Name: o.name})
+		if o.identity != c.identity {
+			others = append(others, o.info())
+		}
 	}
 	r[c.identity] = c
 	return others, true
+}
+
+// lookup returns the identity's connection in the room, if any.
+func (m *Meetings) lookup(roomID, identity string) *sigConn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rooms[roomID][identity]
 }
 
 func (m *Meetings) unregister(c *sigConn) {
@@ -107,6 +124,21 @@ func (m *Meetings) End(roomID, reason string) {
 	}
 }
 
+// GoingAway closes every connection of every room with a `goingAway` frame (shutdown).
+func (m *Meetings) GoingAway(reason string) {
+	m.mu.Lock()
+	var all []*sigConn
+	for _, r := range m.rooms {
+		for _, c := range r {
+			all = append(all, c)
+		}
+	}
+	m.mu.Unlock()
+	for _, c := range all {
+		c.finish(&outFrame{Type: outGoingAway, Reason: reason}, websocket.StatusGoingAway, reason, true)
+	}
+}
+
 // Expel closes the connections of identities with a `kicked` frame.
 func (m *Meetings) Expel(roomID string, identities []string, reason string) {
 	if len(identities) == 0 {
@@ -117,11 +149,13 @@ func (m *Meetings) Expel(roomID string, identities []string, reason string) {
 	}
 }
 
-// Update applies a participant's new permissions: what it may publish and chat.
+// Update applies a participant's new permissions: what it may publish and chat. The
+// participant is told with `permissions`, the others with `participantUpdated`.
 func (m *Meetings) Update(roomID string, p core.Participant, perms core.Permissions) {
 	for _, c := range m.conns(roomID, p.Identity) {
 		c.mu.Lock()
 		c.perms = perms
+		c.role = p.MeetingRole
 		peer := c.peer
 		c.mu.Unlock()
 		if peer != nil {
@@ -131,24 +165,57 @@ func (m *Meetings) Update(roomID string, p core.Participant, perms core.Permissi
 		}
 		pc := perms
 		c.send(outFrame{Type: outPermissions, Role: p.MeetingRole, Permissions: &pc})
+		m.broadcast(roomID, c.identity, participantFrame(outParticipantUpdated, c.info()))
 	}
 }
 
-// Mute stops forwarding the participant's media of one kind and tells it so.
+// Mute stops forwarding the participant's media of one kind and tells it and the others
+// so.
 func (m *Meetings) Mute(roomID, identity, kind string) {
 	for _, c := range m.conns(roomID, identity) {
-		c.mu.Lock()
-		peer := c.peer
-		c.mu.Unlock()
 		for _, src := range sourcesOfKind(kind) {
-			if peer != nil {
-				if err := peer.SetMuted(src, true); err != nil && !errors.Is(err, media.ErrClosed) {
-					m.log.Warn("mute not applied", "room", roomID, "participant", identity, "err", err)
-				}
+			if err := c.setMuted(src, true); err != nil && !errors.Is(err, media.ErrClosed) {
+				m.log.Warn("mute not applied", "room", roomID, "participant", identity, "err", err)
 			}
 			c.send(outFrame{Type: outMuted, Kind: kind, Source: src})
+			muted := true
+			m.broadcast(roomID, "", outFrame{Type: outTrackMuted, Identity: identity, Source: src, Muted: &muted, Moderator: true})
 		}
 	}
+}
+
+// TracksChanged tells the others which of the participant's tracks appeared or went.
+func (m *Meetings) TracksChanged(roomID string, p core.Participant) {
+	c := m.lookup(roomID, p.Identity)
+	if c == nil {
+		return
+	}
+	now := p.Tracks()
+	c.mu.Lock()
+	before := c.tracks
+	c.tracks = now
+	c.mu.Unlock()
+	for _, t := range now {
+		if !hasTrack(before, t.TrackID) {
+			ti := c.trackInfo(t)
+			m.broadcast(roomID, c.identity, outFrame{Type: outTrackPublished, Identity: c.identity, Track: &ti})
+		}
+	}
+	for _, t := range before {
+		if !hasTrack(now, t.TrackID) {
+			ti := c.trackInfo(t)
+			m.broadcast(roomID, c.identity, outFrame{Type: outTrackUnpublished, Identity: c.identity, Track: &ti})
+		}
+	}
+}
+
+func hasTrack(ts []core.TrackStat, id string) bool {
+	for _, t := range ts {
+		if t.TrackID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // sigConn is one participant's signalling connection. One goroutine (the handler) reads;
@@ -168,13 +235,57 @@ type sigConn struct {
 	closeWhy   string
 	leftByCore bool // core already removed the participant (kick, end)
 
-	mu    sync.Mutex
-	perms core.Permissions
-	peer  *media.Peer
+	principal *core.Principal
+	resume    string        // the secret that lets a new connection take this one's place
+	done      chan struct{} // closed once the connection has left the SFU and the meeting
+
+	mu       sync.Mutex
+	perms    core.Permissions
+	role     string // meeting role
+	peer     *media.Peer
+	tracks   []core.TrackStat // published tracks as last told to the others
+	muted    map[media.Source]bool
+	replaced bool // a resumed connection took this one's place
 
 	// Chat token bucket, used by the reading goroutine only.
 	tokens   float64
 	lastChat time.Time
+}
+
+// info describes c's participant for the others.
+func (c *sigConn) info() participantInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pi := participantInfo{Identity: c.identity, Name: c.name, Role: c.role, Tracks: []trackInfo{}}
+	for _, t := range c.tracks {
+		pi.Tracks = append(pi.Tracks, trackInfo{TrackID: t.TrackID, Source: media.Source(t.Source), Kind: t.Kind, Muted: c.muted[media.Source(t.Source)]})
+	}
+	return pi
+}
+
+// trackInfo describes one of c's tracks.
+func (c *sigConn) trackInfo(t core.TrackStat) trackInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return trackInfo{TrackID: t.TrackID, Source: media.Source(t.Source), Kind: t.Kind, Muted: c.muted[media.Source(t.Source)]}
+}
+
+// setMuted stops or resumes forwarding src and remembers it for the others' lists.
+func (c *sigConn) setMuted(src media.Source, muted bool) error {
+	c.mu.Lock()
+	c.muted[src] = muted
+	peer := c.peer
+	c.mu.Unlock()
+	if peer == nil {
+		return nil
+	}
+	return peer.SetMuted(src, muted)
+}
+
+func (c *sigConn) isReplaced() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.replaced
 }
 
 // send queues f without blocking; a client whose queue is full is disconnected.
@@ -266,11 +377,12 @@ func messageOf(err error) string {
 	return "Internal error"
 }
 
-// serveSignal is GET <base>/ws?token=<room-member token>: the signalling connection of one
-// participant (docs/signalling.md).
+// serveSignal is GET <base>/ws?token=<room-member token>[&resume=<secret>]: the
+// signalling connection of one participant (docs/signalling.md).
 func (s *server) serveSignal(m *Meetings) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, _ *core.Principal) error {
 		token := r.URL.Query().Get("token")
+		resume := r.URL.Query().Get("resume")
 		meta := s.meta(r)
 		ws, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -287,6 +399,19 @@ func (s *server) serveSignal(m *Meetings) handlerFunc {
 		if err != nil {
 			refuse(ws, closeUnauthenticated, codeUnauthenticated, messageOf(err))
 			return nil
+		}
+		if resume != "" {
+			if old := m.lookup(p.Member.RoomID, p.Member.Identity); old != nil {
+				if subtle.ConstantTimeCompare([]byte(resume), []byte(old.resume)) != 1 {
+					refuse(ws, closeRefused, codeBadResume, "This connection cannot be resumed")
+					return nil
+				}
+				if pt, perms, err := s.svc.ResumeMeeting(ctx, p); err == nil {
+					m.serveConn(ws, p, pt, perms, old)
+					return nil
+				}
+				// core let the participant go meanwhile: join afresh.
+			}
 		}
 		pt, err := s.svc.JoinMeeting(ctx, p)
 		if err != nil {
@@ -309,28 +434,68 @@ func (s *server) serveSignal(m *Meetings) handlerFunc {
 			refuse(ws, closeRefused, code, messageOf(err))
 			return nil
 		}
-		m.serveConn(ws, pt, p.Member.Permissions)
+		m.serveConn(ws, p, pt, p.Member.Permissions, nil)
 		return nil
 	}
 }
 
-// serveConn runs a joined participant's connection until it ends.
-func (m *Meetings) serveConn(ws *websocket.Conn, pt *core.Participant, perms core.Permissions) {
+// takeoverWait bounds how long a resumed connection waits for the one it replaces to
+// leave the SFU.
+const takeoverWait = 10 * time.Second
+
+// serveConn runs a joined participant's connection until it ends. With old, the
+// connection resumes old's seat: old is closed (4007) and the others see no departure.
+func (m *Meetings) serveConn(ws *websocket.Conn, p *core.Principal, pt *core.Participant, perms core.Permissions, old *sigConn) {
 	c := &sigConn{
-		m: m, ws: ws, roomID: pt.RoomID, identity: pt.Identity, name: pt.Name,
+		m: m, ws: ws, roomID: pt.RoomID, identity: pt.Identity, name: pt.Name, principal: p,
 		out: make(chan outFrame, sendQueueLen), stop: make(chan struct{}), writerDone: make(chan struct{}),
-		perms: perms, tokens: chatBurst, lastChat: time.Now(),
+		done: make(chan struct{}), resume: rand.Text(),
+		perms: perms, role: pt.MeetingRole, muted: map[media.Source]bool{},
+		tokens: chatBurst, lastChat: time.Now(),
 	}
-	others, ok := m.register(c)
+	defer close(c.done)
+	if old != nil {
+		old.mu.Lock()
+		c.tracks = old.tracks // so that the old peer's tracks going away are told
+		old.mu.Unlock()
+	}
+	others, ok := m.register(c, old)
 	if !ok {
-		// core let it in, so this is a connection of a participant core forgot: refuse it
-		// without touching the live record of the other one.
+		// core let it in, so this is a connection of a participant core forgot, or the
+		// connection to resume went meanwhile: refuse without touching the other one.
 		refuse(ws, closeRefused, codeAlreadyJoined, "This participant is already connected")
 		return
 	}
+	if old != nil {
+		old.finish(nil, closeReplaced, "resumed on another connection", true)
+		go func() { // its socket is likely dead: do not wait long for its close handshake
+			select {
+			case <-old.done:
+			case <-time.After(time.Second):
+				_ = old.ws.CloseNow()
+			}
+		}()
+		select {
+		case <-old.done:
+		case <-time.After(takeoverWait):
+			m.log.Warn("replaced connection slow to leave", "room", c.roomID, "participant", c.identity)
+		}
+	}
 	go c.writeLoop()
-	c.send(outFrame{Type: outJoined, Identity: c.identity, Name: c.name, Participants: others})
-	m.broadcast(c.roomID, c.identity, outFrame{Type: outParticipantJoined, Identity: c.identity, Name: c.name})
+	go c.keepAlive()
+	roomName := ""
+	if room, _, err := m.svc.GetRoom(context.Background(), p, c.roomID); err == nil {
+		roomName = room.RoomName
+	}
+	pc := perms
+	c.send(outFrame{
+		Type: outJoined, Identity: c.identity, Name: c.name, Role: c.role, Permissions: &pc,
+		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{},
+		Resume: c.resume, Participants: others,
+	})
+	if old == nil {
+		m.broadcast(c.roomID, c.identity, participantFrame(outParticipantJoined, c.info()))
+	}
 
 	peer, err := m.sfu.Join(c.roomID, c.identity, rightsOf(perms), func(sig media.Signal) {
 		c.send(outFrame{Type: string(sig.Type), SDP: sig.SDP})
@@ -355,15 +520,49 @@ func (m *Meetings) serveConn(ws *websocket.Conn, pt *core.Participant, perms cor
 	}
 
 	c.finish(nil, websocket.StatusNormalClosure, "", false)
-	m.unregister(c)
 	if peer != nil {
-		peer.Leave()
+		peer.Leave() // while c is registered, so that the others hear of its tracks going
 	}
-	if !c.leftByCore {
+	m.unregister(c)
+	if !c.leftByCore && !c.isReplaced() {
 		m.svc.LeaveMeeting(c.roomID, c.identity)
 	}
-	m.broadcast(c.roomID, c.identity, outFrame{Type: outParticipantLeft, Identity: c.identity, Name: c.name})
+	if !c.isReplaced() {
+		m.broadcast(c.roomID, c.identity, outFrame{Type: outParticipantLeft, Identity: c.identity, Name: c.name})
+	}
 	<-c.writerDone
+}
+
+// Keep-alive: a socket that does not answer a ping in time is closed, so that a vanished
+// client leaves the meeting.
+const (
+	pingEvery   = 10 * time.Second
+	pingTimeout = 10 * time.Second
+)
+
+func (c *sigConn) keepAlive() {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil {
+				select {
+				case <-c.stop:
+				default:
+					c.m.log.Info("signalling client stopped answering", "room", c.roomID, "participant", c.identity)
+					c.finish(nil, websocket.StatusPolicyViolation, "no answer to ping", false)
+					_ = c.ws.CloseNow()
+				}
+				return
+			}
+		}
+	}
 }
 
 func (c *sigConn) readLoop(peer *media.Peer) {
@@ -388,34 +587,18 @@ func (c *sigConn) readLoop(peer *media.Peer) {
 
 // handle acts on one client frame; false ends the connection.
 func (c *sigConn) handle(peer *media.Peer, data []byte) bool {
-	var f inFrame
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.send(errorFrame(codeBadJSON, "The frame is not a valid JSON message: "+err.Error()))
-		return true
-	}
-	if f.V != protocolVersion {
-		c.send(errorFrame(codeBadVersion, "Only version 1 of the protocol is spoken: send \"v\":1"))
+	f, bad := decodeFrame(data)
+	if bad != nil {
+		c.send(*bad)
 		return true
 	}
 	var err error
 	switch f.Type {
 	case inOffer:
-		if strings.TrimSpace(f.SDP) == "" {
-			c.send(errorFrame(codeBadSDP, "An offer needs an sdp"))
-			return true
-		}
 		err = peer.HandleOffer(f.SDP, f.Sources)
 	case inAnswer:
-		if strings.TrimSpace(f.SDP) == "" {
-			c.send(errorFrame(codeBadSDP, "An answer needs an sdp"))
-			return true
-		}
 		err = peer.HandleAnswer(f.SDP)
 	case inCandidate:
-		if f.Candidate == nil {
-			c.send(errorFrame(codeBadCandidate, "A candidate frame needs a candidate"))
-			return true
-		}
 		if err := peer.AddICECandidate(*f.Candidate); err != nil && !errors.Is(err, media.ErrClosed) {
 			c.send(errorFrame(codeBadCandidate, err.Error()))
 			return true
@@ -423,18 +606,16 @@ func (c *sigConn) handle(peer *media.Peer, data []byte) bool {
 	case inChat:
 		c.chat(f.Text)
 		return true
-	case inUnmute:
-		if f.Source != media.SourceMicrophone && f.Source != media.SourceCamera &&
-			f.Source != media.SourceScreen && f.Source != media.SourceScreenAudio {
-			c.send(errorFrame(codeBadSource, "Unknown source"))
-			return true
+	case inMute, inUnmute:
+		muted := f.Type == inMute && *f.Muted
+		if err = c.setMuted(f.Source, muted); err == nil {
+			c.m.broadcast(c.roomID, "", outFrame{Type: outTrackMuted, Identity: c.identity, Source: f.Source, Muted: &muted})
 		}
-		err = peer.SetMuted(f.Source, false)
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
+		c.moderate(f)
+		return true
 	case inLeave:
 		return false
-	default:
-		c.send(errorFrame(codeUnknownType, "Unknown frame type"))
-		return true
 	}
 	switch {
 	case err == nil:

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"encoding/json"
+	"strings"
+
 	"conclave/core"
 	"conclave/media"
 )
@@ -27,23 +30,35 @@ const (
 	inAnswer    = "answer"
 	inCandidate = "candidate"
 	inChat      = "chat"
+	inMute      = "mute"
 	inUnmute    = "unmute"
 	inLeave     = "leave"
+	// Moderation acts, answered with `result` or an `error` carrying the same ref.
+	inKick            = "kick"
+	inMuteParticipant = "muteParticipant"
+	inSetRole         = "setRole"
+	inEndMeeting      = "endMeeting"
 )
 
 // Server → client frame types.
 const (
-	outJoined            = "joined"
-	outOffer             = "offer"
-	outAnswer            = "answer"
-	outParticipantJoined = "participantJoined"
-	outParticipantLeft   = "participantLeft"
-	outChat              = "chat"
-	outKicked            = "kicked"
-	outEnded             = "ended"
-	outMuted             = "muted"
-	outPermissions       = "permissions"
-	outError             = "error"
+	outJoined             = "joined"
+	outOffer              = "offer"
+	outAnswer             = "answer"
+	outParticipantJoined  = "participantJoined"
+	outParticipantLeft    = "participantLeft"
+	outParticipantUpdated = "participantUpdated"
+	outTrackPublished     = "trackPublished"
+	outTrackUnpublished   = "trackUnpublished"
+	outTrackMuted         = "trackMuted"
+	outChat               = "chat"
+	outKicked             = "kicked"
+	outEnded              = "ended"
+	outGoingAway          = "goingAway"
+	outMuted              = "muted"
+	outPermissions        = "permissions"
+	outResult             = "result"
+	outError              = "error"
 )
 
 // Error codes of error frames (and of the frame sent before a refused connection closes).
@@ -67,6 +82,9 @@ const (
 	codeChatTooLong     = "chat_too_long"
 	codeChatEmpty       = "chat_empty"
 	codeMediaFailed     = "media_failed"
+	codeBadResume       = "bad_resume"
+	codeBadRef          = "bad_ref"
+	codeBadRequest      = "bad_request"
 )
 
 // WebSocket close codes beyond the standard ones.
@@ -76,7 +94,11 @@ const (
 	closeKicked          = 4004
 	closeEnded           = 4005
 	closeMediaFailed     = 4006
+	closeReplaced        = 4007 // the participant resumed on another connection
 )
+
+// maxRefBytes bounds the ref of a moderation frame.
+const maxRefBytes = 64
 
 // inFrame is any client frame; which members matter depends on Type.
 type inFrame struct {
@@ -87,21 +109,56 @@ type inFrame struct {
 	Candidate *media.Candidate        `json:"candidate"`
 	Text      string                  `json:"text"`
 	Source    media.Source            `json:"source"`
+	Muted     *bool                   `json:"muted"`
+	Ref       string                  `json:"ref"`
+	Identity  string                  `json:"identity"`
+	Kind      string                  `json:"kind"`
+	Action    string                  `json:"action"`
 }
 
 // participantInfo describes someone in the meeting.
 type participantInfo struct {
-	Identity string `json:"identity"`
-	Name     string `json:"name"`
+	Identity string      `json:"identity"`
+	Name     string      `json:"name"`
+	Role     string      `json:"role,omitempty"`
+	Tracks   []trackInfo `json:"tracks"`
+}
+
+// trackInfo describes a published track: TrackID is the id subscribers receive.
+type trackInfo struct {
+	TrackID string       `json:"trackId"`
+	Source  media.Source `json:"source"`
+	Kind    string       `json:"kind"`
+	Muted   bool         `json:"muted"`
+}
+
+// roomInfo names the room in `joined`.
+type roomInfo struct {
+	RoomID   string `json:"roomId"`
+	RoomName string `json:"roomName"`
+}
+
+// recordingInfo is the recording state in `joined` and `recording` frames.
+type recordingInfo struct {
+	Active bool `json:"active"`
 }
 
 // outFrame is any server frame; members not used by a type are omitted.
 type outFrame struct {
 	V            int               `json:"v"`
 	Type         string            `json:"type"`
+	Ref          string            `json:"ref,omitempty"`
 	Identity     string            `json:"identity,omitempty"`
 	Name         string            `json:"name,omitempty"`
+	Role         string            `json:"role,omitempty"`
+	Tracks       []trackInfo       `json:"tracks,omitempty"`
+	Room         *roomInfo         `json:"room,omitempty"`
+	Recording    *recordingInfo    `json:"recording,omitempty"`
+	Resume       string            `json:"resume,omitempty"`
 	Participants []participantInfo `json:"participants,omitempty"`
+	Track        *trackInfo        `json:"track,omitempty"`
+	Muted        *bool             `json:"muted,omitempty"`
+	Moderator    bool              `json:"moderator,omitempty"`
 	SDP          string            `json:"sdp,omitempty"`
 	From         string            `json:"from,omitempty"`
 	Text         string            `json:"text,omitempty"`
@@ -109,7 +166,6 @@ type outFrame struct {
 	Reason       string            `json:"reason,omitempty"`
 	Kind         string            `json:"kind,omitempty"`
 	Source       media.Source      `json:"source,omitempty"`
-	Role         string            `json:"role,omitempty"`
 	Permissions  *core.Permissions `json:"permissions,omitempty"`
 	Code         string            `json:"code,omitempty"`
 	Message      string            `json:"message,omitempty"`
@@ -117,6 +173,71 @@ type outFrame struct {
 
 func errorFrame(code, message string) outFrame {
 	return outFrame{Type: outError, Code: code, Message: message}
+}
+
+// decodeFrame parses and checks one client frame: the frame, or the error frame to answer
+// it with. What it lets through has a known type and the members that type needs, so the
+// handlers act without further checks (chat text and moderation targets are judged where
+// they are used).
+func decodeFrame(data []byte) (inFrame, *outFrame) {
+	var f inFrame
+	bad := func(code, message string) (inFrame, *outFrame) {
+		e := errorFrame(code, message)
+		e.Ref = f.Ref
+		return inFrame{}, &e
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return bad(codeBadJSON, "The frame is not a valid JSON message: "+err.Error())
+	}
+	if f.V != protocolVersion {
+		return bad(codeBadVersion, "Only version 1 of the protocol is spoken: send \"v\":1")
+	}
+	if len(f.Ref) > maxRefBytes {
+		f.Ref = ""
+		return bad(codeBadRef, "A ref is at most 64 characters")
+	}
+	switch f.Type {
+	case inOffer, inAnswer:
+		if strings.TrimSpace(f.SDP) == "" {
+			return bad(codeBadSDP, "An "+f.Type+" needs an sdp")
+		}
+	case inCandidate:
+		if f.Candidate == nil {
+			return bad(codeBadCandidate, "A candidate frame needs a candidate")
+		}
+	case inMute, inUnmute:
+		if !validSource(f.Source) {
+			return bad(codeBadSource, "Unknown source: use microphone, camera, screen or screen_audio")
+		}
+		if f.Type == inMute && f.Muted == nil {
+			return bad(codeBadRequest, "A mute frame needs muted: true or false")
+		}
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
+		if f.Ref == "" {
+			return bad(codeBadRef, "A moderation frame needs a ref of 1 to 64 characters")
+		}
+		if f.Type != inEndMeeting && f.Identity == "" {
+			return bad(codeBadRequest, "A moderation frame needs the identity of a participant")
+		}
+	case inChat, inLeave:
+	default:
+		return bad(codeUnknownType, "Unknown frame type")
+	}
+	return f, nil
+}
+
+// participantFrame is a participantJoined/participantUpdated frame for pi.
+func participantFrame(typ string, pi participantInfo) outFrame {
+	return outFrame{Type: typ, Identity: pi.Identity, Name: pi.Name, Role: pi.Role, Tracks: pi.Tracks}
+}
+
+// validSource reports whether s is one of the sources a client may name.
+func validSource(s media.Source) bool {
+	switch s {
+	case media.SourceMicrophone, media.SourceCamera, media.SourceScreen, media.SourceScreenAudio:
+		return true
+	}
+	return false
 }
 
 // rightsOf turns meeting permissions into what the SFU lets a peer publish.

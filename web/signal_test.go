@@ -17,6 +17,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"conclave/core"
 	"conclave/media"
 	"conclave/media/mediatest"
 	"conclave/web"
@@ -31,25 +32,41 @@ const sigWait = 10 * time.Second
 // reachable through its anonymous links.
 type sigStack struct {
 	*stack
-	admin   string
-	roomID  string
-	speaker string // anonymous speaker secret
+	admin     string
+	roomID    string
+	speaker   string // anonymous speaker secret
+	moderator string // anonymous moderator secret
 }
 
 func newSigStack(t *testing.T) *sigStack {
 	t.Helper()
 	mediatest.NeedNetns(t)
+	// The SFU reports tracks to core as main wires it, so trackPublished frames flow.
+	var svc atomic.Pointer[core.Service]
 	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		OnTrackPublished: func(ti media.TrackInfo) {
+			if s := svc.Load(); s != nil {
+				s.TrackPublished(ti.Room, ti.Peer, core.TrackStat{TrackID: ti.TrackID, Kind: ti.Kind, Source: string(ti.Source), MimeType: ti.MimeType})
+			}
+		},
+		OnTrackUnpublished: func(ti media.TrackInfo) {
+			if s := svc.Load(); s != nil {
+				s.TrackUnpublished(ti.Room, ti.Peer, ti.TrackID)
+			}
+		},
+	})
 	if err != nil {
 		t.Fatalf("media.New: %v", err)
 	}
 	t.Cleanup(func() { _ = sfu.Close() })
 	s := openStack(t, filepath.Join(t.TempDir(), "conclave.db"), func(o *web.Options) { o.Media = sfu })
+	svc.Store(s.svc)
 	ss := &sigStack{stack: s, admin: s.admin()}
 	room := s.room(bearer(ss.admin), map[string]any{"roomName": "Signals"})
 	ss.roomID = str(t, room, "roomId")
 	ss.speaker = secretOf(t, str(t, sub(t, room, "access", "anonymous", "speaker"), "url"))
+	ss.moderator = secretOf(t, str(t, sub(t, room, "access", "anonymous", "moderator"), "url"))
 	// Registered after the clients' cleanups run (LIFO): end the meeting so that no grace
 	// timer outlives the test.
 	t.Cleanup(func() {
@@ -70,9 +87,14 @@ func (s *sigStack) wsURL(token string) string {
 // dial opens a raw signalling socket.
 func (s *sigStack) dial(token string) *websocket.Conn {
 	s.t.Helper()
+	return s.dialURL(s.wsURL(token))
+}
+
+func (s *sigStack) dialURL(url string) *websocket.Conn {
+	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), sigWait)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, s.wsURL(token), nil)
+	ws, _, err := websocket.Dial(ctx, url, nil)
 	if err != nil {
 		s.t.Fatalf("dial: %v", err)
 	}
@@ -107,6 +129,7 @@ type sigClient struct {
 	ws       *websocket.Conn
 	pc       *webrtc.PeerConnection
 	identity string
+	joined   map[string]any      // the joined frame
 	events   chan map[string]any // frames other than negotiation ones
 	in       chan map[string]any
 	ops      chan func()
@@ -129,6 +152,11 @@ func (s *sigStack) connect(name string) *sigClient {
 }
 
 func (s *sigStack) connectWith(name, token string) *sigClient {
+	s.t.Helper()
+	return s.connectURL(name, s.wsURL(token))
+}
+
+func (s *sigStack) connectURL(name, url string) *sigClient {
 	t := s.t
 	t.Helper()
 	c := &sigClient{t: t, name: name, events: make(chan map[string]any, 256), in: make(chan map[string]any, 256),
@@ -157,7 +185,7 @@ func (s *sigStack) connectWith(name, token string) *sigClient {
 			n.Add(1)
 		}
 	})
-	c.ws = s.dial(token)
+	c.ws = s.dialURL(url)
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand == nil {
 			return
@@ -172,8 +200,8 @@ func (s *sigStack) connectWith(name, token string) *sigClient {
 	go c.readLoop()
 	go c.loop()
 	t.Cleanup(c.close)
-	j := c.expect("joined")
-	c.identity = str(t, j, "identity")
+	c.joined = c.expect("joined")
+	c.identity = str(t, c.joined, "identity")
 	return c
 }
 

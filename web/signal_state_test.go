@@ -1,0 +1,237 @@
+package web_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// noFrame fails if a frame of type typ about identity arrives within d.
+func (c *sigClient) noFrame(typ, identity string, d time.Duration) {
+	c.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case m := <-c.events:
+			if m["type"] == typ && m["identity"] == identity {
+				c.t.Fatalf("%s: unexpected %v", c.name, m)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func TestSignallingJoinedCarriesRoleRoomAndTracks(t *testing.T) {
+	s := newSigStack(t)
+	alice := s.connect("Alice")
+	perms, _ := alice.joined["permissions"].(map[string]any)
+	room, _ := alice.joined["room"].(map[string]any)
+	rec, _ := alice.joined["recording"].(map[string]any)
+	if alice.joined["role"] != "speaker" || perms["mediaPublishAudio"] != true || perms["participantKick"] != false ||
+		room["roomName"] != "Signals" || room["roomId"] != s.roomID || rec["active"] != false || alice.joined["resume"] == "" {
+		t.Fatalf("joined %v", alice.joined)
+	}
+	bob := s.connect("Bob")
+	if got := alice.expect("participantJoined"); got["identity"] != bob.identity || got["role"] != "speaker" {
+		t.Fatalf("participantJoined %v", got)
+	}
+	alice.publishAudio()
+	got := bob.expect("trackPublished")
+	track, _ := got["track"].(map[string]any)
+	if got["identity"] != alice.identity || track["source"] != "microphone" || track["kind"] != "audio" || track["muted"] != false {
+		t.Fatalf("trackPublished %v", got)
+	}
+	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
+
+	// A latecomer learns of Alice's track from joined.
+	carol := s.connect("Carol")
+	var seen bool
+	for _, p := range carol.joined["participants"].([]any) {
+		p := p.(map[string]any)
+		if p["identity"] == alice.identity {
+			tracks, _ := p["tracks"].([]any)
+			seen = len(tracks) == 1 && tracks[0].(map[string]any)["source"] == "microphone" && p["role"] == "speaker"
+		}
+	}
+	if !seen {
+		t.Fatalf("Carol's joined does not show Alice's microphone: %v", carol.joined["participants"])
+	}
+
+	// Alice mutes herself: everyone is told and nothing more is forwarded.
+	alice.send(map[string]any{"type": "mute", "source": "microphone", "muted": true})
+	for _, c := range []*sigClient{alice, bob} {
+		if got := c.expect("trackMuted"); got["identity"] != alice.identity || got["muted"] != true || got["moderator"] != nil {
+			t.Fatalf("%s: trackMuted %v", c.name, got)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	before := bob.received(alice.identity, "audio")
+	time.Sleep(300 * time.Millisecond)
+	if after := bob.received(alice.identity, "audio"); after > before+1 {
+		t.Fatalf("Bob still receives Alice's muted microphone: %d → %d", before, after)
+	}
+	alice.send(map[string]any{"type": "mute", "source": "microphone", "muted": false})
+	if got := bob.expect("trackMuted"); got["muted"] != false {
+		t.Fatalf("trackMuted %v", got)
+	}
+	waitUntil(t, "audio after unmute", func() bool { return bob.received(alice.identity, "audio") > before+5 })
+	alice.send(map[string]any{"type": "mute", "source": "microphone"})
+	alice.expectError("bad_request")
+
+	// Leaving unpublishes.
+	alice.close()
+	if got := bob.expect("trackUnpublished"); got["identity"] != alice.identity {
+		t.Fatalf("trackUnpublished %v", got)
+	}
+}
+
+func TestSignallingResume(t *testing.T) {
+	s := newSigStack(t)
+	tok := s.token("Alice")
+	alice := s.connectWith("Alice", tok)
+	bob := s.connect("Bob")
+	alice.publishAudio()
+	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
+	secret, _ := alice.joined["resume"].(string)
+
+	// A wrong secret is refused and changes nothing.
+	ws := s.dialURL(s.wsURL(tok) + "&resume=wrong")
+	if m, err := readFrame(t, ws); err != nil || m["code"] != "bad_resume" {
+		t.Fatalf("wrong resume: %v %v", m, err)
+	}
+
+	// The right one takes the seat over: the old socket is closed with 4007, Bob sees no
+	// departure, and Alice's new connection is heard again.
+	again := s.connectURL("Alice again", s.wsURL(tok)+"&resume="+secret)
+	if again.identity != alice.identity || again.joined["name"] != "Alice" || again.joined["resume"] == secret {
+		t.Fatalf("resumed as %v", again.joined)
+	}
+	select {
+	case <-alice.closed:
+	case <-time.After(sigWait):
+		t.Fatal("the replaced socket is still open")
+	}
+	if st := websocket.CloseStatus(alice.closeErr); st != 4007 {
+		t.Fatalf("replaced socket closed with %v (%v), want 4007", st, alice.closeErr)
+	}
+	again.publishAudio()
+	if got := bob.expect("trackPublished"); got["identity"] != alice.identity {
+		t.Fatalf("trackPublished %v", got)
+	}
+	waitUntil(t, "Bob hearing Alice's new connection", func() bool { return bob.received(alice.identity, "audio") > 5 })
+	bob.noFrame("participantLeft", alice.identity, 300*time.Millisecond)
+	participants := s.req("GET", "/api/v1/rooms/"+s.roomID, nil, bearer(s.admin)).want(http.StatusOK).obj()
+	if participants["status"] != "active_meeting" {
+		t.Fatalf("room %v", participants["status"])
+	}
+
+	// Once the participant is gone, the same token and secret join afresh.
+	again.close()
+	if got := bob.expect("participantLeft"); got["identity"] != alice.identity {
+		t.Fatalf("participantLeft %v", got)
+	}
+	third := s.connectURL("Alice third", s.wsURL(tok)+"&resume="+secret)
+	if third.identity != alice.identity {
+		t.Fatalf("joined %v", third.joined)
+	}
+	if got := bob.expect("participantJoined"); got["identity"] != alice.identity {
+		t.Fatalf("participantJoined %v", got)
+	}
+}
+
+func TestSignallingModerationFrames(t *testing.T) {
+	s := newSigStack(t)
+	mod := s.connectWith("Mo", s.memberToken(s.roomID, map[string]any{"secret": s.moderator, "joinMeeting": true, "participantName": "Mo"}))
+	bob := s.connect("Bob")
+	if mod.joined["role"] != "moderator" {
+		t.Fatalf("moderator joined as %v", mod.joined["role"])
+	}
+	expectRef := func(c *sigClient, ref, wantCode string) map[string]any {
+		t.Helper()
+		deadline := time.After(sigWait)
+		for {
+			select {
+			case m := <-c.events:
+				if m["ref"] != ref {
+					continue
+				}
+				if wantCode == "" && m["type"] != "result" || wantCode != "" && (m["type"] != "error" || m["code"] != wantCode) {
+					t.Fatalf("%s: ref %s answered %v, want %q", c.name, ref, m, wantCode)
+				}
+				return m
+			case <-deadline:
+				t.Fatalf("%s: no answer to ref %s", c.name, ref)
+			}
+		}
+	}
+
+	// A speaker may not kick; nothing happens to the target.
+	bob.send(map[string]any{"type": "kick", "ref": "b1", "identity": mod.identity})
+	expectRef(bob, "b1", "forbidden")
+	bob.send(map[string]any{"type": "kick", "identity": mod.identity})
+	bob.expectError("bad_ref")
+
+	// Frames an act causes come before its result (expectRef skips what it passes).
+	mod.send(map[string]any{"type": "setRole", "ref": "m1", "identity": bob.identity, "action": "upgrade"})
+	if got := mod.expect("participantUpdated"); got["identity"] != bob.identity || got["role"] != "moderator" {
+		t.Fatalf("participantUpdated %v", got)
+	}
+	expectRef(mod, "m1", "")
+	if got := bob.expect("permissions"); got["role"] != "moderator" {
+		t.Fatalf("permissions %v", got)
+	}
+	mod.send(map[string]any{"type": "setRole", "ref": "m2", "identity": bob.identity, "action": "upgrade"})
+	expectRef(mod, "m2", "cannot_promote")
+	mod.send(map[string]any{"type": "setRole", "ref": "m3", "identity": bob.identity, "action": "sideways"})
+	expectRef(mod, "m3", "bad_request")
+	mod.send(map[string]any{"type": "kick", "ref": "m4", "identity": "nobody"})
+	expectRef(mod, "m4", "participant_not_found")
+
+	// Promoted, Bob may now mute the moderator.
+	bob.send(map[string]any{"type": "muteParticipant", "ref": "b2", "identity": mod.identity, "kind": "audio"})
+	if got := bob.expect("trackMuted"); got["identity"] != mod.identity || got["moderator"] != true {
+		t.Fatalf("trackMuted %v", got)
+	}
+	expectRef(bob, "b2", "")
+	if got := mod.expect("muted"); got["kind"] != "audio" {
+		t.Fatalf("muted %v", got)
+	}
+
+	start := time.Now()
+	mod.send(map[string]any{"type": "kick", "ref": "m5", "identity": bob.identity})
+	expectRef(mod, "m5", "")
+	bob.expect("kicked")
+	select {
+	case <-bob.closed:
+	case <-time.After(time.Second):
+		t.Fatal("the kicked socket is still open after a second")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("kick took %v", d)
+	}
+	mod.send(map[string]any{"type": "endMeeting", "ref": "m6"})
+	mod.expect("ended")
+	s.req("GET", "/api/v1/rooms/"+s.roomID, nil, bearer(s.admin)).want(http.StatusOK)
+}
+
+func TestSignallingGoingAway(t *testing.T) {
+	s := newSigStack(t)
+	alice := s.connect("Alice")
+	if n := s.svc.EndAllMeetings("The server is going away"); n != 1 {
+		t.Fatalf("ended %d meetings", n)
+	}
+	if got := alice.expect("goingAway"); got["reason"] != "The server is going away" {
+		t.Fatalf("goingAway %v", got)
+	}
+	select {
+	case <-alice.closed:
+	case <-time.After(sigWait):
+		t.Fatal("still connected")
+	}
+	if st := websocket.CloseStatus(alice.closeErr); st != websocket.StatusGoingAway {
+		t.Fatalf("close %v, want 1001", st)
+	}
+}
