@@ -1,0 +1,9 @@
+// Package assets holds the files embedded in the binary: the browser client.
+package assets
+
+import "embed"
+
+// Client is the browser client; index.html is served for every room page.
+//
+//go:embed client
+var Client embed.FS

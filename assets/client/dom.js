@@ -1,0 +1,80 @@
+// Small DOM helpers shared by the lobby and the meeting. Text always goes in through
+// textContent, never as HTML.
+
+/**
+ * h builds an element. attrs: class, text, dataset {}, on {event: fn}, hidden, and any
+ * other attribute (false/null/undefined leave it out). Children are nodes or strings.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    else if (k === 'hidden') el.hidden = !!v;
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** setState records the page's state for styling and for automated tests. */
+export function setState(state) {
+  document.body.dataset.state = state;
+}
+
+/** mount replaces the page's content with node and moves focus to its heading. */
+export function mount(node) {
+  const app = document.getElementById('app');
+  app.replaceChildren(node);
+  return app;
+}
+
+/**
+ * showNotice renders a full-page notice: title, detail and optional actions
+ * [{label, onClick, primary}] or links [{label, href}].
+ */
+export function showNotice(state, title, detail, actions = []) {
+  setState(state);
+  const main = h('main', { class: 'notice', 'aria-labelledby': 'notice-title' },
+    h('div', { class: 'notice-card' },
+      h('h1', { id: 'notice-title', text: title }),
+      h('p', { id: 'notice-detail', text: detail || '' }),
+      actions.length ? h('p', { class: 'notice-actions' }, actions.map((a) => a.href
+        ? h('a', { class: 'button' + (a.primary ? ' primary' : ''), href: a.href, text: a.label })
+        : h('button', { type: 'button', class: a.primary ? 'primary' : '', text: a.label, on: { click: a.onClick } }))) : null));
+  mount(main);
+  const first = main.querySelector('button, a') || main.querySelector('h1');
+  if (first) {
+    if (first.tagName === 'H1') first.tabIndex = -1;
+    first.focus();
+  }
+  document.title = title + ' · Conclave';
+}
+
+/** rejoinAction reloads the room page, which runs the lobby again. */
+export function rejoinAction(label = 'Rejoin') {
+  return { label, primary: true, onClick: () => location.reload() };
+}
+
+/** formatTime shows a chat time as HH:MM in the user's locale. */
+export function formatTime(ms) {
+  try {
+    return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  } catch {
+    return '';
+  }
+}
+
+/** initials of a display name, for tiles without video. */
+export function initials(name) {
+  const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  const s = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || '?').slice(0, 2);
+  return s.toUpperCase();
+}

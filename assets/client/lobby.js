@@ -1,0 +1,345 @@
+// The lobby: sign-in when needed, the room-member token, name, device choice and preview.
+
+import { ApiError, decodeToken, getRoom, login, memberToken } from './api.js';
+import { h, mount, rejoinAction, setState, showNotice } from './dom.js';
+
+const NAME_KEY = 'conclave.name';
+const BEARER_KEY = 'conclave.accessToken';
+
+function storage(kind) {
+  try {
+    return kind === 'local' ? window.localStorage : window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function storedBearer() {
+  const s = storage('session');
+  return s ? s.getItem(BEARER_KEY) : null;
+}
+
+function storeBearer(tok) {
+  const s = storage('session');
+  if (!s) return;
+  if (tok) s.setItem(BEARER_KEY, tok);
+  else s.removeItem(BEARER_KEY);
+}
+
+/**
+ * showApiError turns a refused request into the matching full-page notice. 401 leads to the
+ * sign-in form through onUnauthenticated.
+ */
+export function showApiError(err, onUnauthenticated) {
+  if (!(err instanceof ApiError)) {
+    console.error(err);
+    showNotice('error', 'Something went wrong', String((err && err.message) || err), [rejoinAction('Try again')]);
+    return;
+  }
+  const msg = err.message || '';
+  switch (err.status) {
+    case 0:
+      showNotice('error', 'The server could not be reached', msg, [rejoinAction('Try again')]);
+      return;
+    case 400:
+      if (/secret/i.test(msg)) {
+        showNotice('invalid', 'This link is not valid (any more)', 'Ask the person who invited you for a new link.');
+      } else {
+        showNotice('error', 'The request was refused', msg, [rejoinAction('Try again')]);
+      }
+      return;
+    case 401:
+      if (onUnauthenticated) onUnauthenticated(msg);
+      else showNotice('error', 'Please sign in again', msg, [rejoinAction('Sign in')]);
+      return;
+    case 403:
+      showNotice('denied', 'You have no access to this room', msg);
+      return;
+    case 404:
+      showNotice('notfound', 'Room not found', 'This room does not exist (any more). Check the link you were given.');
+      return;
+    case 409:
+      if (/closed/i.test(msg)) {
+        showNotice('closed', 'This room is closed', 'Nobody can join it until it is opened again.');
+        return;
+      }
+      showNotice('error', 'You cannot join right now', msg, [rejoinAction('Try again')]);
+      return;
+    case 429:
+      showNotice('error', 'Too many attempts', msg + ' Wait a moment, then try again.', [rejoinAction('Try again')]);
+      return;
+    default:
+      showNotice('error', 'Something went wrong', msg || `The server answered ${err.status}.`, [rejoinAction('Try again')]);
+  }
+}
+
+/** signIn shows the sign-in form and resolves with an access token. */
+function signIn(roomId, why) {
+  return new Promise((resolve) => {
+    setState('signin');
+    document.title = 'Sign in · Conclave';
+    const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
+    const pass = h('input', { id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    const err = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' });
+    const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary', text: 'Sign in' });
+    const form = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title', novalidate: true },
+      h('h1', { id: 'signin-title', text: 'Sign in to join' }),
+      h('p', { class: 'muted', text: `Room ${roomId} is open to signed-in users and members. Sign in with your Conclave account.` }),
+      h('label', { for: 'signin-user', text: 'User id' }), user,
+      h('label', { for: 'signin-password', text: 'Password' }), pass,
+      err, submit);
+    if (why) err.textContent = why;
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      if (!user.value.trim() || !pass.value) {
+        err.textContent = 'Enter your user id and password.';
+        return;
+      }
+      submit.disabled = true;
+      try {
+        const res = await login(user.value.trim(), pass.value);
+        if (res.mustChangePassword) {
+          err.textContent = 'You must change your password before joining: change it in the control room (over SSH), then sign in here again.';
+          return;
+        }
+        storeBearer(res.accessToken);
+        resolve(res.accessToken);
+      } catch (ex) {
+        if (ex instanceof ApiError && (ex.status === 401 || ex.status === 400 || ex.status === 404)) {
+          err.textContent = 'Wrong user id or password.';
+        } else {
+          err.textContent = (ex && ex.message) || 'Sign-in failed.';
+        }
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    mount(h('main', { class: 'center' }, form));
+    user.focus();
+  });
+}
+
+/**
+ * getCredentials returns {secret} or {bearer} and a first (lobby) token with its claims and
+ * the room; it shows the sign-in form as needed. Resolves null when a notice was shown.
+ */
+async function firstToken(roomId, secret) {
+  let bearer = secret ? null : storedBearer();
+  let stored = !!bearer;
+  let why = '';
+  for (;;) {
+    if (!secret && !bearer) bearer = await signIn(roomId, why);
+    try {
+      const token = await memberToken(roomId, { secret, bearer });
+      return { secret, bearer, token };
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        storeBearer(null);
+        bearer = null;
+        if (secret) {
+          showApiError(e);
+          return null;
+        }
+        why = stored ? 'Your session has ended: please sign in again.' : e.message;
+        stored = false;
+        continue;
+      }
+      showApiError(e);
+      return null;
+    }
+  }
+}
+
+/** acquire asks for the allowed devices; each failure is told in words, never thrown. */
+async function acquire(wantAudio, wantVideo, audioId, videoId) {
+  const out = { audio: null, video: null, problem: '' };
+  if (!wantAudio && !wantVideo) return out;
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    out.problem = 'This browser cannot use a camera or microphone here (a secure https page is needed). You can still join to see and hear the others.';
+    return out;
+  }
+  const c = (want, id) => (want ? (id ? { deviceId: { exact: id } } : true) : false);
+  const tryGet = async (audio, video) => {
+    const s = await navigator.mediaDevices.getUserMedia({ audio, video });
+    out.audio = s.getAudioTracks()[0] || out.audio;
+    out.video = s.getVideoTracks()[0] || out.video;
+  };
+  try {
+    await tryGet(c(wantAudio, audioId), c(wantVideo, videoId));
+    return out;
+  } catch (e) {
+    if (e && (e.name === 'NotAllowedError' || e.name === 'SecurityError')) {
+      out.problem = 'Access to your camera and microphone was denied. You can still join to see and hear the others, or allow access in the browser and reload.';
+      return out;
+    }
+  }
+  // One of them may be missing or busy: try each on its own.
+  const missing = [];
+  if (wantAudio) await tryGet(c(true, audioId), false).catch(() => missing.push('microphone'));
+  if (wantVideo) await tryGet(false, c(true, videoId)).catch(() => missing.push('camera'));
+  if (missing.length) {
+    out.problem = `No usable ${missing.join(' or ')} was found${out.audio || out.video ? '' : '. You can still join to see and hear the others'}.`;
+  }
+  return out;
+}
+
+/**
+ * runLobby runs the lobby of roomId and calls onJoin({token, claims, roomName, speakerUrl,
+ * audio, video, retoken}) when the user joins. retoken() gets a fresh join token.
+ */
+export async function runLobby({ roomId, secret, onJoin }) {
+  setState('joining');
+  const cred = await firstToken(roomId, secret);
+  if (!cred) return;
+  let claims;
+  try {
+    claims = decodeToken(cred.token);
+  } catch {
+    showNotice('error', 'Something went wrong', 'The server gave a token this page cannot read.', [rejoinAction('Try again')]);
+    return;
+  }
+  const perms = claims.perms || {};
+  if (!perms.meetingJoin) {
+    showNotice('denied', 'You may not join this meeting', 'Your access to this room does not include joining its meetings.');
+    return;
+  }
+  let room;
+  try {
+    room = await getRoom(roomId, cred.token);
+  } catch (e) {
+    showApiError(e);
+    return;
+  }
+  if (room.status === 'closed') {
+    showNotice('closed', 'This room is closed', 'Nobody can join it until it is opened again.');
+    return;
+  }
+  const roomName = room.roomName || roomId;
+  const speakerUrl = room.access && room.access.anonymous && room.access.anonymous.speaker && room.access.anonymous.speaker.enabled !== false
+    ? room.access.anonymous.speaker.url : '';
+  const fixedName = (claims.sk === 'member' || claims.sk === 'user') && claims.pname ? claims.pname : '';
+  const wantAudio = !!perms.mediaPublishAudio;
+  const wantVideo = !!perms.mediaPublishVideo;
+
+  setState('lobby');
+  document.title = roomName + ' · Conclave';
+  const ls = storage('local');
+  const name = h('input', {
+    id: 'name', name: 'name', maxlength: '50', required: true, autocomplete: 'name',
+    value: fixedName || (ls && ls.getItem(NAME_KEY)) || '', readOnly: !!fixedName,
+    'aria-describedby': fixedName ? 'name-hint' : null,
+  });
+  const preview = h('video', { id: 'preview', autoplay: true, playsinline: true, muted: true, 'aria-label': 'Your camera preview' });
+  preview.muted = true;
+  const previewOff = h('p', { class: 'preview-off', text: wantVideo ? 'Camera off' : 'You will not send video in this room' });
+  const camera = wantVideo ? h('select', { id: 'camera', name: 'camera' }) : null;
+  const microphone = wantAudio ? h('select', { id: 'microphone', name: 'microphone' }) : null;
+  const mediaStatus = h('p', { id: 'media-status', class: 'media-status', role: 'status' });
+  const err = h('p', { class: 'form-error', role: 'alert', id: 'lobby-error' });
+  const join = h('button', { id: 'join', type: 'submit', class: 'primary', text: 'Join meeting' });
+  const form = h('form', { class: 'lobby-form', novalidate: true },
+    h('label', { for: 'name', text: 'Your name' }), name,
+    fixedName ? h('p', { id: 'name-hint', class: 'hint', text: 'Your name is set by your membership.' }) : null,
+    camera ? [h('label', { for: 'camera', text: 'Camera' }), camera] : null,
+    microphone ? [h('label', { for: 'microphone', text: 'Microphone' }), microphone] : null,
+    !wantAudio && !wantVideo ? h('p', { class: 'hint', text: 'You will see and hear the others; you may not send audio or video in this room.' }) : null,
+    mediaStatus, err, join);
+  mount(h('main', { class: 'lobby', 'aria-labelledby': 'lobby-title' },
+    h('h1', { id: 'lobby-title', text: roomName }),
+    h('p', { class: 'muted', text: 'Check your camera and microphone, then join.' }),
+    h('div', { class: 'lobby-grid' },
+      h('div', { class: 'preview-wrap' }, preview, previewOff),
+      form)));
+  if (!fixedName) name.focus();
+  else join.focus();
+
+  let audio = null;
+  let video = null;
+  const showPreview = () => {
+    preview.srcObject = video ? new MediaStream([video]) : null;
+    previewOff.hidden = !!video;
+    if (video) preview.play().catch(() => {});
+  };
+  const fill = async () => {
+    let devices = [];
+    try {
+      devices = await navigator.mediaDevices.enumerateDevices();
+    } catch {
+      return;
+    }
+    const put = (sel, kind, track, label) => {
+      if (!sel) return;
+      const list = devices.filter((d) => d.kind === kind && d.deviceId);
+      const cur = track && track.getSettings ? track.getSettings().deviceId : '';
+      sel.replaceChildren(...list.map((d, i) => h('option', { value: d.deviceId, text: d.label || `${label} ${i + 1}`, selected: d.deviceId === cur })));
+      if (!list.length) sel.append(h('option', { value: '', text: `No ${label.toLowerCase()}` }));
+      sel.disabled = !list.length;
+    };
+    put(camera, 'videoinput', video, 'Camera');
+    put(microphone, 'audioinput', audio, 'Microphone');
+  };
+  const got = await acquire(wantAudio, wantVideo);
+  audio = got.audio;
+  video = got.video;
+  mediaStatus.textContent = got.problem;
+  showPreview();
+  await fill();
+
+  let leaving = false;
+  const stopAll = () => {
+    for (const t of [audio, video]) if (t) t.stop();
+  };
+  window.addEventListener('pagehide', () => {
+    if (!leaving) stopAll();
+  }, { once: true });
+  const change = async (kind) => {
+    const sel = kind === 'audio' ? microphone : camera;
+    const old = kind === 'audio' ? audio : video;
+    if (old && old.getSettings().deviceId === sel.value) return;
+    if (old) old.stop();
+    const g = await acquire(kind === 'audio', kind === 'video', kind === 'audio' ? sel.value : '', kind === 'video' ? sel.value : '');
+    if (kind === 'audio') audio = g.audio;
+    else video = g.video;
+    mediaStatus.textContent = g.problem;
+    showPreview();
+  };
+  if (camera) camera.addEventListener('change', () => change('video'));
+  if (microphone) microphone.addEventListener('change', () => change('audio'));
+
+  const retoken = (participantName) => memberToken(roomId, {
+    secret: cred.secret, bearer: cred.bearer, joinMeeting: true, participantName: fixedName ? undefined : participantName,
+  });
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const n = name.value.trim();
+    if (!n || n.length > 50) {
+      err.textContent = 'Enter a name of 1 to 50 characters.';
+      name.focus();
+      return;
+    }
+    if (!fixedName && ls) ls.setItem(NAME_KEY, n);
+    join.disabled = true;
+    setState('joining');
+    let token;
+    try {
+      token = await retoken(n);
+    } catch (ex) {
+      join.disabled = false;
+      if (ex instanceof ApiError && (ex.status === 400 || ex.status === 422) && !/secret/i.test(ex.message)) {
+        setState('lobby');
+        err.textContent = ex.message;
+        return;
+      }
+      stopAll();
+      if (ex instanceof ApiError && ex.status === 401) storeBearer(null);
+      showApiError(ex, () => location.reload());
+      return;
+    }
+    leaving = true;
+    preview.srcObject = null;
+    onJoin({ token, claims: decodeToken(token), roomId, roomName, speakerUrl, audio, video, name: n });
+  });
+}

@@ -1,0 +1,178 @@
+// The media connection: one RTCPeerConnection negotiated with the SFU as the polite side of
+// "perfect negotiation" (docs/signalling.md). The SFU offers whenever subscriptions change;
+// this side offers to publish, naming the source of each of its m-lines.
+
+const ICE_DISCONNECTED_GRACE_MS = 3000;
+
+export class MediaLink {
+  /**
+   * send(frame) sends a signalling frame (without "v"); canSignal() says whether the socket
+   * is up; onTrack(event) gets remote tracks; onAnswered() runs after each answer from the
+   * server to an offer of this side.
+   */
+  constructor({ send, canSignal, onTrack, onAnswered, onState }) {
+    this.send = send;
+    this.canSignal = canSignal;
+    this.onAnswered = onAnswered || (() => {});
+    this.onState = onState || (() => {});
+    this.pc = new RTCPeerConnection({ iceServers: [] });
+    this.local = new Map(); // source → RTCRtpTransceiver
+    this.chain = Promise.resolve();
+    this.pending = false; // an offer is owed once the state is stable again
+    this.rolledBack = false; // our offer was rolled back for the server's; its glare is moot
+    this.closed = false;
+    this.iceTimer = 0;
+
+    this.pc.ontrack = onTrack;
+    this.pc.onnegotiationneeded = () => this.run(() => this.offer());
+    this.pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) this.send({ type: 'candidate', candidate: e.candidate.toJSON() });
+    };
+    this.pc.oniceconnectionstatechange = () => this.watchIce();
+    this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
+  }
+
+  /** run serializes every step of negotiation. */
+  run(fn) {
+    this.chain = this.chain.then(() => (this.closed ? undefined : fn())).catch((e) => {
+      console.warn('conclave: negotiation step failed', e);
+    });
+    return this.chain;
+  }
+
+  /** publish sends track as source; stream groups the tracks of this participant. */
+  publish(source, track, stream) {
+    const old = this.local.get(source);
+    if (old && this.live(old)) {
+      return old.sender.replaceTrack(track);
+    }
+    const tr = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    this.local.set(source, tr);
+    return Promise.resolve();
+  }
+
+  /** unpublish stops sending source; the next offer rejects its m-line. */
+  unpublish(source) {
+    const tr = this.local.get(source);
+    this.local.delete(source);
+    if (!tr) return;
+    try {
+      if (typeof tr.stop === 'function') tr.stop();
+      else this.pc.removeTrack(tr.sender);
+    } catch (e) {
+      console.warn('conclave: unpublish', e);
+    }
+  }
+
+  live(tr) {
+    return !(tr.stopped || tr.direction === 'stopped' || tr.currentDirection === 'stopped');
+  }
+
+  sources() {
+    const out = {};
+    for (const [source, tr] of this.local) {
+      if (tr.mid !== null && tr.mid !== undefined && this.live(tr)) out[tr.mid] = source;
+    }
+    return out;
+  }
+
+  async offer() {
+    if (!this.canSignal()) {
+      this.pending = true;
+      return;
+    }
+    if (this.pc.signalingState !== 'stable') {
+      this.pending = true;
+      return;
+    }
+    this.pending = false;
+    const offer = await this.pc.createOffer();
+    if (this.pc.signalingState !== 'stable') {
+      this.pending = true;
+      return;
+    }
+    await this.pc.setLocalDescription(offer);
+    this.send({ type: 'offer', sdp: this.pc.localDescription.sdp, sources: this.sources() });
+  }
+
+  /** handleOffer answers the server's offer, rolling our own back if they crossed. */
+  handleOffer(sdp) {
+    return this.run(async () => {
+      if (this.pc.signalingState === 'have-local-offer') {
+        await this.pc.setLocalDescription({ type: 'rollback' });
+        this.pending = true;
+        this.rolledBack = true;
+      }
+      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      this.send({ type: 'answer', sdp: this.pc.localDescription.sdp });
+      if (this.pending) await this.offer();
+    });
+  }
+
+  /** handleAnswer applies the server's answer to our offer. */
+  handleAnswer(sdp) {
+    return this.run(async () => {
+      if (this.pc.signalingState !== 'have-local-offer') return;
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      this.onAnswered();
+      if (this.pending) await this.offer();
+    });
+  }
+
+  /** handleGlare: the server ignored our offer because its own crossed it. */
+  handleGlare() {
+    return this.run(async () => {
+      if (this.rolledBack) {
+        this.rolledBack = false; // already offered again after answering the server
+        return;
+      }
+      this.pending = true;
+      if (this.pc.signalingState === 'stable') await this.offer();
+    });
+  }
+
+  /** flush sends an offer that was owed while the socket was down. */
+  flush() {
+    return this.run(async () => {
+      if (this.pending) await this.offer();
+    });
+  }
+
+  watchIce() {
+    const st = this.pc.iceConnectionState;
+    clearTimeout(this.iceTimer);
+    if (st === 'failed') this.restartIce();
+    else if (st === 'disconnected') this.iceTimer = setTimeout(() => this.restartIce(), ICE_DISCONNECTED_GRACE_MS);
+  }
+
+  restartIce() {
+    if (this.closed || !this.canSignal()) return;
+    const st = this.pc.iceConnectionState;
+    if (st !== 'disconnected' && st !== 'failed') return;
+    if (typeof this.pc.restartIce === 'function') {
+      this.pc.restartIce(); // negotiationneeded sends the offer
+    } else {
+      this.run(async () => {
+        if (this.pc.signalingState !== 'stable') return;
+        await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+        this.send({ type: 'offer', sdp: this.pc.localDescription.sdp, sources: this.sources() });
+      });
+    }
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.iceTimer);
+    this.pc.ontrack = null;
+    this.pc.onnegotiationneeded = null;
+    this.pc.onicecandidate = null;
+    this.pc.oniceconnectionstatechange = null;
+    this.pc.onconnectionstatechange = null;
+    try {
+      this.pc.close();
+    } catch {
+      /* already closed */
+    }
+  }
+}
