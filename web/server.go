@@ -61,6 +61,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		s.log.Warn("web base path differs from core's", "web", s.base, "core", svc.BasePath())
 	}
 	s.routes()
+	s.clientRoutes()
 	if opts.Media != nil {
 		m := newMeetings(svc, opts.Media, s.log)
 		svc.SetMeetings(m)
