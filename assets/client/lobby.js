@@ -222,7 +222,6 @@ export async function runLobby({ roomId, secret, onJoin }) {
   const wantAudio = !!perms.mediaPublishAudio;
   const wantVideo = !!perms.mediaPublishVideo;
 
-  setState('lobby');
   document.title = roomName + ' · Conclave';
   const ls = storage('local');
   const name = h('input', {
@@ -279,12 +278,14 @@ export async function runLobby({ roomId, secret, onJoin }) {
     put(camera, 'videoinput', video, 'Camera');
     put(microphone, 'audioinput', audio, 'Microphone');
   };
-  const got = await acquire(wantAudio, wantVideo);
-  audio = got.audio;
-  video = got.video;
-  mediaStatus.textContent = got.problem;
-  showPreview();
-  await fill();
+  // The form works at once; joining waits for the devices asked for.
+  const ready = acquire(wantAudio, wantVideo).then(async (got) => {
+    audio = got.audio;
+    video = got.video;
+    mediaStatus.textContent = got.problem;
+    showPreview();
+    await fill();
+  });
 
   let leaving = false;
   const stopAll = () => {
@@ -304,6 +305,10 @@ export async function runLobby({ roomId, secret, onJoin }) {
     mediaStatus.textContent = g.problem;
     showPreview();
   };
+  ready.then(() => {
+    if (document.body.dataset.state === 'joining' && join.disabled) return;
+    setState('lobby');
+  });
   if (camera) camera.addEventListener('change', () => change('video'));
   if (microphone) microphone.addEventListener('change', () => change('audio'));
 
@@ -323,6 +328,7 @@ export async function runLobby({ roomId, secret, onJoin }) {
     if (!fixedName && ls) ls.setItem(NAME_KEY, n);
     join.disabled = true;
     setState('joining');
+    await ready;
     let token;
     try {
       token = await retoken(n);

@@ -58,6 +58,11 @@ class Meeting {
     this.resendMutes = false;
     this.speaking = null;
     this.soundBlocked = false;
+    try {
+      this.debug = !!window.localStorage.getItem('conclave.debug'); // log every frame
+    } catch {
+      this.debug = false;
+    }
     this.onPageHide = () => this.teardown(true);
     this.onOnline = () => {
       if (this.reconnect && this.reconnect.timer) {
@@ -99,6 +104,7 @@ class Meeting {
   send(f) {
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
+      if (this.debug) console.debug('conclave ->', JSON.stringify(f).slice(0, 300));
       ws.send(JSON.stringify({ v: 1, ...f }));
       return true;
     }
@@ -129,6 +135,7 @@ class Meeting {
         return;
       }
       if (!f || f.v !== 1) return;
+      if (this.debug) console.debug('conclave <-', JSON.stringify(f).slice(0, 300));
       if (f.type === 'joined') st.joined = true;
       if (f.type === 'error' && !st.joined) st.error = f;
       try {

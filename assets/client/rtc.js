@@ -17,11 +17,13 @@ export class MediaLink {
     this.onState = onState || (() => {});
     this.pc = new RTCPeerConnection({ iceServers: [] });
     this.local = new Map(); // source → RTCRtpTransceiver
+    this.streams = new Map(); // source → the MediaStream it is sent in
     this.chain = Promise.resolve();
     this.pending = false; // an offer is owed once the state is stable again
     this.rolledBack = false; // our offer was rolled back for the server's; its glare is moot
     this.closed = false;
     this.iceTimer = 0;
+    this.dtlsRole = null; // ours once settled: 'client' (we sent setup:active) or 'server'
 
     this.pc.ontrack = onTrack;
     this.pc.onnegotiationneeded = () => this.run(() => this.offer());
@@ -46,6 +48,7 @@ export class MediaLink {
     if (old && this.live(old)) {
       return old.sender.replaceTrack(track);
     }
+    this.streams.set(source, stream);
     const tr = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     this.local.set(source, tr);
     return Promise.resolve();
@@ -98,14 +101,37 @@ export class MediaLink {
   /** handleOffer answers the server's offer, rolling our own back if they crossed. */
   handleOffer(sdp) {
     return this.run(async () => {
+      const redo = [];
       if (this.pc.signalingState === 'have-local-offer') {
         await this.pc.setLocalDescription({ type: 'rollback' });
         this.pending = true;
         this.rolledBack = true;
+        // Transceivers of the rolled-back offer keep the header-extension ids chosen for
+        // it, which Chromium then finds colliding with the server's in the BUNDLE group:
+        // replace those that were never negotiated by fresh ones after answering.
+        for (const [source, tr] of this.local) {
+          if (!tr.currentDirection && this.live(tr)) redo.push([source, tr]);
+        }
+        for (const [source, tr] of redo) {
+          this.local.delete(source);
+          try {
+            tr.stop();
+          } catch { /* gone */ }
+        }
       }
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
+      if (!this.dtlsRole) {
+        const m = /a=setup:(active|passive)/.exec(this.pc.localDescription.sdp);
+        if (m) this.dtlsRole = m[1] === 'active' ? 'client' : 'server';
+      }
       this.send({ type: 'answer', sdp: this.pc.localDescription.sdp });
+      for (const [source, tr] of redo) {
+        const track = tr.sender.track;
+        if (track && track.readyState === 'live' && !this.local.has(source)) {
+          this.local.set(source, this.pc.addTransceiver(track, { direction: 'sendonly', streams: [this.streams.get(source)] }));
+        }
+      }
       if (this.pending) await this.offer();
     });
   }
@@ -114,7 +140,17 @@ export class MediaLink {
   handleAnswer(sdp) {
     return this.run(async () => {
       if (this.pc.signalingState !== 'have-local-offer') return;
+      if (this.dtlsRole) {
+        // The DTLS roles are settled by the first exchange; an answerer that names the
+        // other role again in a renegotiation (Pion answers "active" to every offer) would
+        // make Chromium refuse the whole answer.
+        sdp = sdp.replace(/a=setup:(active|passive)/g, 'a=setup:' + (this.dtlsRole === 'client' ? 'passive' : 'active'));
+      }
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      if (!this.dtlsRole) {
+        const m = /a=setup:(active|passive)/.exec(sdp);
+        if (m) this.dtlsRole = m[1] === 'active' ? 'server' : 'client';
+      }
       this.onAnswered();
       if (this.pending) await this.offer();
     });
