@@ -43,6 +43,11 @@ bench:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzResolvePermissions -fuzztime $(FUZZTIME) ./core
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./web
+
+# Only the browser end-to-end tests (Debian's chromium, in the loopback-only namespace).
+e2e:
+	unshare -n sh -c 'ip link set lo up && CONCLAVE_NETNS=1 CONCLAVE_E2E=1 $(GO) test -count=1 -run Browser -v .'
 
 clean:
 	rm -f $(BIN)

@@ -39,7 +39,12 @@ func startServer(t *testing.T, cfg config) (string, func() error) {
 			})
 			return err
 		}
-		t.Cleanup(func() { _ = stop() })
+		t.Cleanup(func() {
+			_ = stop()
+			if t.Failed() {
+				t.Logf("server output:\n%s", out.String())
+			}
+		})
 		return "http://" + a + "/meet", stop
 	case err := <-done:
 		cancel()
