@@ -127,12 +127,16 @@ type gateWriter struct {
 	entered chan int
 	release chan struct{}
 	mu      sync.Mutex
-	sizes   []int
+	order   []uint32 // index of every datagram built by datagram(), in sending order
 }
 
 func (g *gateWriter) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
 	g.mu.Lock()
-	g.sizes = append(g.sizes, len(ms))
+	for _, m := range ms {
+		if b := m.Buffers[0]; len(b) >= 8 {
+			g.order = append(g.order, binary.BigEndian.Uint32(b[4:]))
+		}
+	}
 	g.mu.Unlock()
 	g.entered <- len(ms)
 	<-g.release
@@ -146,8 +150,12 @@ func TestBatchConnBatchesGrowUnderLoadAndDropWhenFull(t *testing.T) {
 	c := newBatchConnWith(raw, g)
 	to := raw.LocalAddr()
 
-	// Light load: one datagram goes out alone and at once, without waiting for company.
-	_, _ = c.WriteTo([]byte("first"), to)
+	// Light load: one datagram goes out alone and at once, from the writer itself.
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		_, _ = c.WriteTo([]byte("first"), to)
+	}()
 	select {
 	case n := <-g.entered:
 		if n != 1 {
@@ -169,7 +177,7 @@ func TestBatchConnBatchesGrowUnderLoadAndDropWhenFull(t *testing.T) {
 		t.Errorf("drops = %d, want %d", d, extra)
 	}
 
-	// Once released, the queued datagrams leave in full batches.
+	// Once released, the queued datagrams leave in full batches, in order.
 	go func() {
 		for range g.entered {
 		}
@@ -186,6 +194,14 @@ func TestBatchConnBatchesGrowUnderLoadAndDropWhenFull(t *testing.T) {
 	if want := uint64(1 + egressQueueLen/maxBatch); st.Batches != want {
 		t.Errorf("batches = %d, want %d (one lone datagram, then full batches of %d)", st.Batches, want, maxBatch)
 	}
+	g.mu.Lock()
+	for i, idx := range g.order {
+		if idx != uint32(i) {
+			t.Fatalf("datagram %d sent in position %d", idx, i)
+		}
+	}
+	g.mu.Unlock()
+	<-firstDone
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +244,54 @@ func TestBatchConnCloseWhileSending(t *testing.T) {
 	wg.Wait()
 	if err := c.Close(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("second Close: %v, want net.ErrClosed", err)
+	}
+}
+
+func TestBatchConnWriterHandsSendingToFlusher(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	raw := listenLoopback(t)
+	g := &gateWriter{entered: make(chan int, 100), release: make(chan struct{})}
+	c := newBatchConnWith(raw, g)
+	to := raw.LocalAddr()
+
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		_, _ = c.WriteTo(datagram(0, 0), to)
+	}()
+	next := 1
+	// The writer sends its own datagram, then writerRounds rounds of what others queued.
+	for round := 0; round <= writerRounds; round++ {
+		<-g.entered
+		for range 10 {
+			_, _ = c.WriteTo(datagram(0, next), to)
+			next++
+		}
+		g.release <- struct{}{}
+	}
+	// The last ten are the flusher's: the writer has returned while they are being sent.
+	<-g.entered
+	select {
+	case <-writerDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the writer kept sending others' datagrams instead of handing over")
+	}
+	g.release <- struct{}{}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.stats().Packets < uint64(next) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if st := c.stats(); st.Packets != uint64(next) || st.Batches != writerRounds+2 {
+		t.Errorf("stats %+v, want %d packets in %d batches", st, next, writerRounds+2)
+	}
+	g.mu.Lock()
+	for i, idx := range g.order {
+		if idx != uint32(i) {
+			t.Fatalf("datagram %d sent in position %d", idx, i)
+		}
+	}
+	g.mu.Unlock()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -140,6 +140,7 @@ type sfuRun struct {
 	d      time.Duration
 	cpu    time.Duration // server process CPU over the window
 	egress media.EgressStats
+	failed error // the run did not get to measure
 }
 
 // runSFU starts an SFU in this process and the scenario's clients in a child process, and
