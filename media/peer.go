@@ -44,6 +44,10 @@ type Peer struct {
 	ups        []*upTrack
 	downs      map[*upTrack]*downTrack
 	needOffer  bool
+	// dtlsSetup is what this side's answers must say in a=setup once the first exchange
+	// fixed the DTLS roles: Pion answers "active" to every offer, and a browser refuses an
+	// answer that swaps roles in a renegotiation. Owned by the peer's goroutine.
+	dtlsSetup string
 	mids       int         // our transceivers so far, for naming their mids
 	candidates []Candidate // arrived before any remote description
 }
@@ -229,6 +233,11 @@ func (p *Peer) HandleOffer(sdp string, sources map[string]Source) error {
 		if err != nil {
 			return fmt.Errorf("media: answer: %w", err)
 		}
+		if p.dtlsSetup == "" {
+			p.dtlsSetup = setupOf(answer.SDP)
+		} else {
+			answer.SDP = withSetup(answer.SDP, p.dtlsSetup)
+		}
 		sdpOut, err := p.setLocal(answer)
 		if err != nil {
 			return err
@@ -248,6 +257,14 @@ func (p *Peer) HandleAnswer(sdp string) error {
 		answer := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}
 		if err := p.pc.SetRemoteDescription(answer); err != nil {
 			return fmt.Errorf("media: client answer: %w", err)
+		}
+		if p.dtlsSetup == "" { // the client chose its role: ours is the other one
+			switch setupOf(sdp) {
+			case "active":
+				p.dtlsSetup = "passive"
+			case "passive":
+				p.dtlsSetup = "active"
+			}
 		}
 		p.flushCandidates()
 		// New subscriptions are bound now; their decoders need a keyframe to start.
