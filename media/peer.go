@@ -41,13 +41,13 @@ type Peer struct {
 	wg       sync.WaitGroup // every goroutine of this peer except run
 
 	// Owned by the run goroutine.
-	ups        []*upTrack
-	downs      map[*upTrack]*downTrack
-	needOffer  bool
+	ups       []*upTrack
+	downs     map[*upTrack]*downTrack
+	needOffer bool
 	// dtlsSetup is what this side's answers must say in a=setup once the first exchange
 	// fixed the DTLS roles: Pion answers "active" to every offer, and a browser refuses an
 	// answer that swaps roles in a renegotiation. Owned by the peer's goroutine.
-	dtlsSetup string
+	dtlsSetup  string
 	mids       int         // our transceivers so far, for naming their mids
 	candidates []Candidate // arrived before any remote description
 }
