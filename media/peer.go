@@ -233,14 +233,16 @@ func (p *Peer) HandleOffer(sdp string, sources map[string]Source) error {
 		if err != nil {
 			return fmt.Errorf("media: answer: %w", err)
 		}
-		if p.dtlsSetup == "" {
-			p.dtlsSetup = setupOf(answer.SDP)
-		} else {
-			answer.SDP = withSetup(answer.SDP, p.dtlsSetup)
-		}
 		sdpOut, err := p.setLocal(answer)
 		if err != nil {
 			return err
+		}
+		// Pion insists on applying its own answer unchanged; the DTLS role in it only matters
+		// at the first exchange, so the text the client gets is corrected instead.
+		if p.dtlsSetup == "" {
+			p.dtlsSetup = setupOf(sdpOut)
+		} else {
+			sdpOut = withSetup(sdpOut, p.dtlsSetup)
 		}
 		p.signal(Signal{Type: SignalAnswer, SDP: sdpOut})
 		p.requestAllKeyframes()
