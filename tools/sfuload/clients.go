@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,7 @@ type client struct {
 
 	// Owned by the loop goroutine.
 	wantOffer bool
+	retries   int
 	sources   map[*webrtc.RTPTransceiver]media.Source
 
 	// Subscriber side: one stats stream per received track.
@@ -161,6 +163,13 @@ func (c *client) negotiate() {
 	switch {
 	case r.Glare:
 		c.wantOffer = true
+		return
+	case err != nil && strings.Contains(err.Error(), "does not match previous answer") && c.retries < 5:
+		// A server-side Pion failure seen when every peer publishes at once (see the README's
+		// fan-out section): the server is left with our offer applied, so offering again
+		// shortly lets it answer.
+		c.retries++
+		go func() { time.Sleep(100 * time.Millisecond); c.do(c.negotiate) }()
 		return
 	case err != nil:
 		c.fail("HandleOffer: %v", err)
