@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"conclave/media/mediatest"
+)
+
+// End-to-end tests of the browser client: headless Chromium (Debian's chromium) with a
+// fake camera and microphone, driven by chromedp, against the real server, inside the
+// private loopback-only network namespace make test sets up.
+
+// e2eWait bounds each step a person would wait for in a browser.
+const e2eWait = 20 * time.Second
+
+// needChromium returns Chromium's path, skipping (or failing under CONCLAVE_E2E=1) when it
+// is not installed.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	mediatest.NeedNetns(t)
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CONCLAVE_E2E") == "1" {
+		t.Fatal("CONCLAVE_E2E=1 but chromium is not installed (.ci/run installs it)")
+	}
+	t.Skip("needs Debian's chromium for browser tests (apt-get install chromium)")
+	return ""
+}
+
+// browser is one headless Chromium with its own profile: one person.
+type browser struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+
+	mu      sync.Mutex
+	console []string // what the page logged, shown when the test fails
+}
+
+func newBrowser(t *testing.T, exe, name string) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("%s: starting chromium: %v", name, err)
+	}
+	b := &browser{t: t, name: name, ctx: ctx}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, fmt.Sprintf("%s %s: %s", m.Time.Format("15:04:05.000"), m.Type, m.Text))
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.mu.Lock()
+			lines := b.console[max(0, len(b.console)-60):]
+			b.mu.Unlock()
+			t.Logf("%s's browser console:\n%s", name, strings.Join(lines, "\n"))
+		}
+		cancel()
+		cancelAlloc()
+	})
+	return b
+}
+
+// run runs actions with the step timeout, failing the test with what was being done.
+func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, e2eWait)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %s: %v\npage state: %s", b.name, what, err, b.describe())
+	}
+}
+
+// describe is what the page shows, for failure messages.
+func (b *browser) describe() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const pc = window.conclave && window.conclave.pc;
+		const rtc = pc ? ' | pc ' + pc.connectionState + '/' + pc.iceConnectionState + '/' + pc.signalingState + ' ' +
+			pc.getTransceivers().map(t => t.mid + ':' + t.direction + ':' + (t.receiver.track && t.receiver.track.kind)).join(',') : ' | no pc';
+		return document.body.dataset.state + rtc + ' | ' + document.body.innerText.replace(/\s+/g, ' ').slice(0, 300);
+	})()`))
+	return s
+}
+
+// eval evaluates a JavaScript expression (promises awaited) in b's page.
+func eval[T any](b *browser, what, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, e2eWait)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: %s: %v\npage state: %s", b.name, what, err, b.describe())
+	}
+	return v
+}
+
+// waitState waits until the page says it is in state.
+func (b *browser) waitState(state string) {
+	b.t.Helper()
+	b.run("waiting for state "+state, chromedp.WaitVisible(chromedp.CSS(`body[data-state="`+state+`"]`)))
+}
+
+// join opens an access link, fills the lobby in and joins.
+func (b *browser) join(link, name string) string {
+	b.t.Helper()
+	b.run("opening "+link, chromedp.Navigate(link))
+	b.waitState("lobby")
+	b.run("joining", chromedp.WaitEnabled(chromedp.CSS(`#join`)))
+	if name != "" {
+		eval[bool](b, "clearing the name", `(() => { const n = document.querySelector('#name'); n.value = ''; return true })()`)
+		b.run("typing the name", chromedp.SendKeys(chromedp.CSS(`#name`), name))
+	}
+	b.run("joining", chromedp.Click(chromedp.CSS(`#join`)))
+	b.waitState("meeting")
+	ctx, cancel := context.WithTimeout(b.ctx, e2eWait)
+	defer cancel()
+	id, err := chromedp.Run(ctx, chromedp.Poll[string](`window.conclave && window.conclave.identity`, chromedp.WithPollingTimeout(e2eWait)))
+	if err != nil {
+		b.t.Fatalf("%s: reading identity: %v", b.name, err)
+	}
+	return id
+}
+
+// mediaFrom sums what this browser has received from identity's tracks: video frames
+// decoded and audio samples received, from getStats.
+func (b *browser) mediaFrom(identity string) (frames, samples float64) {
+	b.t.Helper()
+	got := eval[[]float64](b, "reading stats", `(async () => {
+		const pc = window.conclave && window.conclave.pc;
+		if (!pc) return [0, 0];
+		let frames = 0, samples = 0;
+		for (const tr of pc.getTransceivers()) {
+			const r = tr.receiver; if (!r || !r.track) continue;
+			const st = await r.getStats();
+			st.forEach(s => {
+				if (s.type !== 'inbound-rtp') return;
+				if (s.kind === 'video') frames += s.framesDecoded || 0;
+				if (s.kind === 'audio') samples += s.totalSamplesReceived || 0;
+			});
+		}
+		return [frames, samples];
+	})()`)
+	_ = identity // the room holds two people: everything received comes from the other
+	if len(got) != 2 {
+		b.t.Fatalf("%s: stats %v", b.name, got)
+	}
+	return got[0], got[1]
+}
+
+// waitMediaGrowing waits until video frames and audio samples from the other person keep
+// arriving: both grow between two readings.
+func (b *browser) waitMediaGrowing(from string) {
+	b.t.Helper()
+	deadline := time.Now().Add(e2eWait)
+	f0, s0 := b.mediaFrom(from)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		f1, s1 := b.mediaFrom(from)
+		if f1 > f0 && s1 > s0 && f1 > 10 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: media from %s not flowing: frames %v→%v, audio samples %v→%v\n%s", b.name, from, f0, f1, s0, s1, b.describe())
+		}
+		f0, s0 = f1, s1
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, e2eWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("%s: reading %s: %v", b.name, sel, err)
+	}
+	return s
+}
+
+// localLink turns an access url as the server hands it out into one on the test server.
+func localLink(t *testing.T, base, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := url.Parse(base)
+	u.Scheme, u.Host = b.Scheme, b.Host
+	return u.String()
+}
+
+func TestBrowserMeeting(t *testing.T) {
+	exe := needChromium(t)
+	base, _ := startServer(t, testConfig(t, t.TempDir()))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]any{"userId": "admin", "password": "admin"}, 200)
+	admin, _ := login["accessToken"].(string)
+	room := call(t, "POST", base+"/api/v1/rooms", admin, map[string]any{"roomName": "Browser test"}, 201)
+	roomID, _ := room["roomId"].(string)
+	anon := room["access"].(map[string]any)["anonymous"].(map[string]any)
+	modLink := localLink(t, base, anon["moderator"].(map[string]any)["url"].(string))
+	member := call(t, "POST", base+"/api/v1/rooms/"+roomID+"/members", admin, map[string]any{"name": "Sam Speaker", "baseRole": "speaker"}, 201)
+	samLink := localLink(t, base, member["accessUrl"].(string))
+
+	mo := newBrowser(t, exe, "Mo")
+	sam := newBrowser(t, exe, "Sam")
+	moID := mo.join(modLink, "Mo Moderator")
+	samID := sam.join(samLink, "") // an external member's name is fixed by the membership
+	if !strings.Contains(sam.text(`.tile[data-self] .tile-name`), "Sam Speaker") {
+		t.Fatalf("Sam's own tile: %q", sam.text(`.tile[data-self] .tile-name`))
+	}
+
+	// Each sees the other's tile and decodes the other's video and audio.
+	mo.run("seeing Sam's tile", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+samID+`"] video`)))
+	sam.run("seeing Mo's tile", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+moID+`"] video`)))
+	if name := mo.text(`.tile[data-identity="` + samID + `"] .tile-name`); !strings.Contains(name, "Sam Speaker") {
+		t.Fatalf("Mo sees Sam's tile named %q", name)
+	}
+	mo.waitMediaGrowing("Sam")
+	sam.waitMediaGrowing("Mo")
+
+	// Chat both ways.
+	mo.run("writing in the chat", chromedp.SendKeys(chromedp.CSS(`#chat-input`), "hello from Mo"), chromedp.Click(chromedp.CSS(`#chat-send`)))
+	sam.run("reading Mo's message", chromedp.WaitVisible(chromedp.Search(`//*[@id="chat-log"]//*[contains(@class,"chat-text")][contains(., "hello from Mo")]`)))
+	sam.run("answering", chromedp.SendKeys(chromedp.CSS(`#chat-input`), "hi Mo\n"))
+	mo.run("reading Sam's answer", chromedp.WaitVisible(chromedp.Search(`//*[@id="chat-log"]//*[contains(@class,"chat-text")][contains(., "hi Mo")]`)))
+
+	// The speaker has no moderation controls; the moderator has them for Sam.
+	samKicks := eval[int](sam, "counting kick buttons", `document.querySelectorAll('#participants button[data-action="kick"]').length`)
+	if samKicks != 0 {
+		t.Fatalf("a speaker sees %d kick buttons", samKicks)
+	}
+
+	// The moderator removes Sam, who is told why within a second.
+	kick := `#participants li[data-identity="` + samID + `"] button[data-action="kick"]`
+	mo.run("opening Sam's actions", chromedp.WaitVisible(chromedp.CSS(kick)))
+	start := time.Now()
+	mo.run("kicking Sam", chromedp.Click(chromedp.CSS(kick)))
+	sam.waitState("kicked")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Sam saw the removal %v after the click", d)
+	} else {
+		t.Logf("kick click to Sam's removed screen: %v", d)
+	}
+	if title := sam.text(`#notice-title`); !strings.Contains(strings.ToLower(title), "removed") {
+		t.Fatalf("Sam's screen says %q", title)
+	}
+	mo.run("Sam's tile going", chromedp.WaitNotPresent(chromedp.CSS(`.tile[data-identity="`+samID+`"]`)))
+
+	// Sam comes back; deleting his membership removes him at once.
+	sam.join(samLink, "")
+	mo.run("Sam back", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+samID+`"]`)))
+	start = time.Now()
+	call(t, "DELETE", base+"/api/v1/rooms/"+roomID+"/members/"+samID, admin, nil, 200)
+	sam.waitState("kicked")
+	t.Logf("member deletion to Sam's removed screen: %v", time.Since(start))
+
+	// A guest through the speaker link; the moderator ends the meeting for everyone.
+	guest := newBrowser(t, exe, "Gus")
+	gusID := guest.join(localLink(t, base, anon["speaker"].(map[string]any)["url"].(string)), "Gus Guest")
+	mo.run("Gus arriving", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+gusID+`"]`)))
+	mo.run("ending the meeting", chromedp.Click(chromedp.CSS(`#end-meeting`)), chromedp.Click(chromedp.CSS(`#end-meeting-confirm`)))
+	guest.waitState("ended")
+	mo.waitState("ended")
+	if title := guest.text(`#notice-title`); !strings.Contains(strings.ToLower(title), "ended") {
+		t.Fatalf("Gus's screen says %q", title)
+	}
+}
