@@ -2,7 +2,7 @@
 // grid, controls, chat, participant list and moderation, and reconnection.
 
 import { signalURL } from './api.js';
-import { formatTime, h, initials, mount, rejoinAction, setState, showNotice } from './dom.js';
+import { formatTime, h, icon, initials, mount, rejoinAction, setState, showNotice } from './dom.js';
 import { MediaLink } from './rtc.js';
 import { SpeakerDetector } from './speaker.js';
 
@@ -40,8 +40,8 @@ class Meeting {
     this.name = o.name;
     this.stream = new MediaStream(); // groups our published tracks (its id is our msid)
     this.local = new Map(); // source → {track, muted}
-    if (o.audio) this.local.set('microphone', { track: o.audio, muted: false });
-    if (o.video) this.local.set('camera', { track: o.video, muted: false });
+    if (o.audio) this.setLocal('microphone', o.audio);
+    if (o.video) this.setLocal('camera', o.video);
     this.participants = new Map(); // identity → {identity, name, role, tracks: Map, muted: {}}
     this.remote = new Map(); // received track id → {identity, source, track}
     this.ws = null;
@@ -330,11 +330,12 @@ class Meeting {
       this.banner(true);
     }
     const rc = this.reconnect;
-    const delay = RECONNECT_DELAYS[Math.min(rc.n, RECONNECT_DELAYS.length - 1)];
-    if (Date.now() - rc.start + delay > RECONNECT_TOTAL_MS) {
+    const left = RECONNECT_TOTAL_MS - (Date.now() - rc.start);
+    if (left <= 0) {
       this.showFinal('lost', 'Connection lost', 'The connection to the meeting could not be restored.', true);
       return;
     }
+    const delay = Math.min(RECONNECT_DELAYS[Math.min(rc.n, RECONNECT_DELAYS.length - 1)], left);
     rc.n++;
     rc.timer = setTimeout(() => {
       rc.timer = 0;
@@ -583,15 +584,16 @@ class Meeting {
     this.modErr = h('p', { id: 'moderation-error', class: 'form-error', role: 'alert' });
 
     // Controls.
-    const btn = (id, label, onClick, extra = {}) => h('button', { id, type: 'button', class: 'control', 'aria-label': label, title: label, on: { click: onClick }, ...extra },
-      h('span', { class: 'icon', 'aria-hidden': 'true' }), h('span', { class: 'label', text: label }));
-    this.btnAudio = btn('toggle-audio', 'Mute microphone', () => this.toggle('microphone'));
-    this.btnVideo = btn('toggle-video', 'Turn camera off', () => this.toggle('camera'));
-    this.btnScreen = btn('toggle-screen', 'Share screen', () => this.toggleScreen());
-    this.btnLink = btn('copy-speaker-link', 'Copy speaker link', () => this.copyLink());
-    this.btnEnd = btn('end-meeting', 'End meeting', () => this.confirmEnd(), { class: 'control danger' });
-    this.btnSide = btn('toggle-side', 'Chat and people', () => this.toggleSide(), { 'aria-controls': 'side', 'aria-expanded': 'false' });
-    this.btnLeave = btn('leave', 'Leave', () => this.leave(), { class: 'control danger' });
+    // The visible label is short; the accessible name says it in full and contains it.
+    const btn = (id, ico, label, short, onClick, extra = {}) => h('button', { id, type: 'button', class: 'control', 'aria-label': label, title: label, on: { click: onClick }, ...extra },
+      icon(ico), h('span', { class: 'label', text: short }));
+    this.btnAudio = btn('toggle-audio', 'mic', 'Mute microphone', 'Mute', () => this.toggle('microphone'));
+    this.btnVideo = btn('toggle-video', 'camera', 'Stop camera', 'Stop camera', () => this.toggle('camera'));
+    this.btnScreen = btn('toggle-screen', 'screen', 'Share screen', 'Share screen', () => this.toggleScreen());
+    this.btnLink = btn('copy-speaker-link', 'link', 'Copy speaker link', 'Speaker link', () => this.copyLink());
+    this.btnEnd = btn('end-meeting', 'end', 'End meeting', 'End meeting', () => this.confirmEnd(), { class: 'control danger' });
+    this.btnSide = btn('toggle-side', 'chat', 'Chat and people', 'Chat', () => this.toggleSide(), { 'aria-controls': 'side', 'aria-expanded': 'false' });
+    this.btnLeave = btn('leave', 'leave', 'Leave meeting', 'Leave', () => this.leave(), { class: 'control danger' });
     this.linkBox = h('div', { class: 'link-box', hidden: true });
 
     // Side panel: people and chat.
@@ -684,22 +686,22 @@ class Meeting {
   renderControls() {
     if (!this.btnAudio) return;
     const p = this.perms;
-    const setBtn = (b, label, pressed) => {
+    const setBtn = (b, label, pressed, short = label) => {
       b.setAttribute('aria-label', label);
       b.title = label;
-      b.querySelector('.label').textContent = label;
+      b.querySelector('.label').textContent = short;
       if (pressed !== undefined) b.setAttribute('aria-pressed', String(pressed));
     };
     const mic = this.local.get('microphone');
     const micOn = !!(mic && !mic.muted && mic.track.readyState === 'live');
     this.btnAudio.hidden = !p.mediaPublishAudio;
     this.btnAudio.dataset.on = String(micOn);
-    setBtn(this.btnAudio, micOn ? 'Mute microphone' : 'Unmute microphone', !micOn);
+    setBtn(this.btnAudio, micOn ? 'Mute microphone' : 'Unmute microphone', !micOn, micOn ? 'Mute' : 'Unmute');
     const cam = this.local.get('camera');
     const camOn = !!(cam && !cam.muted && cam.track.readyState === 'live');
     this.btnVideo.hidden = !p.mediaPublishVideo;
     this.btnVideo.dataset.on = String(camOn);
-    setBtn(this.btnVideo, camOn ? 'Turn camera off' : 'Turn camera on', !camOn);
+    setBtn(this.btnVideo, camOn ? 'Stop camera' : 'Start camera', !camOn);
     const scr = this.local.get('screen');
     const sharing = !!(scr && scr.track.readyState === 'live');
     this.btnScreen.hidden = !p.mediaShareScreen || !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
@@ -827,8 +829,16 @@ class Meeting {
         best = c;
       }
     }
+    const tileW = Math.max(Math.floor(bestW), 120);
     this.grid.style.setProperty('--cols', String(best));
-    this.grid.style.setProperty('--tile-w', Math.max(Math.floor(bestW), 120) + 'px');
+    this.grid.style.setProperty('--tile-w', tileW + 'px');
+    if (screens) {
+      // Screen shares take what the row(s) of cameras leave.
+      const rows = Math.ceil(n / best);
+      const strip = rows * (tileW * 9 / 16) + rows * gap;
+      const each = Math.max(120, Math.floor((H - strip - gap * (screens - 1)) / screens));
+      this.grid.style.setProperty('--screen-h', each + 'px');
+    }
   }
 
   // ---- participant list ------------------------------------------------------------
@@ -934,7 +944,7 @@ class Meeting {
       const label = this.btnLink.querySelector('.label');
       label.textContent = 'Copied';
       this.toast('Speaker link copied');
-      setTimeout(() => { label.textContent = 'Copy speaker link'; }, 2000);
+      setTimeout(() => { label.textContent = 'Speaker link'; }, 2000);
     };
     try {
       if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error('no clipboard');
@@ -1008,7 +1018,7 @@ class Meeting {
         track.stop();
         return;
       }
-      this.local.set(source, { track, muted: false });
+      this.setLocal(source, track);
       this.addLocal(source, track);
       this.send({ type: 'mute', source, muted: false });
     } else {
@@ -1019,6 +1029,27 @@ class Meeting {
     this.renderControls();
     this.renderSelf();
     this.renderPeople();
+  }
+
+  /** setLocal records our track of source and notices when the device goes away. */
+  setLocal(source, track) {
+    this.local.set(source, { track, muted: false });
+    track.addEventListener('ended', () => {
+      const l = this.local.get(source);
+      if (this.done || !l || l.track !== track) return;
+      if (source === 'screen' || source === 'screen_audio') {
+        this.stopScreen();
+        return;
+      }
+      // The device was unplugged or its permission withdrawn.
+      this.local.delete(source);
+      if (this.stream.getTrackById(track.id)) this.stream.removeTrack(track);
+      if (this.link) this.link.unpublish(source);
+      this.toast(`Your ${SOURCE_WORDS[source]} stopped`);
+      this.renderControls();
+      this.renderSelf();
+      this.renderPeople();
+    });
   }
 
   addLocal(source, track) {
@@ -1047,12 +1078,13 @@ class Meeting {
     const a = s.getAudioTracks()[0];
     if (!v) return;
     if ('contentHint' in v) v.contentHint = 'detail';
-    v.addEventListener('ended', () => this.stopScreen());
-    this.local.set('screen', { track: v, muted: false });
+    this.setLocal('screen', v);
     this.addLocal('screen', v);
-    if (a) {
-      this.local.set('screen_audio', { track: a, muted: false });
+    if (a && this.mayPublish('screen_audio')) {
+      this.setLocal('screen_audio', a);
       this.addLocal('screen_audio', a);
+    } else if (a) {
+      a.stop();
     }
     this.renderControls();
     this.renderSelf();
