@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -307,4 +309,95 @@ func TestBrowserMeeting(t *testing.T) {
 	if title := guest.text(`#notice-title`); !strings.Contains(strings.ToLower(title), "ended") {
 		t.Fatalf("Gus's screen says %q", title)
 	}
+}
+
+// dropProxy forwards TCP connections to a server and can cut them all at once, as a
+// network change does: the browser's signalling socket dies while its media (UDP, straight
+// to the SFU) does not.
+type dropProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newDropProxy(t *testing.T, target string) *dropProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &dropProxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); p.drop() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() { _, _ = io.Copy(c, s); c.Close() }()
+		}
+	}()
+	return p
+}
+
+// drop resets every connection made so far.
+func (p *dropProxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // RST, not a polite FIN
+		}
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func TestBrowserResumesAfterTheConnectionDrops(t *testing.T) {
+	exe := needChromium(t)
+	base, _ := startServer(t, testConfig(t, t.TempDir()))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]any{"userId": "admin", "password": "admin"}, 200)
+	admin, _ := login["accessToken"].(string)
+	room := call(t, "POST", base+"/api/v1/rooms", admin, map[string]any{"roomName": "Flaky network"}, 201)
+	anon := room["access"].(map[string]any)["anonymous"].(map[string]any)
+	speakerURL := anon["speaker"].(map[string]any)["url"].(string)
+
+	u, _ := url.Parse(base)
+	proxy := newDropProxy(t, u.Host)
+	viaProxy := "http://" + proxy.ln.Addr().String() + "/meet"
+
+	ann := newBrowser(t, exe, "Ann")
+	ben := newBrowser(t, exe, "Ben")
+	annID := ann.join(localLink(t, base, speakerURL), "Ann")
+	benID := ben.join(localLink(t, viaProxy, speakerURL), "Ben")
+	ann.waitMediaGrowing("Ben")
+	ben.waitMediaGrowing("Ann")
+
+	// Ben's network drops: his page says it is reconnecting, then is back in the meeting
+	// with the same identity, and Ann never saw him leave.
+	proxy.drop()
+	ben.run("showing the reconnecting banner", chromedp.WaitVisible(chromedp.CSS(`#reconnecting`)))
+	ben.run("reconnected", chromedp.WaitNotVisible(chromedp.CSS(`#reconnecting`)))
+	ben.waitState("meeting")
+	if id := eval[string](ben, "reading identity", `window.conclave.identity`); id != benID {
+		t.Fatalf("Ben came back as %s, was %s", id, benID)
+	}
+	left := eval[bool](ann, "checking Ann's view", `!!document.querySelector('.tile[data-identity="`+benID+`"]')`)
+	if !left {
+		t.Fatal("Ann's page lost Ben's tile")
+	}
+	// Media flows again both ways over Ben's new media connection.
+	ann.waitMediaGrowing("Ben")
+	ben.waitMediaGrowing("Ann")
+	ben.run("seeing Ann", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+annID+`"] video`)))
 }
