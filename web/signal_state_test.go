@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pion/webrtc/v4"
 )
 
 // noFrame fails if a frame of type typ about identity arrives within d.
@@ -233,5 +235,51 @@ func TestSignallingGoingAway(t *testing.T) {
 	}
 	if st := websocket.CloseStatus(alice.closeErr); st != websocket.StatusGoingAway {
 		t.Fatalf("close %v, want 1001", st)
+	}
+}
+
+// iceUfrag returns the first a=ice-ufrag of a description.
+func iceUfrag(sdp string) string {
+	for _, l := range strings.Split(sdp, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "a=ice-ufrag:"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestSignallingICERestart(t *testing.T) {
+	s := newSigStack(t)
+	alice := s.connect("Alice")
+	bob := s.connect("Bob")
+	alice.publishAudio()
+	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
+	var before string
+	alice.do(func() { before = iceUfrag(alice.pc.CurrentRemoteDescription().SDP) })
+
+	// Alice's client restarts ICE, as a browser does when its network changed: the server
+	// answers with new credentials and media keeps flowing.
+	alice.do(func() {
+		offer, err := alice.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+		if err != nil {
+			t.Errorf("restart offer: %v", err)
+			return
+		}
+		alice.pending = &offer
+		alice.send(map[string]any{"type": "offer", "sdp": offer.SDP, "sources": map[string]any{"0": "microphone"}})
+	})
+	waitUntil(t, "the restart answered", func() bool {
+		var after string
+		alice.do(func() {
+			if alice.pending == nil && alice.pc.CurrentRemoteDescription() != nil {
+				after = iceUfrag(alice.pc.CurrentRemoteDescription().SDP)
+			}
+		})
+		return after != "" && after != before
+	})
+	n := bob.received(alice.identity, "audio")
+	waitUntil(t, "audio after the ICE restart", func() bool { return bob.received(alice.identity, "audio") > n+25 })
+	if st := alice.pc.ICEConnectionState(); st != webrtc.ICEConnectionStateConnected && st != webrtc.ICEConnectionStateCompleted {
+		t.Fatalf("Alice's ICE is %s after the restart", st)
 	}
 }
