@@ -220,11 +220,11 @@ class Meeting {
     this.renderControls();
     this.renderPeople();
     this.renderSelf();
-    this.newLink();
+    this.newLink((f.participants || []).some((p) => p.tracks && p.tracks.length));
     setState('meeting');
   }
 
-  newLink() {
+  newLink(serverWillOffer) {
     this.link = new MediaLink({
       send: (fr) => this.send(fr),
       canSignal: () => this.canSignal(),
@@ -236,6 +236,8 @@ class Meeting {
         }
       },
     });
+    // The server offers the others' tracks at once: answer that before offering ours.
+    if (serverWillOffer) this.link.holdOffers(3000);
     let any = false;
     for (const [source, l] of this.local) {
       if (l.track.readyState !== 'live' || !this.mayPublish(source)) continue;

@@ -15,23 +15,56 @@ export class MediaLink {
     this.canSignal = canSignal;
     this.onAnswered = onAnswered || (() => {});
     this.onState = onState || (() => {});
-    this.pc = new RTCPeerConnection({ iceServers: [] });
+    this.onTrack = onTrack;
     this.local = new Map(); // source → RTCRtpTransceiver
     this.streams = new Map(); // source → the MediaStream it is sent in
     this.chain = Promise.resolve();
     this.pending = false; // an offer is owed once the state is stable again
     this.rolledBack = false; // our offer was rolled back for the server's; its glare is moot
+    this.hold = false; // wait for the server's first offer before offering
     this.closed = false;
     this.iceTimer = 0;
-    this.dtlsRole = null; // ours once settled: 'client' (we sent setup:active) or 'server'
+    this.makePC();
+  }
 
-    this.pc.ontrack = onTrack;
-    this.pc.onnegotiationneeded = () => this.run(() => this.offer());
-    this.pc.onicecandidate = (e) => {
-      if (e.candidate && e.candidate.candidate) this.send({ type: 'candidate', candidate: e.candidate.toJSON() });
+  makePC() {
+    this.dtlsRole = null; // ours once settled: 'client' (we sent setup:active) or 'server'
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    this.pc = pc;
+    pc.ontrack = this.onTrack;
+    pc.onnegotiationneeded = () => this.run(() => this.offer());
+    pc.onicecandidate = (e) => {
+      if (pc === this.pc && e.candidate && e.candidate.candidate) this.send({ type: 'candidate', candidate: e.candidate.toJSON() });
     };
-    this.pc.oniceconnectionstatechange = () => this.watchIce();
-    this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
+    pc.oniceconnectionstatechange = () => this.watchIce();
+    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+  }
+
+  static detach(pc) {
+    pc.ontrack = null;
+    pc.onnegotiationneeded = null;
+    pc.onicecandidate = null;
+    pc.oniceconnectionstatechange = null;
+    pc.onconnectionstatechange = null;
+    try {
+      pc.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /**
+   * holdOffers defers our offers until the server's first offer is answered (or ms pass):
+   * on joining a meeting with publishers the server offers at once, and offering at the
+   * same time would only cause glare.
+   */
+  holdOffers(ms) {
+    this.hold = true;
+    setTimeout(() => this.run(async () => {
+      if (!this.hold) return;
+      this.hold = false;
+      if (this.pending) await this.offer();
+    }), ms);
   }
 
   /** run serializes every step of negotiation. */
@@ -80,7 +113,7 @@ export class MediaLink {
   }
 
   async offer() {
-    if (!this.canSignal()) {
+    if (this.hold || !this.canSignal()) {
       this.pending = true;
       return;
     }
@@ -101,22 +134,22 @@ export class MediaLink {
   /** handleOffer answers the server's offer, rolling our own back if they crossed. */
   handleOffer(sdp) {
     return this.run(async () => {
-      const redo = [];
+      this.hold = false;
+      let redo = null;
       if (this.pc.signalingState === 'have-local-offer') {
-        await this.pc.setLocalDescription({ type: 'rollback' });
         this.pending = true;
         this.rolledBack = true;
-        // Transceivers of the rolled-back offer keep the header-extension ids chosen for
-        // it, which Chromium then finds colliding with the server's in the BUNDLE group:
-        // replace those that were never negotiated by fresh ones after answering.
-        for (const [source, tr] of this.local) {
-          if (!tr.currentDirection && this.live(tr)) redo.push([source, tr]);
-        }
-        for (const [source, tr] of redo) {
-          this.local.delete(source);
-          try {
-            tr.stop();
-          } catch { /* gone */ }
+        if (!this.pc.currentRemoteDescription) {
+          // Nothing was ever settled: a rollback here leaves transceivers whose
+          // header-extension ids Chromium then finds colliding in the BUNDLE group, and
+          // stopped ones would ask for negotiation for ever. Start on a fresh connection.
+          redo = [...this.local].map(([source, tr]) => [source, tr.sender.track]);
+          this.local.clear();
+          const old = this.pc;
+          this.makePC();
+          MediaLink.detach(old);
+        } else {
+          await this.pc.setLocalDescription({ type: 'rollback' });
         }
       }
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
@@ -126,9 +159,8 @@ export class MediaLink {
         if (m) this.dtlsRole = m[1] === 'active' ? 'client' : 'server';
       }
       this.send({ type: 'answer', sdp: this.pc.localDescription.sdp });
-      for (const [source, tr] of redo) {
-        const track = tr.sender.track;
-        if (track && track.readyState === 'live' && !this.local.has(source)) {
+      for (const [source, track] of redo || []) {
+        if (track && track.readyState === 'live') {
           this.local.set(source, this.pc.addTransceiver(track, { direction: 'sendonly', streams: [this.streams.get(source)] }));
         }
       }
@@ -200,15 +232,6 @@ export class MediaLink {
   close() {
     this.closed = true;
     clearTimeout(this.iceTimer);
-    this.pc.ontrack = null;
-    this.pc.onnegotiationneeded = null;
-    this.pc.onicecandidate = null;
-    this.pc.oniceconnectionstatechange = null;
-    this.pc.onconnectionstatechange = null;
-    try {
-      this.pc.close();
-    } catch {
-      /* already closed */
-    }
+    MediaLink.detach(this.pc);
   }
 }
