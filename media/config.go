@@ -2,6 +2,7 @@ package media
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -114,6 +115,7 @@ var (
 	ErrGlare       = errors.New("media: offer ignored, the server's offer is outstanding; answer it, then offer again")
 	ErrNoOffer     = errors.New("media: answer without an outstanding offer")
 	ErrBadSource   = errors.New("media: unknown track source")
+	ErrTooMany     = fmt.Errorf("media: an offer may publish at most %d tracks", MaxPublished)
 	errGatherStuck = errors.New("media: ICE gathering did not complete")
 )
 

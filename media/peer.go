@@ -214,6 +214,9 @@ func (p *Peer) HandleOffer(sdp string, sources map[string]Source) error {
 			return fmt.Errorf("%w: %q", ErrBadSource, s)
 		}
 	}
+	if len(sources) > MaxPublished || publishedIn(sdp) > MaxPublished {
+		return ErrTooMany
+	}
 	return p.call(func() error {
 		if p.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 			return ErrGlare

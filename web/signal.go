@@ -627,6 +627,8 @@ func (c *sigConn) handle(peer *media.Peer, data []byte) bool {
 		c.send(errorFrame(codeNoOffer, err.Error()))
 	case errors.Is(err, media.ErrBadSource):
 		c.send(errorFrame(codeBadSource, err.Error()))
+	case errors.Is(err, media.ErrTooMany):
+		c.send(errorFrame(codeTooManyTracks, err.Error()))
 	default:
 		c.send(errorFrame(codeBadSDP, err.Error()))
 	}

@@ -83,6 +83,7 @@ const (
 	codeChatEmpty       = "chat_empty"
 	codeMediaFailed     = "media_failed"
 	codeBadResume       = "bad_resume"
+	codeTooManyTracks   = "too_many_tracks"
 	codeBadRef          = "bad_ref"
 	codeBadRequest      = "bad_request"
 )

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +283,38 @@ func TestSignallingICERestart(t *testing.T) {
 	if st := alice.pc.ICEConnectionState(); st != webrtc.ICEConnectionStateConnected && st != webrtc.ICEConnectionStateCompleted {
 		t.Fatalf("Alice's ICE is %s after the restart", st)
 	}
+}
+
+func TestSignallingTooManyTracks(t *testing.T) {
+	s := newSigStack(t)
+	alice := s.connect("Alice")
+	bob := s.connect("Bob")
+	// A modified client offers nine microphones: refused before anything is set up.
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	sources := map[string]any{}
+	for i := range 9 {
+		track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+		sources[strconv.Itoa(i)] = "microphone"
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.send(map[string]any{"type": "offer", "sdp": offer.SDP})
+	alice.expectError("too_many_tracks")
+	alice.send(map[string]any{"type": "offer", "sdp": offer.SDP, "sources": sources})
+	alice.expectError("too_many_tracks")
+	// Alice can still publish normally and Bob hears her.
+	alice.publishAudio()
+	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
 }
