@@ -20,6 +20,17 @@ function sourceOfTrackId(id, kind) {
   return kind === 'audio' ? 'microphone' : 'camera';
 }
 
+/** msidTrack returns the track id of the msid of the m-section mid in desc, if any. */
+function msidTrack(desc, mid) {
+  if (!desc || !desc.sdp) return '';
+  for (const section of desc.sdp.split(/\r?\nm=/).slice(1)) {
+    if (!new RegExp(`\\r?\\na=mid:${mid.replace(/[^A-Za-z0-9_-]/g, '')}\\r?\\n`).test(`\n${section}\n`)) continue;
+    const m = /a=msid:\S+ (\S+)/.exec(section);
+    return m ? m[1] : '';
+  }
+  return '';
+}
+
 /** startMeeting joins with opts from the lobby; backToLobby() runs the lobby again. */
 export function startMeeting(opts, backToLobby) {
   const m = new Meeting(opts, backToLobby);
@@ -455,10 +466,11 @@ class Meeting {
     if (!p) return;
     p.tracks.delete(t.trackId);
     delete p.muted[t.source];
-    const r = this.remote.get(t.trackId);
-    if (r) {
-      this.detachTrack(r);
-      this.remote.delete(t.trackId);
+    for (const [id, r] of this.remote) {
+      if (r.tid === t.trackId && r.identity === identity) {
+        this.detachTrack(r);
+        this.remote.delete(id);
+      }
     }
     this.renderTilesOf(p);
     this.renderPeople();
@@ -493,13 +505,19 @@ class Meeting {
 
   onTrack(e) {
     const track = e.track;
+    // The server names the track "<source>-<mid>" in its msid; where a browser gives
+    // remote tracks ids of its own, read the name from the m-section instead.
+    let tid = track.id;
+    if (!/^(microphone|camera|screen|screen_audio)-/.test(tid) && e.transceiver && e.transceiver.mid !== null && this.link) {
+      tid = msidTrack(this.link.pc.remoteDescription, e.transceiver.mid) || tid;
+    }
     let identity = e.streams && e.streams[0] ? e.streams[0].id : '';
     if (!identity) {
-      for (const p of this.participants.values()) if (p.tracks.has(track.id)) identity = p.identity;
+      for (const p of this.participants.values()) if (p.tracks.has(tid)) identity = p.identity;
     }
     if (!identity) return;
-    const source = sourceOfTrackId(track.id, track.kind);
-    const r = { identity, source, track };
+    const source = sourceOfTrackId(tid, track.kind);
+    const r = { identity, source, track, tid };
     this.remote.set(track.id, r);
     const p = this.upsert({ identity });
     const stream = e.streams && e.streams[0];
