@@ -38,8 +38,8 @@ const (
 	// writerRounds is how many times a writer takes the queue before handing the sending
 	// over to the flusher.
 	writerRounds = 2
-	// egressQueueLen bounds the datagrams waiting for the flusher; beyond it WriteTo drops,
-	// as a full NIC queue would. At 1,200-byte packets that is at most ~5 MB per queue half.
+	// egressQueueLen bounds the datagrams waiting to be sent; beyond it WriteTo waits for
+	// room. At 1,200-byte packets that is at most ~5 MB per queue half.
 	egressQueueLen = 4096
 	// keptBufferCap is the largest buffer a queue slot keeps for reuse; anything bigger (there
 	// should be nothing: Pion's MTU is below it) is allocated for that one datagram.
@@ -50,7 +50,7 @@ const (
 type EgressStats struct {
 	Packets uint64 // datagrams handed to the kernel
 	Batches uint64 // sendmmsg calls that sent at least one datagram
-	Drops   uint64 // datagrams dropped because the queue was full
+	Waits   uint64 // writes that found the queue full and waited for room
 	Errors  uint64 // datagrams the kernel refused (dropped too)
 }
 
@@ -65,7 +65,7 @@ func (e EgressStats) AvgBatch() float64 {
 func (e *EgressStats) add(o EgressStats) {
 	e.Packets += o.Packets
 	e.Batches += o.Batches
-	e.Drops += o.Drops
+	e.Waits += o.Waits
 	e.Errors += o.Errors
 }
 
@@ -90,6 +90,7 @@ type batchConn struct {
 	pending []queued // datagrams waiting while someone is sending
 	sending bool     // somebody (a writer or the flusher) holds the right to send
 	closed  bool
+	room    *sync.Cond // signalled when the sender takes the queue (on mu)
 
 	// Owned by whoever holds the right to send.
 	spare []queued
@@ -99,7 +100,7 @@ type batchConn struct {
 	quit    chan struct{}
 	done    chan struct{}
 
-	packets, batches, drops, errs atomic.Uint64
+	packets, batches, waits, errs atomic.Uint64
 }
 
 // newBatchConn wraps conn, or returns it unchanged where sendmmsg does not exist: x/net
@@ -125,6 +126,7 @@ func newBatchConnWith(conn *net.UDPConn, bw batchWriter) *batchConn {
 		pending: make([]queued, 0, egressQueueLen), spare: make([]queued, 0, egressQueueLen),
 		msgs:    make([]ipv4.Message, maxBatch),
 		handoff: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	c.room = sync.NewCond(&c.mu)
 	for i := range c.msgs {
 		c.msgs[i].Buffers = make([][]byte, 1)
 	}
@@ -142,10 +144,18 @@ func (c *batchConn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
 func (c *batchConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
 
 // WriteTo sends b at once if nobody is sending, and otherwise queues a copy for the sender
-// and returns. A full queue drops the datagram and still reports success: UDP promises no
-// delivery, and a writer must not block on one slow moment of the socket.
+// and returns. When the queue is full the writer waits for room, as it would wait on a
+// sendto: dropping there instead removed all back-pressure (queueing is much cheaper than a
+// syscall), so under overload every subscriber lost packets at once and NACK storms
+// followed, where waiting leaves the drops to each subscriber's own bounded queue upstream.
 func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	c.mu.Lock()
+	if c.sending && len(c.pending) == cap(c.pending) && !c.closed {
+		c.waits.Add(1)
+		for c.sending && len(c.pending) == cap(c.pending) && !c.closed {
+			c.room.Wait()
+		}
+	}
 	if c.closed {
 		c.mu.Unlock()
 		return 0, net.ErrClosed
@@ -165,11 +175,6 @@ func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return len(b), nil
 	}
 	n := len(c.pending)
-	if n == cap(c.pending) {
-		c.mu.Unlock()
-		c.drops.Add(1)
-		return len(b), nil
-	}
 	c.pending = c.pending[:n+1]
 	q := &c.pending[n]
 	if cap(q.buf) >= len(b) {
@@ -201,6 +206,7 @@ func (c *batchConn) drain(rounds int) {
 		}
 		qs := c.pending
 		c.pending = c.spare[:0]
+		c.room.Broadcast()
 		c.mu.Unlock()
 		ok := c.send(qs)
 		// Drop references to the destinations; the buffers stay for reuse.
@@ -224,6 +230,7 @@ func (c *batchConn) isClosed() bool {
 func (c *batchConn) release() {
 	c.mu.Lock()
 	c.sending = false
+	c.room.Broadcast()
 	c.mu.Unlock()
 }
 
@@ -300,6 +307,7 @@ func (c *batchConn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
+	c.room.Broadcast()
 	c.mu.Unlock()
 	close(c.quit)
 	err := c.conn.Close() // unblocks a send waiting for the socket to drain
@@ -310,5 +318,5 @@ func (c *batchConn) Close() error {
 // stats returns the counters so far.
 func (c *batchConn) stats() EgressStats {
 	return EgressStats{Packets: c.packets.Load(), Batches: c.batches.Load(),
-		Drops: c.drops.Load(), Errors: c.errs.Load()}
+		Waits: c.waits.Load(), Errors: c.errs.Load()}
 }

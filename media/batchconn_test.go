@@ -108,8 +108,8 @@ func TestBatchConnDeliversEveryDatagramInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := bc.stats()
-	if st.Packets != writers*perWriter || st.Drops != 0 || st.Errors != 0 {
-		t.Errorf("stats %+v, want %d packets and no drops or errors", st, writers*perWriter)
+	if st.Packets != writers*perWriter || st.Errors != 0 {
+		t.Errorf("stats %+v, want %d packets and no errors", st, writers*perWriter)
 	}
 	if st.Batches == 0 || st.Batches > st.Packets {
 		t.Errorf("stats %+v: batches out of range", st)
@@ -165,16 +165,30 @@ func TestBatchConnBatchesGrowUnderLoadAndDropWhenFull(t *testing.T) {
 		t.Fatal("a lone datagram was not sent")
 	}
 
-	// While that "syscall" runs, more than the queue holds arrives: the excess is dropped
-	// and counted, WriteTo still succeeds.
-	const extra = 10
-	for i := range egressQueueLen + extra {
+	// While that "syscall" runs, the queue fills; the writer of the datagram beyond it waits
+	// for room (as on a blocking sendto) instead of dropping it.
+	for i := range egressQueueLen {
 		if n, err := c.WriteTo(datagram(0, i), to); err != nil || n == 0 {
 			t.Fatalf("WriteTo %d = %d, %v", i, n, err)
 		}
 	}
-	if d := c.stats().Drops; d != extra {
-		t.Errorf("drops = %d, want %d", d, extra)
+	const extra = 10
+	extraDone := make(chan struct{})
+	go func() {
+		defer close(extraDone)
+		for i := range extra {
+			if n, err := c.WriteTo(datagram(0, egressQueueLen+i), to); err != nil || n == 0 {
+				t.Errorf("WriteTo beyond the queue = %d, %v", n, err)
+			}
+		}
+	}()
+	select {
+	case <-extraDone:
+		t.Fatal("a write beyond a full queue returned before there was room")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if w := c.stats().Waits; w != 1 {
+		t.Errorf("waits = %d, want 1", w)
 	}
 
 	// Once released, the queued datagrams leave in full batches, in order.
@@ -184,15 +198,16 @@ func TestBatchConnBatchesGrowUnderLoadAndDropWhenFull(t *testing.T) {
 	}()
 	close(g.release)
 	deadline := time.Now().Add(5 * time.Second)
-	for c.stats().Packets < egressQueueLen+1 && time.Now().Before(deadline) {
+	<-extraDone
+	for c.stats().Packets < egressQueueLen+extra+1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	st := c.stats()
-	if st.Packets != egressQueueLen+1 {
-		t.Fatalf("stats %+v, want %d packets", st, egressQueueLen+1)
+	if st.Packets != egressQueueLen+extra+1 {
+		t.Fatalf("stats %+v, want %d packets", st, egressQueueLen+extra+1)
 	}
-	if want := uint64(1 + egressQueueLen/maxBatch); st.Batches != want {
-		t.Errorf("batches = %d, want %d (one lone datagram, then full batches of %d)", st.Batches, want, maxBatch)
+	if least := uint64(1 + egressQueueLen/maxBatch); st.Batches < least {
+		t.Errorf("batches = %d, want at least %d (one lone datagram, then full batches of %d)", st.Batches, least, maxBatch)
 	}
 	g.mu.Lock()
 	for i, idx := range g.order {

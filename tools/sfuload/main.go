@@ -182,7 +182,7 @@ func printSFU(rows, meetings []sfuRun, d time.Duration) {
 	fmt.Println("server CPU = user+sys of the SFU process alone (clients run in another process)")
 	fmt.Println("loss = sequence gaps at the receivers; recv/sent < 0.99 means packets dropped or still queued (overload)")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "mode\tN\tegress pkt/s\tloss %\trecv/sent\tp50\tp99\tserver CPU ms/s\tms/s per 1k pkt/s\tpkt/s per core\tavg batch\tqueue drops\tclients CPU ms/s\t")
+	fmt.Fprintln(w, "mode\tN\tegress pkt/s\tloss %\trecv/sent\tp50\tp99\tserver CPU ms/s\tms/s per 1k pkt/s\tpkt/s per core\tavg batch\twriter waits\tclients CPU ms/s\t")
 	best := map[string]int{}
 	for _, r := range append(append([]sfuRun{}, rows...), meetings...) {
 		if r.failed != nil {
@@ -202,7 +202,7 @@ func printSFU(rows, meetings []sfuRun, d time.Duration) {
 		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.3f\t%.4f\t%v\t%v\t%.0f\t%.1f\t%.0f\t%s\t%d\t%.0f\t\n", r.mode, r.n, pps,
 			lossPct(r.rep), recvRatio(r.rep), time.Duration(r.rep.P50).Round(10*time.Microsecond),
 			time.Duration(r.rep.P99).Round(10*time.Microsecond), cpuMS, per1k, perCore, batch,
-			r.egress.Drops, r.rep.ClientCPU*1000/r.d.Seconds())
+			r.egress.Waits, r.rep.ClientCPU*1000/r.d.Seconds())
 		if (r.mode == "sfu" || r.mode == "sfu-nobatch") && lossPct(r.rep) < 1 && recvRatio(r.rep) > 0.99 && r.n > best[r.mode] {
 			best[r.mode] = r.n
 		}

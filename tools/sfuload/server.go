@@ -239,7 +239,7 @@ func runSFU(sc scenario, mode string, d time.Duration, noBatch bool, log *slog.L
 	eg := s.EgressStats()
 	eg.Packets -= eg0.Packets
 	eg.Batches -= eg0.Batches
-	eg.Drops -= eg0.Drops
+	eg.Waits -= eg0.Waits
 	eg.Errors -= eg0.Errors
 	n := sc.n
 	if sc.kind == "meetings" {
