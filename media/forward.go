@@ -101,8 +101,9 @@ func (p *Peer) removeDown(u *upTrack) {
 	p.needOffer = true
 }
 
-// readRTCP reads the subscriber's feedback for one track: NACKs are answered from the cache by
-// the interceptor inside ReadRTCP; keyframe requests go upstream, throttled.
+// readRTCP reads the subscriber's feedback for one track: NACKs are answered from the
+// track's shared cache through the subscriber's send queue; keyframe requests go upstream,
+// throttled.
 func (d *downTrack) readRTCP() {
 	for {
 		pkts, _, err := d.sender.ReadRTCP()
@@ -110,7 +111,7 @@ func (d *downTrack) readRTCP() {
 			return
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication:
 				d.up.plisIn.Add(1)
 				d.up.requestKeyframe()
@@ -119,6 +120,24 @@ func (d *downTrack) readRTCP() {
 				d.up.requestKeyframe()
 			case *rtcp.TransportLayerNack:
 				d.up.nacksIn.Add(1)
+				d.resend(pkt)
+			}
+		}
+	}
+}
+
+// resend queues the packets a subscriber reports lost that are still cached. The forwarded
+// stream keeps the publisher's sequence numbers, so they name the cached packets directly.
+func (d *downTrack) resend(n *rtcp.TransportLayerNack) {
+	c := d.up.cache
+	if c == nil {
+		return
+	}
+	for _, pair := range n.Nacks {
+		for _, seq := range pair.PacketList() {
+			if pkt := c.get(seq); pkt != nil {
+				d.up.retransmits.Add(1)
+				d.sub.out.push(d, pkt)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/webrtc/v4"
 )
@@ -41,10 +42,17 @@ func (s *SFU) newAPI(p *Peer) (*webrtc.API, error) {
 	// Feedback is registered after the codecs, which is when Pion applies it to them.
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "ccm", Parameter: "fir"}, webrtc.RTPCodecTypeVideo)
 
+	// NACKs: a generator asks publishers for what they lost; what subscribers lose is
+	// answered from each track's shared cache (nackcache.go) rather than by Pion's responder,
+	// which copies every packet once per subscriber.
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(me, reg); err != nil {
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
 		return nil, fmt.Errorf("media: nack: %w", err)
 	}
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	reg.Add(gen)
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return nil, fmt.Errorf("media: rtcp reports: %w", err)
 	}

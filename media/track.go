@@ -27,6 +27,7 @@ type upTrack struct {
 	downsMu sync.Mutex                   // serialises writers of downs
 	downs   atomic.Pointer[[]*downTrack] // read lock-free on every packet
 
+	cache     *nackCache    // video only: recent packets for subscribers' NACKs
 	kf        chan struct{} // coalesced keyframe requests
 	useFIR    bool          // the publisher understands FIR but not PLI
 	done      chan struct{}
@@ -34,6 +35,7 @@ type upTrack struct {
 
 	packets, bytes, dropped atomic.Uint64
 	plisIn, firsIn, nacksIn atomic.Uint64 // from subscribers
+	retransmits             atomic.Uint64 // packets resent from the cache
 	keyframesSent           atomic.Uint64 // to the publisher
 	statsLast               statsSample   // owned by the stats loop
 }
@@ -102,6 +104,7 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 	}
 	if remote.Kind() == webrtc.RTPCodecTypeVideo {
 		u.kf = make(chan struct{}, 1) // audio needs no keyframes
+		u.cache = &nackCache{}        // nor retransmissions (browsers negotiate NACK for video)
 	}
 	u.useFIR = hasFeedback(codec, "ccm", "fir") && !hasFeedback(codec, "nack", "pli")
 	// Read RTCP from the publisher too, so receiver-side interceptors see sender reports.
@@ -183,6 +186,9 @@ func (u *upTrack) readLoop() {
 		}
 		// Extension ids are per connection; the subscriber's interceptors add their own.
 		pkt.Extension, pkt.Extensions, pkt.ExtensionProfile = false, nil, 0
+		if u.cache != nil {
+			u.cache.put(pkt)
+		}
 		if ds := u.downs.Load(); ds != nil {
 			for _, d := range *ds {
 				d.sub.out.push(d, pkt)
