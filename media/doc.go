@@ -44,13 +44,17 @@
 // peers and never wait for them. Packets from a publisher are handed to each subscriber's
 // bounded send queue without blocking, and each subscriber has its own writer goroutine, so a
 // slow or dead subscriber loses its own packets (and asks for a keyframe) without delaying
-// anybody else. Every PeerConnection has its own interceptor registry (NACK responder and
-// generator, RTCP reports, TWCC feedback, stats), and RTCP from every sender and receiver is
-// read, which is what lets the NACK responder answer from its packet cache.
+// anybody else. Every PeerConnection has its own interceptor registry (NACK generator, RTCP
+// reports, TWCC feedback, stats), and RTCP from every sender and receiver is read. A
+// subscriber's NACKs are answered from its video track's shared cache of recent packets
+// (nackcache.go), queued on that subscriber's send queue: Pion's own responder would keep a
+// copy of every packet per subscriber.
 //
-// Outgoing datagrams are batched: Pion encrypts and writes each packet through the ICE UDP
-// mux, whose socket is wrapped so that a write only queues a copy, and one flusher goroutine
-// per socket sends the queue with sendmmsg, up to 64 datagrams per call. It never waits for a
-// batch to fill, so a lightly loaded SFU sends each packet at once; under load, batches grow
-// by themselves. [Config.NoBatch] turns this off (one syscall per datagram), for comparison.
+// Outgoing datagrams are batched (batchconn.go): Pion encrypts and writes each packet through
+// the ICE UDP mux, whose socket is wrapped. A write that finds nobody sending sends at once; a
+// write that finds a send in progress queues a copy, and the sender takes the whole queue with
+// sendmmsg, up to 64 datagrams per call. It never waits for a batch to fill, so a lightly
+// loaded SFU sends each packet at once; under load, batches grow by themselves, and a full
+// queue holds writers back as a blocking sendto would. [Config.NoBatch] turns this off (one
+// syscall per datagram), for comparison.
 package media
