@@ -431,6 +431,19 @@ func (c *sigClient) expectError(code string) map[string]any {
 	}
 }
 
+// kickedWithin fails unless c's socket closed no later than d after start.
+func (c *sigClient) kickedWithin(start time.Time, d time.Duration) {
+	c.t.Helper()
+	select {
+	case <-c.closed:
+	case <-time.After(time.Until(start.Add(d))):
+		c.t.Fatalf("%s: the kicked socket is still open %v after the kick", c.name, d)
+	}
+	if took := time.Since(start); took > d {
+		c.t.Fatalf("%s: kick took %v", c.name, took)
+	}
+}
+
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(sigWait)
@@ -516,14 +529,7 @@ func TestSignallingKick(t *testing.T) {
 	if r, _ := got["reason"].(string); r == "" {
 		t.Fatalf("kicked without a reason: %v", got)
 	}
-	select {
-	case <-bob.closed:
-	case <-time.After(time.Second):
-		t.Fatal("the kicked socket is still open after a second")
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("kick took %v", d)
-	}
+	bob.kickedWithin(start, time.Second)
 	if st := websocket.CloseStatus(bob.closeErr); st != 4004 {
 		t.Fatalf("close status %v (%v), want 4004", st, bob.closeErr)
 	}
