@@ -28,7 +28,6 @@ export class MediaLink {
   }
 
   makePC() {
-    this.dtlsRole = null; // ours once settled: 'client' (we sent setup:active) or 'server'
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     pc.ontrack = this.onTrack;
@@ -154,10 +153,6 @@ export class MediaLink {
       }
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
-      if (!this.dtlsRole) {
-        const m = /a=setup:(active|passive)/.exec(this.pc.localDescription.sdp);
-        if (m) this.dtlsRole = m[1] === 'active' ? 'client' : 'server';
-      }
       this.send({ type: 'answer', sdp: this.pc.localDescription.sdp });
       for (const [source, track] of redo || []) {
         if (track && track.readyState === 'live') {
@@ -172,17 +167,9 @@ export class MediaLink {
   handleAnswer(sdp) {
     return this.run(async () => {
       if (this.pc.signalingState !== 'have-local-offer') return;
-      if (this.dtlsRole) {
-        // The DTLS roles are settled by the first exchange; an answerer that names the
-        // other role again in a renegotiation (Pion answers "active" to every offer) would
-        // make Chromium refuse the whole answer.
-        sdp = sdp.replace(/a=setup:(active|passive)/g, 'a=setup:' + (this.dtlsRole === 'client' ? 'passive' : 'active'));
-      }
+      // The server keeps the DTLS role the first exchange settled in every later answer
+      // (media/sdp.go), so its answers apply as they are.
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
-      if (!this.dtlsRole) {
-        const m = /a=setup:(active|passive)/.exec(sdp);
-        if (m) this.dtlsRole = m[1] === 'active' ? 'server' : 'client';
-      }
       this.onAnswered();
       if (this.pending) await this.offer();
     });
