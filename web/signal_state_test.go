@@ -311,3 +311,38 @@ func TestSignallingTooManyTracks(t *testing.T) {
 	alice.publishAudio()
 	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
 }
+
+// refusedWith dials with token and expects an unauthenticated refusal (4001).
+func (s *sigStack) refusedWith(what, token string) {
+	s.t.Helper()
+	ws := s.dial(token)
+	m, err := readFrame(s.t, ws)
+	if err != nil || m["type"] != "error" || m["code"] != "unauthenticated" {
+		s.t.Fatalf("%s token: frame %v, err %v", what, m, err)
+	}
+	if _, err := readFrame(s.t, ws); websocket.CloseStatus(err) != 4001 {
+		s.t.Fatalf("%s token: close %v, want 4001", what, err)
+	}
+}
+
+func TestSignallingRefusesTamperedExpiredAndRevokedTokens(t *testing.T) {
+	s := newSigStack(t)
+	tok := s.token("Alice")
+	s.connectWith("Alice", tok).close() // the token works until…
+	// Tampered: one character of the signature changed.
+	b := []byte(tok)
+	b[len(b)-3] ^= 1
+	s.refusedWith("tampered", string(b))
+
+	// Revoked: the speaker link got a new secret, so tokens issued through the old one end.
+	s.req("POST", "/api/v1/rooms/"+s.roomID+"/access/regenerate", map[string]any{"role": "speaker"}, bearer(s.admin)).want(http.StatusOK)
+	s.refusedWith("revoked", tok)
+
+	// Expired: a fresh token, then the clock moves past its two hours.
+	room := s.req("GET", "/api/v1/rooms/"+s.roomID, nil, bearer(s.admin)).want(http.StatusOK).obj()
+	s.speaker = secretOf(t, str(t, sub(t, room, "access", "anonymous", "speaker"), "url"))
+	fresh := s.token("Bob")
+	s.connectWith("Bob", fresh).close()
+	s.advance(2*time.Hour + time.Minute)
+	s.refusedWith("expired", fresh)
+}
