@@ -401,3 +401,57 @@ func TestBrowserResumesAfterTheConnectionDrops(t *testing.T) {
 	ben.waitMediaGrowing("Ann")
 	ben.run("seeing Ann", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+annID+`"] video`)))
 }
+
+// waitJS waits until a JavaScript expression is true in b's page.
+func (b *browser) waitJS(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, e2eWait)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(e2eWait))); err != nil {
+		b.t.Fatalf("%s: %s: %v\npage state: %s", b.name, what, err, b.describe())
+	}
+}
+
+func TestBrowserModeration(t *testing.T) {
+	exe := needChromium(t)
+	base, _ := startServer(t, testConfig(t, t.TempDir()))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]any{"userId": "admin", "password": "admin"}, 200)
+	admin, _ := login["accessToken"].(string)
+	room := call(t, "POST", base+"/api/v1/rooms", admin, map[string]any{"roomName": "Moderated"}, 201)
+	anon := room["access"].(map[string]any)["anonymous"].(map[string]any)
+	mo := newBrowser(t, exe, "Mo")
+	sam := newBrowser(t, exe, "Sam")
+	mo.join(localLink(t, base, anon["moderator"].(map[string]any)["url"].(string)), "Mo")
+	samID := sam.join(localLink(t, base, anon["speaker"].(map[string]any)["url"].(string)), "Sam")
+	mo.waitMediaGrowing("Sam")
+	row := `#participants li[data-identity="` + samID + `"]`
+
+	// The fake microphone beeps: Sam's tile is highlighted as the active speaker.
+	mo.run("Sam highlighted as speaking", chromedp.WaitVisible(chromedp.CSS(`.tile.speaking[data-identity="`+samID+`"]`)))
+
+	// The moderator mutes Sam's microphone: Sam is told, and his button now offers to unmute.
+	mo.run("muting Sam", chromedp.Click(chromedp.CSS(row+` button[data-action="mute-audio"]`)))
+	sam.waitJS("Sam told he was muted", `[...document.querySelectorAll('.toast')].some(t => /muted your microphone/i.test(t.textContent))`)
+	sam.waitJS("Sam's microphone shown muted", `document.querySelector('#toggle-audio').getAttribute('aria-label') === 'Unmute microphone'`)
+	mo.waitJS("Mo's list showing Sam's microphone off", `/mic off/i.test(document.querySelector('`+row+`').textContent)`)
+
+	// Promotion gives Sam the moderator's controls for this meeting; demotion takes them away.
+	if n := eval[int](sam, "counting kick buttons", `document.querySelectorAll('#participants button[data-action="kick"]').length`); n != 0 {
+		t.Fatalf("a speaker sees %d kick buttons", n)
+	}
+	mo.run("promoting Sam", chromedp.Click(chromedp.CSS(row+` button[data-action="promote"]`)))
+	sam.waitJS("Sam seeing kick buttons", `document.querySelectorAll('#participants button[data-action="kick"]').length > 0`)
+	sam.waitJS("Sam seeing End meeting", `!document.querySelector('#end-meeting').hidden`)
+	mo.run("demoting Sam", chromedp.WaitVisible(chromedp.CSS(row+` button[data-action="demote"]`)), chromedp.Click(chromedp.CSS(row+` button[data-action="demote"]`)))
+	sam.waitJS("Sam's kick buttons gone", `document.querySelectorAll('#participants button[data-action="kick"]').length === 0 && document.querySelector('#end-meeting').hidden`)
+
+	// Sam shares his screen: Mo gets a screen tile with moving pictures.
+	sam.run("sharing the screen", chromedp.Click(chromedp.CSS(`#toggle-screen`)))
+	mo.run("seeing Sam's screen", chromedp.WaitVisible(chromedp.CSS(`.tile[data-identity="`+samID+`"][data-source="screen"] video`)))
+	mo.waitJS("Sam's screen decoding", `(() => {
+		const v = document.querySelector('.tile[data-identity="`+samID+`"][data-source="screen"] video');
+		return !!v && v.videoWidth > 0 && !v.paused;
+	})()`)
+	sam.run("stopping the share", chromedp.Click(chromedp.CSS(`#toggle-screen`)))
+	mo.run("Sam's screen tile gone", chromedp.WaitNotPresent(chromedp.CSS(`.tile[data-identity="`+samID+`"][data-source="screen"]`)))
+}
