@@ -166,9 +166,9 @@ func (b *browser) join(link, name string) string {
 	return id
 }
 
-// mediaFrom sums what this browser has received from identity's tracks: video frames
+// received sums what this browser has received from the others: video frames
 // decoded and audio samples received, from getStats.
-func (b *browser) mediaFrom(identity string) (frames, samples float64) {
+func (b *browser) received() (frames, samples float64) {
 	b.t.Helper()
 	got := eval[[]float64](b, "reading stats", `(async () => {
 		const pc = window.conclave && window.conclave.pc;
@@ -185,22 +185,22 @@ func (b *browser) mediaFrom(identity string) (frames, samples float64) {
 		}
 		return [frames, samples];
 	})()`)
-	_ = identity // the room holds two people: everything received comes from the other
 	if len(got) != 2 {
 		b.t.Fatalf("%s: stats %v", b.name, got)
 	}
 	return got[0], got[1]
 }
 
-// waitMediaGrowing waits until video frames and audio samples from the other person keep
+// waitMediaGrowing waits until video frames and audio samples from the other person (the
+// tests check media while two people are in the room) keep
 // arriving: both grow between two readings.
 func (b *browser) waitMediaGrowing(from string) {
 	b.t.Helper()
 	deadline := time.Now().Add(e2eWait)
-	f0, s0 := b.mediaFrom(from)
+	f0, s0 := b.received()
 	for {
 		time.Sleep(500 * time.Millisecond)
-		f1, s1 := b.mediaFrom(from)
+		f1, s1 := b.received()
 		if f1 > f0 && s1 > s0 && f1 > 10 {
 			return
 		}
