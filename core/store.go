@@ -2,39 +2,73 @@ package core
 
 import "context"
 
-// Store is what core needs from persistence. db implements it on SQLite; methods return
-// ErrNoRows, ErrDuplicate or ErrBadCursor (possibly wrapped) for the expected failures.
+// Store is what core needs from persistence: one small interface per concern (per table,
+// roughly), composed here, plus transactions and a health check. db implements it on
+// SQLite; methods return ErrNoRows, ErrDuplicate or ErrBadCursor (possibly wrapped) for the
+// expected failures.
+//
+// A new table gets its own interface in this file (its records in model.go, its query type
+// beside the interface if it is listed), embedded in Store, and in db its own numbered
+// migration and its own file implementing that interface, with a compile-time assertion
+// there. Code that needs only one concern can then take the small interface.
 type Store interface {
+	UserStore
+	APIKeyStore
+	SSHKeyStore
+	SessionStore
+	RoomStore
+	MemberStore
+	AuditStore
+	SettingStore
+
 	// InTx runs fn in one immediate (write-locking) transaction; fn's Store sees and makes
 	// changes inside it. Calling InTx on the Store given to fn runs fn2 inline.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+}
+
+// UserStore keeps the internal users.
+type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, userID string) (*User, error)
 	UpdateUser(ctx context.Context, u *User) error
 	DeleteUser(ctx context.Context, userID string) error
 	ListUsers(ctx context.Context, q UserQuery) (Page[User], error)
 	CountUsers(ctx context.Context) (int, error)
+}
 
+// APIKeyStore keeps the API keys, of which only a hash of the secret is stored.
+type APIKeyStore interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]APIKey, error) // oldest first
 	DeleteAPIKey(ctx context.Context, id string) error
 	TouchAPIKey(ctx context.Context, id string, when int64) error
+}
 
+// SSHKeyStore keeps the SSH public keys internal users sign in to the control room with.
+type SSHKeyStore interface {
 	CreateSSHKey(ctx context.Context, k *SSHKey) error
 	ListSSHKeys(ctx context.Context, userID string) ([]SSHKey, error) // oldest first
 	FindSSHKey(ctx context.Context, userID, fingerprint string) (*SSHKey, error)
 	DeleteSSHKey(ctx context.Context, userID, id string) error
 	TouchSSHKey(ctx context.Context, id string, when int64) error
+}
 
+// SessionStore keeps the sign-in sessions, each a user's refresh-token chain.
+type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	UpdateSession(ctx context.Context, s *Session) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID string) error
 	DeleteExpiredSessions(ctx context.Context, now int64) (int, error)
+}
 
+// RoomStore keeps the rooms.
+type RoomStore interface {
 	CreateRoom(ctx context.Context, r *Room) error
 	GetRoom(ctx context.Context, roomID string) (*Room, error)
 	UpdateRoom(ctx context.Context, r *Room) error
@@ -44,7 +78,10 @@ type Store interface {
 	RoomsDueForDeletion(ctx context.Context, now int64, limit int) ([]Room, error)
 	// TransferRooms gives every room owned by from to to; it returns how many moved.
 	TransferRooms(ctx context.Context, from, to string) (int, error)
+}
 
+// MemberStore keeps the rooms' members.
+type MemberStore interface {
 	CreateMember(ctx context.Context, m *Member) error
 	GetMember(ctx context.Context, roomID, memberID string) (*Member, error)
 	UpdateMember(ctx context.Context, m *Member) error
@@ -53,13 +90,16 @@ type Store interface {
 	// DeleteUserMemberships removes the user's memberships of every room and returns the
 	// ids of the rooms they were in.
 	DeleteUserMemberships(ctx context.Context, userID string) ([]string, error)
+}
 
+// AuditStore keeps the audit log, which is append-only.
+type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	ListAudit(ctx context.Context, q AuditQuery) (Page[AuditEntry], error)
+}
 
-	// Ping reports whether the database answers.
-	Ping(ctx context.Context) error
-
+// SettingStore keeps the server settings, as key/value strings.
+type SettingStore interface {
 	// GetSetting returns a server setting, ErrNoRows when unset.
 	GetSetting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error

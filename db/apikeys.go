@@ -1,11 +1,15 @@
 package db
 
+// This file implements core.APIKeyStore on the api_keys table.
+
 import (
 	"context"
 	"fmt"
 
 	"conclave/core"
 )
+
+var _ core.APIKeyStore = (*store)(nil)
 
 const apiKeyCols = `id, name, hash, creation_date, created_by, last_used`
 

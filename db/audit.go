@@ -1,11 +1,16 @@
 package db
 
+// This file implements core.AuditStore on the audit table, plus (*DB).PruneAudit, which
+// is outside core.Store.
+
 import (
 	"context"
 	"fmt"
 
 	"conclave/core"
 )
+
+var _ core.AuditStore = (*store)(nil)
 
 const auditCols = `id, time, actor, action, target, outcome, source, device, detail`
 

@@ -1,5 +1,9 @@
 // Package db keeps Conclave's records in SQLite: it implements core.Store on one database
 // file opened in WAL mode, with embedded numbered migrations.
+//
+// Each of core.Store's per-concern interfaces is implemented in the file of its table
+// (core.UserStore in users.go, core.RoomStore in rooms.go, …), which asserts so at compile
+// time. A new table comes with its migration in migrations/ and its own file here.
 package db
 
 import (
@@ -28,7 +32,8 @@ func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: registerFunctions})
 }
 
-// Compile-time check that both the database and its transaction-bound view are Stores.
+// Compile-time check that both the database and its transaction-bound view are whole
+// Stores; each concern's file checks its own interface on store.
 var (
 	_ core.Store = (*DB)(nil)
 	_ core.Store = (*store)(nil)

@@ -1,5 +1,7 @@
 package db
 
+// This file implements core.MemberStore on the members table.
+
 import (
 	"context"
 	"encoding/json"
@@ -8,6 +10,8 @@ import (
 
 	"conclave/core"
 )
+
+var _ core.MemberStore = (*store)(nil)
 
 const memberCols = `room_id, member_id, type, name, base_role, custom, membership_date, updated_at, version`
 

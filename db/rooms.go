@@ -1,5 +1,8 @@
 package db
 
+// This file implements core.RoomStore on the rooms table (its listing filters also read
+// members, whose own methods are in members.go).
+
 import (
 	"context"
 	"database/sql"
@@ -9,6 +12,8 @@ import (
 
 	"conclave/core"
 )
+
+var _ core.RoomStore = (*store)(nil)
 
 const roomCols = `r.room_id, r.room_name, r.owner, r.creation_date, r.auto_deletion_date,
 	r.auto_deletion_policy, r.config, r.roles, r.access, r.status, r.roles_updated_at,

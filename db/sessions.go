@@ -1,11 +1,15 @@
 package db
 
+// This file implements core.SessionStore on the sessions table.
+
 import (
 	"context"
 	"fmt"
 
 	"conclave/core"
 )
+
+var _ core.SessionStore = (*store)(nil)
 
 const sessionCols = `id, user_id, refresh_jti, created, expires, source, device`
 

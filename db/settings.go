@@ -1,9 +1,15 @@
 package db
 
+// This file implements core.SettingStore on the settings table.
+
 import (
 	"context"
 	"fmt"
+
+	"conclave/core"
 )
+
+var _ core.SettingStore = (*store)(nil)
 
 // GetSetting returns a server setting, core.ErrNoRows when it is unset.
 func (s *store) GetSetting(ctx context.Context, key string) (string, error) {
@@ -19,13 +25,4 @@ func (s *store) PutSetting(ctx context.Context, key, value string) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return mapErr(err, fmt.Sprintf("put setting %q", key))
-}
-
-// Ping runs a trivial query on the read pool: the database file is there and answers.
-func (s *store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("ping database: %w", err)
-	}
-	return nil
 }

@@ -1,11 +1,15 @@
 package db
 
+// This file implements core.SSHKeyStore on the ssh_keys table.
+
 import (
 	"context"
 	"fmt"
 
 	"conclave/core"
 )
+
+var _ core.SSHKeyStore = (*store)(nil)
 
 const sshKeyCols = `id, user_id, fingerprint, type, comment, public_key, added, last_used`
 

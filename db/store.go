@@ -27,13 +27,23 @@ type scanner interface {
 
 // store implements core.Store over a writer and a reader. Outside a transaction they are
 // the writer connection and the read-only pool; inside one both are the *sql.Tx, so fn
-// reads its own writes.
+// reads its own writes. Each concern's interface is implemented in the file of its table
+// (users.go, rooms.go, …), InTx in tx.go and Ping below.
 type store struct {
 	w     querier
 	r     querier
 	begin *sql.DB // where transactions start; nil inside a transaction
 	tx    *sql.Tx // non-nil inside a transaction
 	depth int     // savepoint nesting inside a transaction
+}
+
+// Ping runs a trivial query on the read pool: the database file is there and answers.
+func (s *store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
 }
 
 // mapErr turns SQLite's constraint failures into core's store errors; what names the

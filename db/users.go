@@ -1,11 +1,15 @@
 package db
 
+// This file implements core.UserStore on the users table.
+
 import (
 	"context"
 	"fmt"
 
 	"conclave/core"
 )
+
+var _ core.UserStore = (*store)(nil)
 
 const userCols = `user_id, name, role, password_hash, must_change_password, registration_date,
 	role_updated_at, token_version`
