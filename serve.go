@@ -16,6 +16,7 @@ import (
 	"conclave/core"
 	"conclave/db"
 	"conclave/media"
+	signalling "conclave/signal"
 	sshd "conclave/ssh"
 	"conclave/tui"
 	"conclave/web"
@@ -87,7 +88,8 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	}
 	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
-		Handler:           web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy, Media: st.sfu}),
+		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
+			Signal: signalling.New(st.svc, st.sfu, log)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -64,10 +64,8 @@ func (s *Service) TrackUnpublished(roomID, identity, trackID string) {
 
 // tracksChanged tells watchers and the live side that a participant's tracks changed.
 func (s *Service) tracksChanged(roomID, identity string) {
-	if s.meetings != nil {
-		if pt, err := s.participant(roomID, identity); err == nil {
-			s.meetings.TracksChanged(roomID, *pt)
-		}
+	if pt, err := s.participant(roomID, identity); err == nil && pt.client != nil {
+		pt.client.TracksChanged(*pt)
 	}
 	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 }

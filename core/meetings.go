@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
 	"maps"
 	"slices"
@@ -40,7 +42,15 @@ type Participant struct {
 	// Participant share the map, so it is only touched under the meetings lock and copied
 	// out by Participants.
 	tracks map[string]TrackStat
+	// client is the participant's connection (nil only in tests that join without one);
+	// resume the secret that lets a new connection take the seat over (ResumeMeeting).
+	client Client
+	resume string
 }
+
+// ResumeSecret is the secret a new connection of this participant presents to take its
+// seat back (ResumeMeeting); each join and resume makes a new one.
+func (pt *Participant) ResumeSecret() string { return pt.resume }
 
 // Permissions is what the participant may do now: its own set, or the room's set of the
 // role it was promoted or demoted to for this meeting.
@@ -77,40 +87,54 @@ func (m *meetings) room(id string) *liveRoom {
 	return m.rooms[id]
 }
 
+// Sentinels of the live-meeting refusals, for errors.Is: front ends that speak another
+// dialect than REST (signalling) map them to their own codes by these, never by text.
+var (
+	ErrRoomClosed          = &Error{Kind: KindConflict, Title: "Room Error", Code: "room_closed", Message: "room closed"}
+	ErrAlreadyJoined       = &Error{Kind: KindConflict, Title: "Participant Error", Code: "participant_already_joined", Message: "already joined"}
+	ErrParticipantNotFound = &Error{Kind: KindNotFound, Title: "Participant Error", Code: "participant_not_found", Message: "participant not found"}
+	ErrNoMeeting           = &Error{Kind: KindNotFound, Title: "Meeting Error", Code: "no_meeting", Message: "no active meeting"}
+	ErrCannotPromote       = &Error{Kind: KindConflict, Title: "Participant Error", Code: "cannot_promote", Message: "cannot promote"}
+	ErrCannotDemote        = &Error{Kind: KindConflict, Title: "Participant Error", Code: "cannot_demote", Message: "cannot demote"}
+	ErrBadResume           = &Error{Kind: KindForbidden, Title: "Participant Error", Code: "bad_resume", Message: "cannot resume"}
+)
+
 func participantNotFound(roomID, identity string) error {
 	e := notFound("Participant Error", "Participant %q not found in room %q", identity, roomID)
-	e.Code = "participant_not_found"
+	e.Code = ErrParticipantNotFound.Code
 	return e
 }
 
 func noMeeting(roomID string) error {
 	e := notFound("Meeting Error", "Room %q has no active meeting", roomID)
-	e.Code = "no_meeting"
+	e.Code = ErrNoMeeting.Code
 	return e
 }
 
 // JoinMeeting admits the holder of a room-member token issued with joinMeeting into the
-// room's meeting, starting the meeting if it is the first. The participant's display name
-// is made unique within the meeting.
-func (s *Service) JoinMeeting(ctx context.Context, p *Principal) (*Participant, error) {
+// room's meeting with its connection c, starting the meeting if it is the first. The
+// participant's display name is made unique within the meeting. From then on everything
+// core decides about the participant reaches c.
+func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Participant, error) {
 	if p == nil || p.Kind != PrincipalMember {
 		return nil, ErrUnauthenticated
 	}
-	c := p.Member
-	if !c.JoinMeeting || !c.Permissions.MeetingJoin {
-		return nil, forbidden("This token does not allow joining the meeting of room %q", c.RoomID)
+	mc := p.Member
+	if !mc.JoinMeeting || !mc.Permissions.MeetingJoin {
+		return nil, forbidden("This token does not allow joining the meeting of room %q", mc.RoomID)
 	}
-	room, err := loadRoom(ctx, s.store, c.RoomID)
+	room, err := loadRoom(ctx, s.store, mc.RoomID)
 	if err != nil {
 		return nil, err
 	}
 	if room.Status == StatusClosed {
-		return nil, &Error{Kind: KindConflict, Title: "Room Error", Code: "room_closed",
+		return nil, &Error{Kind: KindConflict, Title: "Room Error", Code: ErrRoomClosed.Code,
 			Message: "Room '" + room.RoomID + "' is closed and cannot be joined"}
 	}
 	pt := &Participant{
-		RoomID: room.RoomID, Identity: c.Identity, Role: c.Role, MeetingRole: c.Role,
-		Own: c.Permissions, JoinedAt: s.nowMS(), Source: p.Meta.Source, Device: truncate(p.Meta.Device, 200),
+		RoomID: room.RoomID, Identity: mc.Identity, Role: mc.Role, MeetingRole: mc.Role,
+		Own: mc.Permissions, JoinedAt: s.nowMS(), Source: p.Meta.Source, Device: truncate(p.Meta.Device, 200),
+		client: c, resume: rand.Text(),
 	}
 	s.live.mu.Lock()
 	lr := s.live.room(room.RoomID)
@@ -121,10 +145,10 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal) (*Participant, 
 	}
 	if _, dup := lr.parts[pt.Identity]; dup {
 		s.live.mu.Unlock()
-		return nil, &Error{Kind: KindConflict, Title: "Participant Error", Code: "participant_already_joined",
+		return nil, &Error{Kind: KindConflict, Title: "Participant Error", Code: ErrAlreadyJoined.Code,
 			Message: fmt.Sprintf("Participant %q is already in the meeting of room %q", pt.Identity, room.RoomID)}
 	}
-	pt.Name = uniqueName(lr, c.ParticipantName)
+	pt.Name = uniqueName(lr, mc.ParticipantName)
 	lr.parts[pt.Identity] = pt
 	if lr.ending != nil { // someone came back within the grace period
 		lr.ending.Stop()
@@ -170,46 +194,77 @@ func uniqueName(lr *liveRoom, name string) string {
 	}
 }
 
-// ResumeMeeting lets the holder of a member token take its seat back over a new connection
-// (the old one dropped): the participant is still in the meeting, so nothing changes but
-// the connection. It returns the participant and the permissions that apply to it now
-// (promotion counts); KindNotFound when the participant is no longer in the meeting.
-func (s *Service) ResumeMeeting(ctx context.Context, p *Principal) (*Participant, Permissions, error) {
+// ResumeMeeting lets the holder of a member token take its seat back over a new
+// connection c (the old one dropped), presenting the resume secret it was given: the
+// participant is still in the meeting, so nothing changes but the connection. The old
+// client is closed with CloseReplaced. It returns the participant (with a new resume
+// secret) and the permissions that apply to it now (promotion counts); KindNotFound when
+// the participant is no longer in the meeting, ErrBadResume when the secret is wrong.
+func (s *Service) ResumeMeeting(ctx context.Context, p *Principal, secret string, c Client) (*Participant, Permissions, error) {
 	if p == nil || p.Kind != PrincipalMember {
 		return nil, Permissions{}, ErrUnauthenticated
 	}
-	c := p.Member
-	if !c.JoinMeeting || !c.Permissions.MeetingJoin {
-		return nil, Permissions{}, forbidden("This token does not allow joining the meeting of room %q", c.RoomID)
+	mc := p.Member
+	if !mc.JoinMeeting || !mc.Permissions.MeetingJoin {
+		return nil, Permissions{}, forbidden("This token does not allow joining the meeting of room %q", mc.RoomID)
 	}
-	room, err := loadRoom(ctx, s.store, c.RoomID)
+	room, err := loadRoom(ctx, s.store, mc.RoomID)
 	if err != nil {
 		return nil, Permissions{}, err
 	}
-	pt, err := s.participant(room.RoomID, c.Identity)
-	if err != nil {
-		return nil, Permissions{}, err
+	s.live.mu.Lock()
+	lr := s.live.room(room.RoomID)
+	var pt *Participant
+	if lr != nil {
+		pt = lr.parts[mc.Identity]
 	}
-	return pt, pt.Permissions(room), nil
+	if pt == nil {
+		s.live.mu.Unlock()
+		if lr == nil {
+			return nil, Permissions{}, noMeeting(room.RoomID)
+		}
+		return nil, Permissions{}, participantNotFound(room.RoomID, mc.Identity)
+	}
+	if secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(pt.resume)) != 1 {
+		s.live.mu.Unlock()
+		return nil, Permissions{}, &Error{Kind: KindForbidden, Title: "Participant Error", Code: ErrBadResume.Code,
+			Message: "This connection cannot be resumed"}
+	}
+	old := pt.client
+	pt.client, pt.resume = c, rand.Text()
+	out := pt.clone()
+	s.live.mu.Unlock()
+	if old != nil {
+		old.Close(CloseReplaced, "resumed on another connection")
+	}
+	return &out, out.Permissions(room), nil
 }
 
-// LeaveMeeting records that a participant left. When the last one goes, the meeting ends
-// after the grace period unless someone joins meanwhile.
-func (s *Service) LeaveMeeting(roomID, identity string) {
+// LeaveMeeting records that the participant whose connection is c left. It does nothing
+// when c no longer holds the seat (core removed the participant, or a resumed connection
+// took its place). When the last one goes, the meeting ends after the grace period unless
+// someone joins meanwhile.
+func (s *Service) LeaveMeeting(roomID, identity string, c Client) {
 	s.live.mu.Lock()
 	lr := s.live.room(roomID)
-	if lr == nil || lr.parts[identity] == nil {
+	if lr == nil || lr.parts[identity] == nil || lr.parts[identity].client != c {
 		s.live.mu.Unlock()
 		return
 	}
 	delete(lr.parts, identity)
+	s.scheduleEndLocked(roomID, lr)
+	s.live.mu.Unlock()
+	s.bus.Publish(Event{Type: EventParticipantLeft, RoomID: roomID, MemberID: identity})
+}
+
+// scheduleEndLocked starts the grace period of a meeting nobody is left in. The caller
+// holds s.live.mu.
+func (s *Service) scheduleEndLocked(roomID string, lr *liveRoom) {
 	if len(lr.parts) == 0 && lr.ending == nil {
 		lr.gen++
 		gen := lr.gen
 		lr.ending = time.AfterFunc(s.cfg.MeetingEndGrace, func() { s.finishMeeting(roomID, gen) })
 	}
-	s.live.mu.Unlock()
-	s.bus.Publish(Event{Type: EventParticipantLeft, RoomID: roomID, MemberID: identity})
 }
 
 // finishMeeting ends a meeting whose grace period ran out (gen ≥ 0 must still be current)
@@ -246,7 +301,9 @@ func (s *Service) setMeetingStatus(ctx context.Context, roomID string, live bool
 		if live {
 			r.Status = StatusActiveMeeting
 		} else {
-			r.Status = StatusOpen
+			if r.Status != StatusClosed { // a room closed while live stays closed
+				r.Status = StatusOpen
+			}
 			switch r.MeetingEndAction {
 			case EndActionClose:
 				r.Status = StatusClosed
@@ -353,11 +410,26 @@ func (s *Service) EndMeeting(ctx context.Context, p *Principal, roomID string) e
 	if err := s.auditAs(ctx, s.store, p, "meeting.end", "room:"+roomID, nil); err != nil {
 		return err
 	}
-	if s.meetings != nil {
-		s.meetings.End(roomID, "The meeting was ended by a moderator")
-	}
-	s.finishMeeting(roomID, -1)
+	s.endMeeting(roomID, CloseEnded, "The meeting was ended by a moderator")
 	return nil
+}
+
+// endMeeting closes every client of the room's meeting with why and message and ends it
+// now.
+func (s *Service) endMeeting(roomID string, why CloseReason, message string) {
+	s.live.mu.Lock()
+	var cs []closing
+	if lr := s.live.room(roomID); lr != nil {
+		for _, pt := range lr.parts {
+			if pt.client != nil {
+				cs = append(cs, closing{pt.client, why, message})
+			}
+		}
+		clear(lr.parts)
+	}
+	s.live.mu.Unlock()
+	closeAll(cs)
+	s.finishMeeting(roomID, -1)
 }
 
 // KickParticipant removes a participant from the meeting (participantKick).
@@ -371,10 +443,7 @@ func (s *Service) KickParticipant(ctx context.Context, p *Principal, roomID, ide
 	if err := s.auditAs(ctx, s.store, p, "meeting.kick", "participant:"+identity+"@"+roomID, nil); err != nil {
 		return err
 	}
-	if s.meetings != nil {
-		s.meetings.Expel(roomID, []string{identity}, "You were removed from the meeting by a moderator")
-	}
-	s.LeaveMeeting(roomID, identity)
+	s.expel(roomID, []string{identity}, "You were removed from the meeting by a moderator")
 	return nil
 }
 
@@ -413,9 +482,9 @@ func (s *Service) ChangeParticipantRole(ctx context.Context, p *Principal, roomI
 	}
 	switch {
 	case action == RoleUpgrade && pt.MeetingRole == BaseRoleModerator:
-		return refuse("cannot_promote", "cannot be promoted to moderator because they already are one")
+		return refuse(ErrCannotPromote.Code, "cannot be promoted to moderator because they already are one")
 	case action == RoleDowngrade && pt.MeetingRole == pt.Role:
-		return refuse("cannot_demote", "cannot be demoted because they are not a promoted moderator")
+		return refuse(ErrCannotDemote.Code, "cannot be demoted because they are not a promoted moderator")
 	case action == RoleUpgrade:
 		pt.MeetingRole = BaseRoleModerator
 	default:
@@ -426,8 +495,8 @@ func (s *Service) ChangeParticipantRole(ctx context.Context, p *Principal, roomI
 	if err := s.auditAs(ctx, s.store, p, "meeting."+action, "participant:"+identity+"@"+roomID, nil); err != nil {
 		return nil, err
 	}
-	if s.meetings != nil {
-		s.meetings.Update(roomID, out, out.Permissions(room))
+	if out.client != nil {
+		out.client.Update(out, out.Permissions(room))
 	}
 	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 	return &out, nil
@@ -450,8 +519,8 @@ func (s *Service) MuteParticipant(ctx context.Context, p *Principal, roomID, ide
 	if err := s.auditAs(ctx, s.store, p, "meeting.mute", "participant:"+identity+"@"+roomID, map[string]string{"kind": kind}); err != nil {
 		return err
 	}
-	if s.meetings != nil {
-		s.meetings.Mute(roomID, identity, kind)
+	if c := s.clientOf(roomID, identity); c != nil {
+		c.Mute(kind)
 	}
 	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 	return nil
@@ -490,11 +559,8 @@ func (s *Service) EndAllMeetings(reason string) int {
 		ids = append(ids, id)
 	}
 	s.live.mu.Unlock()
-	if s.meetings != nil {
-		s.meetings.GoingAway(reason)
-	}
 	for _, id := range ids {
-		s.finishMeeting(id, -1)
+		s.endMeeting(id, CloseGoingAway, reason)
 	}
 	return len(ids)
 }

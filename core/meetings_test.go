@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -12,7 +13,7 @@ import (
 )
 
 // liveService is a core over a real store with a short meeting grace period, and the
-// stand-in for the signalling side (which does not exist yet) recording what core asks.
+// stand-in for the participants' connections recording what core asks of them.
 func liveService(t *testing.T) (*core.Service, *recordingMeetings, *core.Principal, *core.Room) {
 	t.Helper()
 	store, err := db.Open(filepath.Join(t.TempDir(), "conclave.db"))
@@ -28,7 +29,6 @@ func liveService(t *testing.T) (*core.Service, *recordingMeetings, *core.Princip
 		t.Fatal(err)
 	}
 	m := &recordingMeetings{}
-	svc.SetMeetings(m)
 	admin := signIn(t, svc, "admin", "admin")
 	room, err := svc.CreateRoom(context.Background(), admin, core.RoomOptions{RoomName: ptr("Stand-up")})
 	if err != nil {
@@ -38,7 +38,7 @@ func liveService(t *testing.T) (*core.Service, *recordingMeetings, *core.Princip
 }
 
 // joinAs gets a join token through an anonymous link and joins with it.
-func joinAs(t *testing.T, svc *core.Service, room *core.Room, secret, name string) (*core.Principal, *core.Participant) {
+func joinAs(t *testing.T, svc *core.Service, m *recordingMeetings, room *core.Room, secret, name string) (*core.Principal, *core.Participant) {
 	t.Helper()
 	ctx := context.Background()
 	tok, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: secret, JoinMeeting: true, ParticipantName: name})
@@ -49,7 +49,7 @@ func joinAs(t *testing.T, svc *core.Service, room *core.Room, secret, name strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	pt, err := svc.JoinMeeting(ctx, p)
+	pt, err := svc.JoinMeeting(ctx, p, m.client(p))
 	if err != nil {
 		t.Fatalf("join %s: %v", name, err)
 	}
@@ -77,16 +77,16 @@ func waitStatus(t *testing.T, svc *core.Service, admin *core.Principal, id, want
 }
 
 func TestMeetingLifecycle(t *testing.T) {
-	svc, _, admin, room := liveService(t)
+	svc, m, admin, room := liveService(t)
 	ctx := context.Background()
 	sub := svc.Bus().Subscribe(64)
 	defer sub.Close()
-	sam, pt1 := joinAs(t, svc, room, room.Access.Speaker.Secret, "Sam")
-	_, pt2 := joinAs(t, svc, room, room.Access.Moderator.Secret, "sam")
+	sam, pt1 := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Sam")
+	_, pt2 := joinAs(t, svc, m, room, room.Access.Moderator.Secret, "sam")
 	if pt1.Name != "Sam" || pt2.Name != "sam (2)" {
 		t.Fatalf("names not made unique: %q %q", pt1.Name, pt2.Name)
 	}
-	if _, err := svc.JoinMeeting(ctx, sam); core.KindOf(err) != core.KindConflict {
+	if _, err := svc.JoinMeeting(ctx, sam, m.client(sam)); core.KindOf(err) != core.KindConflict {
 		t.Fatalf("second join with the same token: %v", err)
 	}
 	if got := roomStatus(t, svc, admin, room.RoomID); got != core.StatusActiveMeeting {
@@ -104,15 +104,15 @@ func TestMeetingLifecycle(t *testing.T) {
 		t.Fatalf("participants %+v %v", parts, err)
 	}
 	// Everyone leaves, one comes back within the grace period: the meeting goes on.
-	svc.LeaveMeeting(room.RoomID, pt1.Identity)
-	svc.LeaveMeeting(room.RoomID, pt2.Identity)
-	joinAs(t, svc, room, room.Access.Speaker.Secret, "Back again")
+	m.leave(svc, room.RoomID, pt1.Identity)
+	m.leave(svc, room.RoomID, pt2.Identity)
+	joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Back again")
 	time.Sleep(150 * time.Millisecond)
 	if got := roomStatus(t, svc, admin, room.RoomID); got != core.StatusActiveMeeting {
 		t.Fatalf("meeting ended although someone came back: %s", got)
 	}
 	parts, _ = svc.Participants(ctx, admin, room.RoomID)
-	svc.LeaveMeeting(room.RoomID, parts[0].Identity)
+	m.leave(svc, room.RoomID, parts[0].Identity)
 	waitStatus(t, svc, admin, room.RoomID, core.StatusOpen)
 	var started, ended int
 	for len(sub.C) > 0 {
@@ -131,9 +131,9 @@ func TestMeetingLifecycle(t *testing.T) {
 func TestModeration(t *testing.T) {
 	svc, m, admin, room := liveService(t)
 	ctx := context.Background()
-	speaker, sp := joinAs(t, svc, room, room.Access.Speaker.Secret, "Speaker")
-	moderator, _ := joinAs(t, svc, room, room.Access.Moderator.Secret, "Moderator")
-	_, victim := joinAs(t, svc, room, room.Access.Speaker.Secret, "Victim")
+	speaker, sp := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Speaker")
+	moderator, _ := joinAs(t, svc, m, room, room.Access.Moderator.Secret, "Moderator")
+	_, victim := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Victim")
 
 	if err := svc.KickParticipant(ctx, speaker, room.RoomID, victim.Identity); core.KindOf(err) != core.KindForbidden {
 		t.Fatalf("speaker kicked: %v", err)
@@ -178,13 +178,14 @@ func TestModeration(t *testing.T) {
 	if err := svc.EndMeeting(ctx, moderator, room.RoomID); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.ended) != 1 || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
+	// Both who are left (the victim was kicked) are told the meeting ended.
+	if len(m.ended) != 2 || roomStatus(t, svc, admin, room.RoomID) != core.StatusOpen {
 		t.Fatalf("meeting not ended: %v, status %s", m.ended, roomStatus(t, svc, admin, room.RoomID))
 	}
 	if err := svc.EndMeeting(ctx, admin, room.RoomID); err != nil {
 		t.Fatalf("ending a meeting that is not live is not idempotent: %v", err)
 	}
-	if len(m.ended) != 1 {
+	if len(m.ended) != 2 {
 		t.Fatalf("ending no meeting reached the live side: %v", m.ended)
 	}
 	page, _ := svc.ListAudit(ctx, admin, core.AuditQuery{Action: "meeting."})
@@ -194,9 +195,9 @@ func TestModeration(t *testing.T) {
 }
 
 func TestScheduledDeletionHappensWhenMeetingEnds(t *testing.T) {
-	svc, _, admin, room := liveService(t)
+	svc, m, admin, room := liveService(t)
 	ctx := context.Background()
-	_, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Last one")
+	_, pt := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Last one")
 	res, err := svc.DeleteRoom(ctx, admin, room.RoomID, core.PolicyWhenMeetingEnds, core.PolicyFail)
 	if err != nil || !res.Scheduled || res.Code != core.ScheduledRoomWithMeetingDeletion {
 		t.Fatalf("scheduled deletion: %+v %v", res, err)
@@ -204,7 +205,7 @@ func TestScheduledDeletionHappensWhenMeetingEnds(t *testing.T) {
 	if _, err := svc.DeleteRoom(ctx, admin, room.RoomID, core.PolicyFail, core.PolicyFail); core.KindOf(err) != core.KindConflict {
 		t.Fatalf("deleting a live room with fail: %v", err)
 	}
-	svc.LeaveMeeting(room.RoomID, pt.Identity)
+	m.leave(svc, room.RoomID, pt.Identity)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, _, err := svc.GetRoom(ctx, admin, room.RoomID)
@@ -219,7 +220,7 @@ func TestScheduledDeletionHappensWhenMeetingEnds(t *testing.T) {
 }
 
 func TestClosedRoomCannotBeJoined(t *testing.T) {
-	svc, _, admin, room := liveService(t)
+	svc, m, admin, room := liveService(t)
 	ctx := context.Background()
 	tok, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: room.Access.Speaker.Secret, JoinMeeting: true, ParticipantName: "Late"})
 	if err != nil {
@@ -232,7 +233,7 @@ func TestClosedRoomCannotBeJoined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.JoinMeeting(ctx, p); core.KindOf(err) != core.KindConflict {
+	if _, err := svc.JoinMeeting(ctx, p, m.client(p)); core.KindOf(err) != core.KindConflict {
 		t.Fatalf("joined a closed room: %v", err)
 	}
 }
@@ -281,9 +282,9 @@ func TestRestartEndsMeetingsLeftLive(t *testing.T) {
 }
 
 func TestLiveMeetingsWithTrackStats(t *testing.T) {
-	svc, _, admin, room := liveService(t)
+	svc, m, admin, room := liveService(t)
 	ctx := context.Background()
-	_, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Streamer")
+	_, pt := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Streamer")
 	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "camera-1", Kind: "video", Source: "camera"})
 	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "microphone-0", Kind: "audio", Source: "microphone"})
 	svc.TrackStats(room.RoomID, pt.Identity, core.TrackStat{TrackID: "camera-1", Kind: "video", Source: "camera", Bitrate: 1.5e6, Packets: 990, PacketsLost: 10})
@@ -328,7 +329,7 @@ func mustPrincipal(t *testing.T, svc *core.Service, user string) *core.Principal
 
 func TestEndAllMeetingsAtShutdown(t *testing.T) {
 	svc, m, admin, room := liveService(t)
-	joinAs(t, svc, room, room.Access.Speaker.Secret, "Still here")
+	joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Still here")
 	if n := svc.EndAllMeetings("The server is going away"); n != 1 {
 		t.Fatalf("ended %d meetings", n)
 	}
@@ -341,32 +342,47 @@ func TestEndAllMeetingsAtShutdown(t *testing.T) {
 }
 
 func TestResumeMeetingKeepsSeatAndPromotion(t *testing.T) {
-	svc, _, admin, room := liveService(t)
+	svc, m, admin, room := liveService(t)
 	ctx := context.Background()
-	p, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Dana")
+	p, pt := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Dana")
 	if _, err := svc.ChangeParticipantRole(ctx, admin, room.RoomID, pt.Identity, core.RoleUpgrade); err != nil {
 		t.Fatal(err)
 	}
-	got, perms, err := svc.ResumeMeeting(ctx, p)
+	if _, _, err := svc.ResumeMeeting(ctx, p, "not the secret", &recordingClient{m: m, at: "thief"}); !errors.Is(err, core.ErrBadResume) {
+		t.Fatalf("resume with a wrong secret: %v", err)
+	}
+	next := &recordingClient{m: m, at: pt.Identity + "@" + room.RoomID + " (resumed)"}
+	got, perms, err := svc.ResumeMeeting(ctx, p, pt.ResumeSecret(), next)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Name != "Dana" || got.MeetingRole != core.BaseRoleModerator || !perms.ParticipantKick {
 		t.Fatalf("resumed as %+v with %+v", got, perms)
 	}
-	svc.LeaveMeeting(room.RoomID, pt.Identity)
-	if _, _, err := svc.ResumeMeeting(ctx, p); core.KindOf(err) != core.KindNotFound {
+	if !slices.Equal(m.replaced, []string{pt.Identity + "@" + room.RoomID}) {
+		t.Fatalf("old connection not told it was replaced: %v", m.replaced)
+	}
+	if got.ResumeSecret() == pt.ResumeSecret() {
+		t.Fatal("resume secret not renewed")
+	}
+	// The old connection ending does not free the seat; the new one's does.
+	m.leave(svc, room.RoomID, pt.Identity)
+	if parts, _ := svc.Participants(ctx, admin, room.RoomID); len(parts) != 1 {
+		t.Fatalf("the replaced connection's leaving freed the seat: %+v", parts)
+	}
+	svc.LeaveMeeting(room.RoomID, pt.Identity, next)
+	if _, _, err := svc.ResumeMeeting(ctx, p, got.ResumeSecret(), next); core.KindOf(err) != core.KindNotFound {
 		t.Fatalf("resume after leaving: %v", err)
 	}
 	// A fresh join with the same token works again once the seat is free.
-	if _, err := svc.JoinMeeting(ctx, p); err != nil {
+	if _, err := svc.JoinMeeting(ctx, p, m.client(p)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestTrackChangesReachTheLiveSide(t *testing.T) {
 	svc, m, _, room := liveService(t)
-	_, pt := joinAs(t, svc, room, room.Access.Speaker.Secret, "Eve")
+	_, pt := joinAs(t, svc, m, room, room.Access.Speaker.Secret, "Eve")
 	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "camera-0", Kind: "video", Source: "camera"})
 	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "microphone-1", Kind: "audio", Source: "microphone"})
 	svc.TrackUnpublished(room.RoomID, pt.Identity, "camera-0")

@@ -198,8 +198,8 @@ func (s *Service) UpdateMember(ctx context.Context, p *Principal, roomID, member
 	if err != nil {
 		return nil, nil, err
 	}
-	if expel && s.meetings != nil {
-		s.meetings.Expel(roomID, []string{memberID}, "You may no longer join this meeting")
+	if expel {
+		s.expel(roomID, []string{memberID}, "You may no longer join this meeting")
 	}
 	s.bus.Publish(Event{Type: EventMemberChanged, RoomID: roomID, MemberID: memberID})
 	return m, room, nil
@@ -225,9 +225,7 @@ func (s *Service) DeleteMember(ctx context.Context, p *Principal, roomID, member
 	if err != nil {
 		return err
 	}
-	if s.meetings != nil {
-		s.meetings.Expel(roomID, []string{memberID}, "You were removed from this room")
-	}
+	s.expel(roomID, []string{memberID}, "You were removed from this room")
 	s.bus.Publish(Event{Type: EventMemberDeleted, RoomID: roomID, MemberID: memberID})
 	return nil
 }

@@ -166,8 +166,8 @@ func (s *Service) DeleteRoom(ctx context.Context, p *Principal, roomID, withMeet
 	if err != nil {
 		return nil, err
 	}
-	if res.EndMeeting && s.meetings != nil {
-		s.meetings.End(roomID, "The room was deleted")
+	if res.EndMeeting {
+		s.endMeeting(roomID, CloseEnded, "The room was deleted")
 	}
 	if res.Action == actDelete {
 		s.bus.Publish(Event{Type: EventRoomDeleted, RoomID: roomID})

@@ -36,37 +36,15 @@ type Config struct {
 	MeetingEndGrace time.Duration
 }
 
-// Meetings is what core needs from the live-meeting side (media and signalling). It is nil
-// until live meetings exist; core then treats every room as having no meeting.
-type Meetings interface {
-	// End ends the room's meeting for everyone, giving reason to the participants.
-	End(roomID, reason string)
-	// Expel removes every participant whose identity is in identities from the room's
-	// meeting, telling them reason.
-	Expel(roomID string, identities []string, reason string)
-	// Update applies a participant's new meeting role and permissions (promotion,
-	// demotion): what it may publish and do from now on.
-	Update(roomID string, p Participant, perms Permissions)
-	// Mute stops forwarding one kind of a participant's media and tells it so.
-	Mute(roomID, identity, kind string)
-	// TracksChanged tells the live side a participant's set of published tracks changed
-	// (p.Tracks() is the new set), so the other participants can be told.
-	TracksChanged(roomID string, p Participant)
-	// GoingAway closes every live connection because the server is shutting down, giving
-	// reason to the participants.
-	GoingAway(reason string)
-}
-
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
 // through it, so rules and audit are the same whichever way a change comes in.
 type Service struct {
-	store    Store
-	cfg      Config
-	log      *slog.Logger
-	bus      *Bus
-	limiter  *loginLimiter
-	meetings Meetings
-	live     meetings
+	store   Store
+	cfg     Config
+	log     *slog.Logger
+	bus     *Bus
+	limiter *loginLimiter
+	live    meetings
 
 	keyMu sync.Mutex
 	key   []byte
@@ -127,9 +105,6 @@ func NormalizeBasePath(p string) string {
 
 // Ping reports whether the database answers, for health checks.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// SetMeetings connects the live-meeting side once it exists.
-func (s *Service) SetMeetings(m Meetings) { s.meetings = m }
 
 // Bus is the event bus other parts subscribe to.
 func (s *Service) Bus() *Bus { return s.bus }

@@ -26,54 +26,80 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// recordingMeetings stands in for the live-meeting side, which does not exist yet in this
-// version: it records what core asks of it.
+// recordingMeetings stands in for the participants' connections (package signal's
+// clients): it hands out clients that record what core asks of them.
 type recordingMeetings struct {
 	mu       sync.Mutex
 	ended    []string
 	expelled []string
+	replaced []string
 	updated  []string
 	muted    []string
 	tracks   []string
 	away     []string
+	clients  map[string]*recordingClient
 }
 
-func (m *recordingMeetings) End(roomID, reason string) {
-	m.mu.Lock()
-	m.ended = append(m.ended, roomID)
-	m.mu.Unlock()
+// client is the connection of the participant p is about to join as (the same one for
+// the same identity, so that a test can leave with it).
+func (m *recordingMeetings) client(p *core.Principal) core.Client {
+	return m.clientAt(p.Member.RoomID, p.Member.Identity)
 }
 
-func (m *recordingMeetings) Expel(roomID string, ids []string, reason string) {
+func (m *recordingMeetings) clientAt(roomID, identity string) core.Client {
 	m.mu.Lock()
-	for _, id := range ids {
-		m.expelled = append(m.expelled, id+"@"+roomID)
+	defer m.mu.Unlock()
+	at := identity + "@" + roomID
+	if m.clients == nil {
+		m.clients = map[string]*recordingClient{}
 	}
-	m.mu.Unlock()
+	if m.clients[at] == nil {
+		m.clients[at] = &recordingClient{m: m, at: at}
+	}
+	return m.clients[at]
 }
 
-func (m *recordingMeetings) Update(roomID string, p core.Participant, perms core.Permissions) {
-	m.mu.Lock()
-	m.updated = append(m.updated, p.Identity+"@"+roomID+":"+p.MeetingRole)
-	m.mu.Unlock()
+// leave is the participant's connection ending on its own.
+func (m *recordingMeetings) leave(svc *core.Service, roomID, identity string) {
+	svc.LeaveMeeting(roomID, identity, m.clientAt(roomID, identity))
 }
 
-func (m *recordingMeetings) Mute(roomID, identity, kind string) {
-	m.mu.Lock()
-	m.muted = append(m.muted, identity+"@"+roomID+":"+kind)
-	m.mu.Unlock()
+type recordingClient struct {
+	m  *recordingMeetings
+	at string // identity@room
 }
 
-func (m *recordingMeetings) TracksChanged(roomID string, p core.Participant) {
-	m.mu.Lock()
-	m.tracks = append(m.tracks, fmt.Sprintf("%s@%s:%d", p.Identity, roomID, len(p.Tracks())))
-	m.mu.Unlock()
+func (c *recordingClient) Close(why core.CloseReason, message string) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	switch why {
+	case core.CloseKicked:
+		c.m.expelled = append(c.m.expelled, c.at)
+	case core.CloseEnded:
+		c.m.ended = append(c.m.ended, c.at)
+	case core.CloseGoingAway:
+		c.m.away = append(c.m.away, message)
+	case core.CloseReplaced:
+		c.m.replaced = append(c.m.replaced, c.at)
+	}
 }
 
-func (m *recordingMeetings) GoingAway(reason string) {
-	m.mu.Lock()
-	m.away = append(m.away, reason)
-	m.mu.Unlock()
+func (c *recordingClient) Update(p core.Participant, perms core.Permissions) {
+	c.m.mu.Lock()
+	c.m.updated = append(c.m.updated, c.at+":"+p.MeetingRole)
+	c.m.mu.Unlock()
+}
+
+func (c *recordingClient) Mute(kind string) {
+	c.m.mu.Lock()
+	c.m.muted = append(c.m.muted, c.at+":"+kind)
+	c.m.mu.Unlock()
+}
+
+func (c *recordingClient) TracksChanged(p core.Participant) {
+	c.m.mu.Lock()
+	c.m.tracks = append(c.m.tracks, fmt.Sprintf("%s:%d", c.at, len(p.Tracks())))
+	c.m.mu.Unlock()
 }
 
 func newService(t *testing.T) (*core.Service, *db.DB, *clock) {
@@ -149,7 +175,6 @@ func TestDeletingUserExpelsTransfersAndAudits(t *testing.T) {
 	svc, _, _ := newService(t)
 	ctx := context.Background()
 	meetings := &recordingMeetings{}
-	svc.SetMeetings(meetings)
 	admin := signIn(t, svc, "admin", "admin")
 	for _, u := range []core.NewUser{
 		{UserID: "owner_ola", Name: "Ola", Role: "user", Password: "first1"},
@@ -186,8 +211,28 @@ func TestDeletingUserExpelsTransfersAndAudits(t *testing.T) {
 	if _, _, err := svc.AddMember(ctx, ola, room.RoomID, core.NewMember{UserID: "member_mo", BaseRole: "moderator"}); core.KindOf(err) != core.KindConflict {
 		t.Fatalf("member added twice: %v", err)
 	}
+	// Mo is in the room's meeting when the user is deleted.
+	mo := signIn(t, svc, "member_mo", "first1")
+	if _, err := svc.ChangePassword(ctx, mo, "first1", "second2"); err != nil {
+		t.Fatal(err)
+	}
+	mo = signIn(t, svc, "member_mo", "second2")
+	moTok, _, err := svc.IssueMemberToken(ctx, mo, room.RoomID, core.MemberTokenRequest{JoinMeeting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moLive, err := svc.AuthenticateMemberToken(ctx, moTok, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.JoinMeeting(ctx, moLive, meetings.client(moLive)); err != nil {
+		t.Fatal(err)
+	}
 	if err := svc.DeleteUser(ctx, admin, "member_mo"); err != nil {
 		t.Fatal(err)
+	}
+	if parts, _ := svc.Participants(ctx, admin, room.RoomID); len(parts) != 0 {
+		t.Fatalf("deleted user keeps its seat: %+v", parts)
 	}
 	if len(meetings.expelled) != 1 || meetings.expelled[0] != "member_mo@"+room.RoomID {
 		t.Fatalf("deleted user not expelled: %v", meetings.expelled)
@@ -249,7 +294,6 @@ func TestMemberChangesExpelWhenJoinIsLost(t *testing.T) {
 	svc, _, _ := newService(t)
 	ctx := context.Background()
 	meetings := &recordingMeetings{}
-	svc.SetMeetings(meetings)
 	admin := signIn(t, svc, "admin", "admin")
 	room, err := svc.CreateRoom(ctx, admin, core.RoomOptions{})
 	if err != nil {
@@ -262,6 +306,13 @@ func TestMemberChangesExpelWhenJoinIsLost(t *testing.T) {
 	tok, claims, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: m.MemberID, JoinMeeting: true})
 	if err != nil || claims.ParticipantName != "Gina" || claims.Identity != m.MemberID {
 		t.Fatalf("member token: %+v %v", claims, err)
+	}
+	gina, err := svc.AuthenticateMemberToken(ctx, tok, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.JoinMeeting(ctx, gina, meetings.client(gina)); err != nil {
+		t.Fatal(err)
 	}
 	off := core.PermissionSet{"chatWrite": false}
 	if _, _, err := svc.UpdateMember(ctx, admin, room.RoomID, m.MemberID, core.MemberPatch{Custom: &off}); err != nil {
@@ -277,8 +328,12 @@ func TestMemberChangesExpelWhenJoinIsLost(t *testing.T) {
 	if _, _, err := svc.UpdateMember(ctx, admin, room.RoomID, m.MemberID, core.MemberPatch{Custom: &noJoin}); err != nil {
 		t.Fatal(err)
 	}
-	if len(meetings.expelled) != 1 {
+	if len(meetings.expelled) != 1 || meetings.expelled[0] != m.MemberID+"@"+room.RoomID {
 		t.Fatalf("member that lost meetingJoin not expelled: %v", meetings.expelled)
+	}
+	// Its seat is free: the meeting has nobody left.
+	if parts, _ := svc.Participants(ctx, admin, room.RoomID); len(parts) != 0 {
+		t.Fatalf("expelled member keeps its seat: %+v", parts)
 	}
 	if _, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: m.MemberID, JoinMeeting: true}); core.KindOf(err) != core.KindForbidden {
 		t.Fatalf("member without meetingJoin got a join token: %v", err)

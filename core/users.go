@@ -147,10 +147,8 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, userID string) e
 	if err != nil {
 		return err
 	}
-	if s.meetings != nil {
-		for _, r := range rooms {
-			s.meetings.Expel(r, []string{userID}, "Your user was deleted")
-		}
+	for _, r := range rooms {
+		s.expel(r, []string{userID}, "Your user was deleted")
 	}
 	s.bus.Publish(Event{Type: EventUserDeleted, UserID: userID})
 	for _, r := range rooms {

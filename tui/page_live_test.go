@@ -24,7 +24,7 @@ func joinMeeting(t *testing.T, svc *core.Service, room *core.Room, secret, name 
 	if err != nil {
 		t.Fatal(err)
 	}
-	pt, err := svc.JoinMeeting(ctx, p)
+	pt, err := svc.JoinMeeting(ctx, p, nil)
 	if err != nil {
 		t.Fatalf("join %s: %v", name, err)
 	}

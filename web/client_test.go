@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"conclave/assets"
+	"conclave/core"
 	"conclave/web"
 )
 
@@ -65,7 +66,7 @@ func TestRoomPageServesTheClient(t *testing.T) {
 }
 
 func TestRoomPageAtTheRoot(t *testing.T) {
-	s := openStack(t, t.TempDir()+"/c.db", func(o *web.Options) { o.BasePath = "/" })
+	s := openStack(t, t.TempDir()+"/c.db", func(_ *core.Service, o *web.Options) { o.BasePath = "/" })
 	res, err := http.Get(s.srv.URL + "/room/abc")
 	if err != nil {
 		t.Fatal(err)

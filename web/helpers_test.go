@@ -41,7 +41,9 @@ func newStack(t *testing.T) *stack {
 
 // openStack starts a stack on the database file at path (new or existing); opts may
 // change the web options.
-func openStack(t *testing.T, path string, opts ...func(*web.Options)) *stack {
+// openStack builds the stack on the database at path; each opt may set web's options,
+// building what it needs over core (the signalling tests build the SFU and signalling).
+func openStack(t *testing.T, path string, opts ...func(*core.Service, *web.Options)) *stack {
 	t.Helper()
 	s := &stack{t: t, path: path}
 	d, err := db.Open(path)
@@ -66,7 +68,7 @@ func openStack(t *testing.T, path string, opts ...func(*web.Options)) *stack {
 	}
 	wo := web.Options{BasePath: "/meet", Logger: logger}
 	for _, o := range opts {
-		o(&wo)
+		o(s.svc, &wo)
 	}
 	s.srv.Config.Handler = web.New(s.svc, wo)
 	s.srv.Start()

@@ -8,8 +8,8 @@ import (
 	"conclave/core"
 )
 
-// join gets a join token through an anonymous link and enters the meeting through core, as
-// the signalling layer will once it exists.
+// join gets a join token through an anonymous link and enters the meeting through core
+// without a connection (these tests look at the REST side only).
 func (s *stack) join(roomID, secret, name string) (token, identity string) {
 	s.t.Helper()
 	tok := s.memberToken(roomID, map[string]any{"secret": secret, "joinMeeting": true, "participantName": name})
@@ -17,7 +17,7 @@ func (s *stack) join(roomID, secret, name string) (token, identity string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	pt, err := s.svc.JoinMeeting(context.Background(), p)
+	pt, err := s.svc.JoinMeeting(context.Background(), p, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"conclave/core"
-	"conclave/media"
 )
 
 // Options configures the HTTP front end; main fills it in.
@@ -26,9 +25,14 @@ type Options struct {
 	// reverse proxy that sets that header: otherwise any client could pick its own address
 	// and dodge the per-address login limit.
 	TrustProxy bool
-	// Media, when set, is the SFU behind the signalling endpoint GET <base>/ws; core's
-	// moderation then reaches live meetings through it.
-	Media *media.SFU
+	// Signal, when set, serves the signalling endpoint GET <base>/ws (package signal).
+	Signal Signaller
+}
+
+// Signaller serves signalling connections; *signal.Server is one. meta is where the
+// request came from, as the REST endpoints see it.
+type Signaller interface {
+	ServeWS(w http.ResponseWriter, r *http.Request, meta core.RequestMeta)
 }
 
 // server holds what every handler needs.
@@ -62,10 +66,11 @@ func New(svc *core.Service, opts Options) http.Handler {
 	}
 	s.routes()
 	s.clientRoutes()
-	if opts.Media != nil {
-		m := newMeetings(svc, opts.Media, s.log)
-		svc.SetMeetings(m)
-		s.handle("GET", "/ws", credAnonymous, s.serveSignal(m))
+	if opts.Signal != nil {
+		s.handle("GET", "/ws", credAnonymous, func(w http.ResponseWriter, r *http.Request, _ *core.Principal) error {
+			opts.Signal.ServeWS(w, r, s.meta(r))
+			return nil
+		})
 	}
 	return s
 }

@@ -20,6 +20,7 @@ import (
 	"conclave/core"
 	"conclave/media"
 	"conclave/media/mediatest"
+	signalling "conclave/signal"
 	"conclave/web"
 )
 
@@ -41,27 +42,24 @@ type sigStack struct {
 func newSigStack(t *testing.T) *sigStack {
 	t.Helper()
 	mediatest.NeedNetns(t)
-	// The SFU reports tracks to core as main wires it, so trackPublished frames flow.
-	var svc atomic.Pointer[core.Service]
-	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-		OnTrackPublished: func(ti media.TrackInfo) {
-			if s := svc.Load(); s != nil {
-				s.TrackPublished(ti.Room, ti.Peer, core.TrackStat{TrackID: ti.TrackID, Kind: ti.Kind, Source: string(ti.Source), MimeType: ti.MimeType})
-			}
-		},
-		OnTrackUnpublished: func(ti media.TrackInfo) {
-			if s := svc.Load(); s != nil {
-				s.TrackUnpublished(ti.Room, ti.Peer, ti.TrackID)
-			}
-		},
+	// Built as main builds it, in one phase: core, then the SFU reporting tracks to core,
+	// then signalling over both, then web mounting it.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	var sfu *media.SFU
+	s := openStack(t, filepath.Join(t.TempDir(), "conclave.db"), func(svc *core.Service, o *web.Options) {
+		var err error
+		sfu, err = media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: logger,
+			OnTrackPublished: func(ti media.TrackInfo) {
+				svc.TrackPublished(ti.Room, ti.Peer, core.TrackStat{TrackID: ti.TrackID, Kind: ti.Kind, Source: string(ti.Source), MimeType: ti.MimeType})
+			},
+			OnTrackUnpublished: func(ti media.TrackInfo) { svc.TrackUnpublished(ti.Room, ti.Peer, ti.TrackID) },
+		})
+		if err != nil {
+			t.Fatalf("media.New: %v", err)
+		}
+		t.Cleanup(func() { _ = sfu.Close() })
+		o.Signal = signalling.New(svc, sfu, logger)
 	})
-	if err != nil {
-		t.Fatalf("media.New: %v", err)
-	}
-	t.Cleanup(func() { _ = sfu.Close() })
-	s := openStack(t, filepath.Join(t.TempDir(), "conclave.db"), func(o *web.Options) { o.Media = sfu })
-	svc.Store(s.svc)
 	ss := &sigStack{stack: s, admin: s.admin()}
 	room := s.room(bearer(ss.admin), map[string]any{"roomName": "Signals"})
 	ss.roomID = str(t, room, "roomId")

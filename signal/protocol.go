@@ -1,4 +1,4 @@
-package web
+package signal
 
 import (
 	"encoding/json"
@@ -86,6 +86,11 @@ const (
 	codeTooManyTracks   = "too_many_tracks"
 	codeBadRef          = "bad_ref"
 	codeBadRequest      = "bad_request"
+	// Refusals of moderation acts, named as core names them.
+	codeParticipantNotFound = "participant_not_found"
+	codeNoMeeting           = "no_meeting"
+	codeCannotPromote       = "cannot_promote"
+	codeCannotDemote        = "cannot_demote"
 )
 
 // WebSocket close codes beyond the standard ones.

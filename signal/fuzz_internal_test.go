@@ -1,4 +1,4 @@
-package web
+package signal
 
 import (
 	"encoding/json"

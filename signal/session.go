@@ -1,0 +1,188 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"conclave/core"
+	"conclave/media"
+)
+
+// takeoverWait bounds how long a resumed connection waits for the one it replaces to
+// leave the SFU.
+const takeoverWait = 10 * time.Second
+
+// serve runs a participant's connection, which core has just seated, until it ends. With
+// old, the connection resumed old's seat: core has closed old (4007), and the others see
+// no departure.
+func (c *conn) serve(pt *core.Participant, perms core.Permissions, old *conn) {
+	defer close(c.done)
+	c.mu.Lock()
+	c.name, c.role, c.perms, c.resume = pt.Name, pt.MeetingRole, perms, pt.ResumeSecret()
+	if old != nil {
+		c.tracks = pt.Tracks() // so that the old peer's tracks going away are told
+	}
+	c.mu.Unlock()
+	if old != nil {
+		select {
+		case <-old.done:
+		case <-time.After(takeoverWait):
+			c.s.log.Warn("replaced connection slow to leave", "room", c.roomID, "participant", c.identity)
+		}
+	}
+	go c.writeLoop()
+	go c.keepAlive()
+	roomName := ""
+	if room, _, err := c.s.svc.GetRoom(context.Background(), c.principal, c.roomID); err == nil {
+		roomName = room.RoomName
+	}
+	others := []participantInfo{}
+	for _, o := range c.s.conns(c.roomID) {
+		if o != c {
+			if info := o.info(); info.Name != "" { // a connection still joining announces itself
+				others = append(others, info)
+			}
+		}
+	}
+	pc := perms
+	c.send(outFrame{
+		Type: outJoined, Identity: c.identity, Name: c.name, Role: c.role, Permissions: &pc,
+		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{},
+		Resume: c.resume, Participants: others,
+	})
+	if old == nil {
+		c.s.broadcast(c.roomID, c.identity, participantFrame(outParticipantJoined, c.info()))
+	}
+
+	peer, err := c.s.sfu.Join(c.roomID, c.identity, rightsOf(perms), func(sig media.Signal) {
+		c.send(outFrame{Type: string(sig.Type), SDP: sig.SDP})
+	})
+	if err != nil {
+		c.s.log.Error("SFU join failed", "room", c.roomID, "participant", c.identity, "err", err)
+		f := errorFrame(codeMediaFailed, "The media server refused the connection")
+		c.finish(&f, closeMediaFailed, "media join failed")
+	} else {
+		c.mu.Lock()
+		c.peer = peer
+		c.mu.Unlock()
+		go func() {
+			select {
+			case <-peer.Done():
+				f := errorFrame(codeMediaFailed, "The media connection ended")
+				c.finish(&f, closeMediaFailed, "media connection ended")
+			case <-c.stop:
+			}
+		}()
+		c.readLoop(peer)
+	}
+
+	c.finish(nil, websocket.StatusNormalClosure, "")
+	if peer != nil {
+		peer.Leave() // while c holds its seat, so that the others hear of its tracks going
+	}
+	// A no-op when core took the participant out already (kick, end) or gave the seat to
+	// a resumed connection.
+	c.s.svc.LeaveMeeting(c.roomID, c.identity, c)
+	if !c.isReplaced() {
+		c.s.broadcast(c.roomID, c.identity, outFrame{Type: outParticipantLeft, Identity: c.identity, Name: c.name})
+	}
+	<-c.writerDone
+}
+
+// Keep-alive: a socket that does not answer a ping in time is closed, so that a vanished
+// client leaves the meeting.
+const (
+	pingEvery   = 10 * time.Second
+	pingTimeout = 10 * time.Second
+)
+
+func (c *conn) keepAlive() {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil {
+				select {
+				case <-c.stop:
+				default:
+					c.s.log.Info("signalling client stopped answering", "room", c.roomID, "participant", c.identity)
+					c.finish(nil, websocket.StatusPolicyViolation, "no answer to ping")
+					_ = c.ws.CloseNow()
+				}
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) readLoop(peer *media.Peer) {
+	ctx := context.Background()
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
+				c.s.log.Info("signalling frame too large", "room", c.roomID, "participant", c.identity)
+			}
+			return
+		}
+		if typ != websocket.MessageText {
+			c.send(errorFrame(codeBadJSON, "Frames must be JSON text messages"))
+			continue
+		}
+		if !c.handle(peer, data) {
+			return
+		}
+	}
+}
+
+// handle acts on one client frame; false ends the connection.
+func (c *conn) handle(peer *media.Peer, data []byte) bool {
+	f, bad := decodeFrame(data)
+	if bad != nil {
+		c.send(*bad)
+		return true
+	}
+	var err error
+	switch f.Type {
+	case inOffer:
+		err = peer.HandleOffer(f.SDP, f.Sources)
+	case inAnswer:
+		err = peer.HandleAnswer(f.SDP)
+	case inCandidate:
+		if err := peer.AddICECandidate(*f.Candidate); err != nil && !errors.Is(err, media.ErrClosed) {
+			c.s.log.Info("signalling: candidate refused", "room", c.roomID, "participant", c.identity, "err", err)
+			c.send(errorFrame(codeBadCandidate, "The ICE candidate could not be used"))
+			return true
+		}
+	case inChat:
+		c.chat(f.Text)
+		return true
+	case inMute, inUnmute:
+		muted := f.Type == inMute && *f.Muted
+		if err = c.setMuted(f.Source, muted); err == nil {
+			c.s.broadcast(c.roomID, "", outFrame{Type: outTrackMuted, Identity: c.identity, Source: f.Source, Muted: &muted})
+		}
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
+		c.moderate(f)
+		return true
+	case inLeave:
+		return false
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, media.ErrClosed):
+		return false
+	default:
+		c.send(c.mediaError(err, f.Type))
+	}
+	return true
+}
