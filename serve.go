@@ -70,14 +70,9 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		fmt.Fprintln(out, "Root admin created: user admin, password admin (local mode)")
 	}
 
-	svc := st.svc
-	st.sfu, err = media.New(media.Config{
-		UDPPort: cfg.RTCPort, IPs: cfg.RTCIPs, PublicIP: cfg.RTCPublicIP, Logger: log,
-		// The SFU knows peers by participant identity; core keeps what watchers see.
-		OnTrackPublished:   func(t media.TrackInfo) { svc.TrackPublished(t.Room, t.Peer, trackStat(media.TrackStats{TrackInfo: t})) },
-		OnTrackUnpublished: func(t media.TrackInfo) { svc.TrackUnpublished(t.Room, t.Peer, t.TrackID) },
-		OnStats:            func(t media.TrackStats) { svc.TrackStats(t.Room, t.Peer, trackStat(t)) },
-	})
+	mcfg := media.Config{UDPPort: cfg.RTCPort, IPs: cfg.RTCIPs, PublicIP: cfg.RTCPublicIP, Logger: log}
+	signalling.ReportTracks(st.svc, &mcfg)
+	st.sfu, err = media.New(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("media on UDP port %d: %w", cfg.RTCPort, err)
 	}
@@ -117,16 +112,6 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
 	ok = true
 	return st, nil
-}
-
-// trackStat turns the SFU's figures into core's.
-func trackStat(t media.TrackStats) core.TrackStat {
-	return core.TrackStat{
-		TrackID: t.TrackID, Kind: t.Kind, Source: string(t.Source), MimeType: t.MimeType,
-		Bitrate: t.Bitrate, Packets: t.Packets, PacketsLost: t.PacketsLost,
-		JitterMs: float64(t.Jitter) / float64(time.Millisecond), NACKs: t.NACKs, PLIs: t.PLIs,
-		Subscribers: t.Subscribers,
-	}
 }
 
 // startSSH starts the control room's SSH server with its host key in the data directory.

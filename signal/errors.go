@@ -40,9 +40,10 @@ var mediaCodes = []struct {
 	{media.ErrTooMany, codeTooManyTracks},
 }
 
-// codeOf is the client code of a core refusal; "" for errors core did not make on purpose
-// (or made with a kind signalling has no code for).
-func codeOf(err error) string {
+// ErrorCode is the signalling error code a client gets for a refusal of core's
+// (docs/signalling.md); "" for errors core did not make on purpose, or made with a kind
+// signalling has no code for: those reach the client as `internal`.
+func ErrorCode(err error) string {
 	if core.KindOf(err) == core.KindInternal {
 		return ""
 	}
@@ -58,7 +59,7 @@ func codeOf(err error) string {
 // with op and the context in attrs and reach the client as a generic internal error, so
 // that nothing of the server's insides leaks.
 func (s *Server) clientError(err error, op string, attrs []any) outFrame {
-	if code := codeOf(err); code != "" {
+	if code := ErrorCode(err); code != "" {
 		var ce *core.Error
 		errors.As(err, &ce)
 		return errorFrame(code, ce.Message)

@@ -1,0 +1,206 @@
+// Package conclavetest builds the real Conclave stack for tests, on a temporary directory:
+// SQLite (db), core with the root admin seeded (admin/admin, as local mode does), and,
+// when asked, the SFU, signalling and the HTTP front end on an httptest server, wired as
+// main wires them. Tests of every package use it instead of repeating that setup; only
+// test files import it.
+package conclavetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"conclave/core"
+	"conclave/db"
+	"conclave/media"
+	"conclave/media/mediatest"
+	signalling "conclave/signal"
+	"conclave/web"
+)
+
+// Config tunes the stack; the zero value is a core on a fresh database in t.TempDir().
+type Config struct {
+	// DBPath is the database file (new or existing, to test a restart); a fresh file in
+	// t.TempDir() when empty.
+	DBPath string
+	// PublicURL and BasePath are core's (defaults: http://localhost:8080 and /meet; the
+	// HTTP stack uses its server's own URL).
+	PublicURL string
+	BasePath  string
+	// Now is core's clock (time.Now when nil).
+	Now func() time.Time
+	// MeetingEndGrace is how long a meeting outlives its last participant (core's
+	// default when zero).
+	MeetingEndGrace time.Duration
+	// LoginLimits tunes failed-login limiting (core's default when zero).
+	LoginLimits core.LoginLimits
+	// Logger gets every component's logs (discarded when nil).
+	Logger *slog.Logger
+}
+
+func (c *Config) defaults(t testing.TB) {
+	if c.DBPath == "" {
+		c.DBPath = filepath.Join(t.TempDir(), "conclave.db")
+	}
+	if c.BasePath == "" {
+		c.BasePath = "/meet"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Core opens the database and a core over it with the root admin seeded; both are
+// closed when the test ends.
+func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
+	t.Helper()
+	cfg.defaults(t)
+	store, err := db.Open(cfg.DBPath)
+	if err != nil {
+		t.Fatalf("db.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	svc, err := core.New(store, core.Config{
+		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
+		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
+	})
+	if err != nil {
+		t.Fatalf("core.New: %v", err)
+	}
+	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
+		t.Fatalf("Bootstrap: %v", err)
+	}
+	return svc, store
+}
+
+// Stack is the whole server of one test.
+type Stack struct {
+	Svc *core.Service
+	DB  *db.DB
+	// SFU and Signal are nil unless the stack was built with media.
+	SFU    *media.SFU
+	Signal *signalling.Server
+	// Server serves web's handler; its URL is core's public URL.
+	Server *httptest.Server
+
+	closeOnce sync.Once
+}
+
+// HTTPConfig adds the HTTP front end's choices to Config.
+type HTTPConfig struct {
+	Config
+	// Media starts the SFU on 127.0.0.1 and signalling at <base>/ws. Media moves real UDP,
+	// so it needs the loopback-only network namespace: without it the test is skipped
+	// (failed under CONCLAVE_E2E=1).
+	Media bool
+	// Web, when set, changes web's options before the handler is built.
+	Web func(*web.Options)
+}
+
+// NewStack builds core, (with Media) the SFU reporting to core and signalling over both,
+// and web mounting it, in one phase as main does, and starts the HTTP server. Everything
+// stops when the test ends.
+func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
+	t.Helper()
+	if cfg.Media {
+		mediatest.NeedNetns(t)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + srv.Listener.Addr().String()
+	svc, store := Core(t, cfg.Config)
+	st := &Stack{Svc: svc, DB: store, Server: srv}
+	wo := web.Options{BasePath: cfg.BasePath, Logger: cfg.Logger}
+	if cfg.Media {
+		mc := media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: cfg.Logger}
+		signalling.ReportTracks(svc, &mc)
+		sfu, err := media.New(mc)
+		if err != nil {
+			srv.Close()
+			t.Fatalf("media.New: %v", err)
+		}
+		st.SFU = sfu
+		st.Signal = signalling.New(svc, sfu, cfg.Logger)
+		wo.Signal = st.Signal
+	}
+	if cfg.Web != nil {
+		cfg.Web(&wo)
+	}
+	srv.Config.Handler = web.New(svc, wo)
+	srv.Start()
+	t.Cleanup(st.Close) // before Core's cleanups (LIFO)
+	return st
+}
+
+// Close ends the meetings, stops the HTTP server and the SFU and closes the database, as
+// a shutdown does; the test's cleanup calls it, and a test may call it earlier (to restart
+// on the same database).
+func (s *Stack) Close() {
+	s.closeOnce.Do(func() {
+		s.Svc.EndAllMeetings("The server is going away")
+		s.Server.Close()
+		if s.SFU != nil {
+			_ = s.SFU.Close()
+		}
+		_ = s.DB.Close()
+	})
+}
+
+// Meta is the request metadata of test calls.
+var Meta = core.RequestMeta{Via: "test", Source: "127.0.0.1", Device: "conclavetest"}
+
+// SignIn signs userID in with password and returns its principal.
+func SignIn(t testing.TB, svc *core.Service, userID, password string) *core.Principal {
+	t.Helper()
+	res, err := svc.Login(context.Background(), userID, password, Meta)
+	if err != nil {
+		t.Fatalf("sign in %s: %v", userID, err)
+	}
+	p, err := svc.AuthenticateAccessToken(context.Background(), res.AccessToken, Meta)
+	if err != nil {
+		t.Fatalf("sign in %s: %v", userID, err)
+	}
+	return p
+}
+
+// Admin is the root admin seeded by Core.
+func Admin(t testing.TB, svc *core.Service) *core.Principal {
+	t.Helper()
+	return SignIn(t, svc, core.RootAdminID, "admin")
+}
+
+// Room creates a room named name, owned by the root admin.
+func Room(t testing.TB, svc *core.Service, name string) *core.Room {
+	t.Helper()
+	r, err := svc.CreateRoom(context.Background(), Admin(t, svc), core.RoomOptions{RoomName: &name})
+	if err != nil {
+		t.Fatalf("create room %q: %v", name, err)
+	}
+	return r
+}
+
+// JoinToken is a room-member token that may join the meeting, issued for an access
+// link's or an external member's secret, under the display name name.
+func JoinToken(t testing.TB, svc *core.Service, roomID, secret, name string) string {
+	t.Helper()
+	tok, _, err := svc.IssueMemberToken(context.Background(), core.Anonymous(Meta), roomID,
+		core.MemberTokenRequest{Secret: secret, JoinMeeting: true, ParticipantName: name})
+	if err != nil {
+		t.Fatalf("join token for %q: %v", name, err)
+	}
+	return tok
+}
+
+// Member authenticates a room-member token as a participant would present it.
+func Member(t testing.TB, svc *core.Service, token string) *core.Principal {
+	t.Helper()
+	p, err := svc.AuthenticateMemberToken(context.Background(), token, Meta)
+	if err != nil {
+		t.Fatalf("member token: %v", err)
+	}
+	return p
+}
