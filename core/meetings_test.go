@@ -3,31 +3,19 @@ package core_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"conclave/conclavetest"
 	"conclave/core"
-	"conclave/db"
 )
 
 // liveService is a core over a real store with a short meeting grace period, and the
 // stand-in for the participants' connections recording what core asks of them.
 func liveService(t *testing.T) (*core.Service, *recordingMeetings, *core.Principal, *core.Room) {
 	t.Helper()
-	store, err := db.Open(filepath.Join(t.TempDir(), "conclave.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	svc, err := core.New(store, core.Config{BcryptCost: 4, MeetingEndGrace: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := conclavetest.Core(t, conclavetest.Config{MeetingEndGrace: 50 * time.Millisecond})
 	m := &recordingMeetings{}
 	admin := signIn(t, svc, "admin", "admin")
 	room, err := svc.CreateRoom(context.Background(), admin, core.RoomOptions{RoomName: ptr("Stand-up")})
@@ -239,20 +227,8 @@ func TestClosedRoomCannotBeJoined(t *testing.T) {
 }
 
 func TestRestartEndsMeetingsLeftLive(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "conclave.db")
-	store, err := db.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc, err := core.New(store, core.Config{BcryptCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, store := conclavetest.Core(t, conclavetest.Config{})
 	ctx := context.Background()
-	if _, err := svc.Bootstrap(ctx, false, ""); err != nil {
-		t.Fatal(err)
-	}
 	admin := signIn(t, svc, "admin", "admin")
 	live, _ := svc.CreateRoom(ctx, admin, core.RoomOptions{RoomName: ptr("Crashed")})
 	closing, _ := svc.CreateRoom(ctx, admin, core.RoomOptions{RoomName: ptr("Closing")})

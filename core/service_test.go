@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/db"
 )
@@ -104,19 +104,8 @@ func (c *recordingClient) TracksChanged(p core.Participant) {
 
 func newService(t *testing.T) (*core.Service, *db.DB, *clock) {
 	t.Helper()
-	store, err := db.Open(filepath.Join(t.TempDir(), "conclave.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	clk := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-	svc, err := core.New(store, core.Config{PublicURL: "https://meet.example.com/", BasePath: "meet", BcryptCost: 4, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
-		t.Fatal(err)
-	}
+	svc, store := conclavetest.Core(t, conclavetest.Config{PublicURL: "https://meet.example.com/", BasePath: "meet", Now: clk.Now})
 	return svc, store, clk
 }
 

@@ -20,8 +20,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 
+	"conclave/conclavetest"
 	"conclave/core"
-	"conclave/db"
 	sshd "conclave/ssh"
 )
 
@@ -44,19 +44,8 @@ func testLogger() *slog.Logger {
 
 func newCore(t *testing.T, dir string, limits core.LoginLimits) *core.Service {
 	t.Helper()
-	store, err := db.Open(filepath.Join(dir, "conclave.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	svc, err := core.New(store, core.Config{PublicURL: "https://meet.example.com", BasePath: "/meet",
-		BcryptCost: 4, LoginLimits: limits, Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := conclavetest.Core(t, conclavetest.Config{DBPath: filepath.Join(dir, "conclave.db"),
+		PublicURL: "https://meet.example.com", LoginLimits: limits, Logger: testLogger()})
 	return svc
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/web"
 )
@@ -149,7 +150,7 @@ func TestHealth(t *testing.T) {
 
 func TestClientAddressBehindProxy(t *testing.T) {
 	for _, trust := range []bool{false, true} {
-		s := openStack(t, filepath.Join(t.TempDir(), "c.db"), func(_ *core.Service, o *web.Options) { o.TrustProxy = trust })
+		s := openStack(t, filepath.Join(t.TempDir(), "c.db"), func(c *conclavetest.HTTPConfig) { c.Web = func(o *web.Options) { o.TrustProxy = trust } })
 		s.req("POST", "/internal-api/v1/auth/login", map[string]string{"userId": "admin", "password": "wrong"},
 			header("X-Forwarded-For", "198.51.100.1, 203.0.113.7"), header("User-Agent", "probe/1.0")).
 			wantErr(http.StatusNotFound, "Login Error")

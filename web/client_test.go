@@ -11,8 +11,7 @@ import (
 	"testing"
 
 	"conclave/assets"
-	"conclave/core"
-	"conclave/web"
+	"conclave/conclavetest"
 )
 
 func TestRoomPageServesTheClient(t *testing.T) {
@@ -66,7 +65,7 @@ func TestRoomPageServesTheClient(t *testing.T) {
 }
 
 func TestRoomPageAtTheRoot(t *testing.T) {
-	s := openStack(t, t.TempDir()+"/c.db", func(_ *core.Service, o *web.Options) { o.BasePath = "/" })
+	s := openStack(t, t.TempDir()+"/c.db", func(c *conclavetest.HTTPConfig) { c.BasePath = "/" })
 	res, err := http.Get(s.srv.URL + "/room/abc")
 	if err != nil {
 		t.Fatal(err)

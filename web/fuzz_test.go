@@ -7,14 +7,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"conclave/conclavetest"
 	"conclave/core"
-	"conclave/db"
 	"conclave/web"
 )
 
@@ -162,25 +160,12 @@ func FuzzCreateRoomHTTP(f *testing.F) {
 	for _, s := range bodySeeds {
 		f.Add([]byte(s), "extraFields=config")
 	}
-	d, err := db.Open(filepath.Join(f.TempDir(), "fuzz.db"))
+	st := conclavetest.NewStack(f, conclavetest.HTTPConfig{})
+	key, err := st.Svc.CreateAPIKey(context.Background(), core.System(), "fuzz")
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { d.Close() })
-	svc, err := core.New(d, core.Config{BcryptCost: 4, BasePath: "/meet"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := svc.Bootstrap(ctx, false, ""); err != nil {
-		f.Fatal(err)
-	}
-	key, err := svc.CreateAPIKey(ctx, core.System(), "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
-	srv := httptest.NewServer(web.New(svc, web.Options{}))
-	f.Cleanup(srv.Close)
+	srv := st.Server
 	f.Fuzz(func(t *testing.T, body []byte, query string) {
 		// A raw query with spaces or control bytes is refused by net/http itself before
 		// any handler runs; what reaches the API is a well-formed query string.

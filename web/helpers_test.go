@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,15 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/db"
-	"conclave/web"
 )
 
 // stack is the real thing on a temporary database: db, core, web and an HTTP server.
 type stack struct {
 	t    *testing.T
 	path string
+	st   *conclavetest.Stack
 	db   *db.DB
 	svc  *core.Service
 	srv  *httptest.Server
@@ -39,48 +39,23 @@ func newStack(t *testing.T) *stack {
 	return openStack(t, filepath.Join(t.TempDir(), "conclave.db"))
 }
 
-// openStack starts a stack on the database file at path (new or existing); opts may
-// change the web options.
-// openStack builds the stack on the database at path; each opt may set web's options,
-// building what it needs over core (the signalling tests build the SFU and signalling).
-func openStack(t *testing.T, path string, opts ...func(*core.Service, *web.Options)) *stack {
+// openStack starts a stack on the database file at path (new or existing); each opt may
+// change how conclavetest builds it (web's options, media and signalling).
+func openStack(t *testing.T, path string, opts ...func(*conclavetest.HTTPConfig)) *stack {
 	t.Helper()
 	s := &stack{t: t, path: path}
-	d, err := db.Open(path)
-	if err != nil {
-		t.Fatalf("db.Open: %v", err)
-	}
-	s.db = d
-	s.srv = httptest.NewUnstartedServer(nil)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s.svc, err = core.New(d, core.Config{
-		PublicURL:  "http://" + s.srv.Listener.Addr().String(),
-		BasePath:   "/meet",
-		BcryptCost: 4,
-		Now:        s.now,
-		Logger:     logger,
-	})
-	if err != nil {
-		t.Fatalf("core.New: %v", err)
-	}
-	if _, err := s.svc.Bootstrap(context.Background(), false, ""); err != nil {
-		t.Fatalf("Bootstrap: %v", err)
-	}
-	wo := web.Options{BasePath: "/meet", Logger: logger}
+	cfg := conclavetest.HTTPConfig{Config: conclavetest.Config{DBPath: path, Now: s.now, Logger: logger}}
 	for _, o := range opts {
-		o(s.svc, &wo)
+		o(&cfg)
 	}
-	s.srv.Config.Handler = web.New(s.svc, wo)
-	s.srv.Start()
-	t.Cleanup(s.close)
+	s.st = conclavetest.NewStack(t, cfg)
+	s.db, s.svc, s.srv = s.st.DB, s.st.Svc, s.st.Server
 	return s
 }
 
 // close stops the server and closes the database; safe to call twice.
-func (s *stack) close() {
-	s.srv.Close()
-	_ = s.db.Close()
-}
+func (s *stack) close() { s.st.Close() }
 
 func (s *stack) now() time.Time {
 	s.mu.Lock()

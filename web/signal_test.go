@@ -17,11 +17,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"conclave/core"
-	"conclave/media"
+	"conclave/conclavetest"
 	"conclave/media/mediatest"
-	signalling "conclave/signal"
-	"conclave/web"
 )
 
 // Signalling tests run the whole stack (db, core, web, SFU) with a Pion client on the
@@ -42,23 +39,11 @@ type sigStack struct {
 func newSigStack(t *testing.T) *sigStack {
 	t.Helper()
 	mediatest.NeedNetns(t)
-	// Built as main builds it, in one phase: core, then the SFU reporting tracks to core,
-	// then signalling over both, then web mounting it.
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	var sfu *media.SFU
-	s := openStack(t, filepath.Join(t.TempDir(), "conclave.db"), func(svc *core.Service, o *web.Options) {
-		var err error
-		sfu, err = media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: logger,
-			OnTrackPublished: func(ti media.TrackInfo) {
-				svc.TrackPublished(ti.Room, ti.Peer, core.TrackStat{TrackID: ti.TrackID, Kind: ti.Kind, Source: string(ti.Source), MimeType: ti.MimeType})
-			},
-			OnTrackUnpublished: func(ti media.TrackInfo) { svc.TrackUnpublished(ti.Room, ti.Peer, ti.TrackID) },
-		})
-		if err != nil {
-			t.Fatalf("media.New: %v", err)
-		}
-		t.Cleanup(func() { _ = sfu.Close() })
-		o.Signal = signalling.New(svc, sfu, logger)
+	// conclavetest builds it as main does, in one phase: core, the SFU reporting tracks
+	// to core, signalling over both, web mounting it.
+	s := openStack(t, filepath.Join(t.TempDir(), "conclave.db"), func(c *conclavetest.HTTPConfig) {
+		c.Media = true
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	})
 	ss := &sigStack{stack: s, admin: s.admin()}
 	room := s.room(bearer(ss.admin), map[string]any{"roomName": "Signals"})
