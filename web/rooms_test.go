@@ -12,8 +12,9 @@ import (
 	"conclave/core"
 )
 
-// setStatus changes a room's status in the database, standing in for the live-meeting
-// side that does not exist yet.
+// setStatus changes a room's status in the database directly, as a crash would leave it
+// (marked live with nobody in core's registry), so that REST's answers to each status can
+// be checked without a meeting.
 func (s *stack) setStatus(roomID, status string) {
 	s.t.Helper()
 	ctx := context.Background()
