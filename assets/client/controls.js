@@ -1,0 +1,99 @@
+// The control bar: microphone, camera, screen share, speaker link, end meeting, side panel
+// and leave, shown as our permissions and our media say, and the speaker-link copier.
+
+import { h, icon } from './dom.js';
+
+export class Controls {
+  /**
+   * Callbacks: onToggle(source) for microphone and camera, onScreen(), onEnd(), onSide(),
+   * onLeave(); toast(text) confirms a copied link. speakerUrl is the link the speaker-link
+   * button copies ('' when there is none).
+   */
+  constructor({ speakerUrl, onToggle, onScreen, onEnd, onSide, onLeave, toast }) {
+    this.speakerUrl = speakerUrl;
+    this.toast = toast;
+    // The visible label is short; the accessible name says it in full and contains it.
+    const btn = (id, ico, label, short, onClick, extra = {}) => h('button', { id, type: 'button', class: 'control', 'aria-label': label, title: label, on: { click: onClick }, ...extra },
+      icon(ico), h('span', { class: 'label', text: short }));
+    this.btnAudio = btn('toggle-audio', 'mic', 'Mute microphone', 'Mute', () => onToggle('microphone'));
+    this.btnVideo = btn('toggle-video', 'camera', 'Stop camera', 'Stop camera', () => onToggle('camera'));
+    this.btnScreen = btn('toggle-screen', 'screen', 'Share screen', 'Share screen', () => onScreen());
+    this.btnLink = btn('copy-speaker-link', 'link', 'Copy speaker link', 'Speaker link', () => this.copyLink());
+    this.btnEnd = btn('end-meeting', 'end', 'End meeting', 'End meeting', () => onEnd(), { class: 'control danger' });
+    this.btnSide = btn('toggle-side', 'chat', 'Chat and people', 'Chat', () => onSide(), { 'aria-controls': 'side', 'aria-expanded': 'false' });
+    this.btnLeave = btn('leave', 'leave', 'Leave meeting', 'Leave', () => onLeave(), { class: 'control danger' });
+    this.linkBox = h('div', { class: 'link-box', hidden: true });
+    this.el = h('footer', { class: 'controls', 'aria-label': 'Meeting controls' },
+      h('div', { class: 'group' }, this.btnAudio, this.btnVideo, this.btnScreen),
+      h('div', { class: 'group' }, this.btnLink, this.btnEnd, this.btnSide),
+      h('div', { class: 'group' }, this.btnLeave));
+  }
+
+  /** sideOpen tells the side panel's button whether the panel is open. */
+  sideOpen(open) {
+    this.btnSide.setAttribute('aria-expanded', String(open));
+  }
+
+  focus() {
+    this.btnAudio.focus();
+  }
+
+  /**
+   * render shows the buttons perms allow, in the state of our media: local(source) is
+   * {track, muted} or undefined.
+   */
+  render(perms, local) {
+    const p = perms;
+    const setBtn = (b, label, pressed, short = label) => {
+      b.setAttribute('aria-label', label);
+      b.title = label;
+      b.querySelector('.label').textContent = short;
+      if (pressed !== undefined) b.setAttribute('aria-pressed', String(pressed));
+    };
+    const mic = local('microphone');
+    const micOn = !!(mic && !mic.muted && mic.track.readyState === 'live');
+    this.btnAudio.hidden = !p.mediaPublishAudio;
+    this.btnAudio.dataset.on = String(micOn);
+    setBtn(this.btnAudio, micOn ? 'Mute microphone' : 'Unmute microphone', !micOn, micOn ? 'Mute' : 'Unmute');
+    const cam = local('camera');
+    const camOn = !!(cam && !cam.muted && cam.track.readyState === 'live');
+    this.btnVideo.hidden = !p.mediaPublishVideo;
+    this.btnVideo.dataset.on = String(camOn);
+    setBtn(this.btnVideo, camOn ? 'Stop camera' : 'Start camera', !camOn);
+    const scr = local('screen');
+    const sharing = !!(scr && scr.track.readyState === 'live');
+    this.btnScreen.hidden = !p.mediaShareScreen || !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    this.btnScreen.dataset.on = String(sharing);
+    setBtn(this.btnScreen, sharing ? 'Stop sharing' : 'Share screen', sharing);
+    this.btnEnd.hidden = !p.meetingEnd;
+    this.btnLink.hidden = !(p.roomShareAccessLinks && this.speakerUrl);
+    if (this.btnLink.hidden) this.linkBox.hidden = true;
+  }
+
+  async copyLink() {
+    const url = this.speakerUrl;
+    const done = () => {
+      const label = this.btnLink.querySelector('.label');
+      label.textContent = 'Copied';
+      this.toast('Speaker link copied');
+      setTimeout(() => { label.textContent = 'Speaker link'; }, 2000);
+    };
+    try {
+      if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(url);
+      done();
+    } catch {
+      const input = h('input', { id: 'speaker-link', readOnly: true, value: url, 'aria-label': 'Speaker link' });
+      const close = h('button', { type: 'button', class: 'small', text: 'Close', on: { click: () => { this.linkBox.hidden = true; this.btnLink.focus(); } } });
+      this.linkBox.replaceChildren(h('label', { for: 'speaker-link', text: 'Copy this speaker link (Ctrl+C):' }), input, close);
+      this.linkBox.hidden = false;
+      input.focus();
+      input.select();
+      let copied = false;
+      try {
+        copied = document.execCommand && document.execCommand('copy');
+      } catch { /* not allowed */ }
+      if (copied) done();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The others' sound: one hidden <audio> per participant playing its live audio tracks, and
+// the "Click to enable sound" button for when the browser blocks playback without a click.
+
+import { h } from './dom.js';
+
+export class Sound {
+  constructor() {
+    this.audios = new Map(); // identity → <audio>
+    this.blocked = false;
+    this.sinks = h('div', { id: 'audio-sinks', hidden: true });
+    this.button = h('button', { id: 'enable-sound', type: 'button', class: 'primary', hidden: true, text: 'Click to enable sound', on: { click: () => this.unblock() } });
+  }
+
+  /** update (re)builds identity's <audio> from tracks, removing it when there are none. */
+  update(identity, tracks) {
+    let a = this.audios.get(identity);
+    if (!tracks.length) {
+      this.remove(identity);
+      return;
+    }
+    if (!a) {
+      a = h('audio', { autoplay: true, dataset: { identity } });
+      this.audios.set(identity, a);
+      this.sinks.append(a);
+    }
+    a.srcObject = new MediaStream(tracks);
+    const pl = a.play();
+    if (pl && pl.catch) {
+      pl.catch((err) => {
+        if (err && err.name === 'NotAllowedError') this.block(true);
+      });
+    }
+  }
+
+  /** remove drops identity's <audio>. */
+  remove(identity) {
+    const a = this.audios.get(identity);
+    if (a) {
+      a.srcObject = null;
+      a.remove();
+      this.audios.delete(identity);
+    }
+  }
+
+  /** clear drops every <audio> (a resumed connection receives everything anew). */
+  clear() {
+    for (const a of this.audios.values()) a.remove();
+    this.audios.clear();
+  }
+
+  block(blocked) {
+    this.blocked = blocked;
+    this.button.hidden = !blocked;
+  }
+
+  unblock() {
+    for (const a of this.audios.values()) a.play().catch(() => {});
+    this.block(false);
+  }
+}
