@@ -43,7 +43,7 @@ bench:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzResolvePermissions -fuzztime $(FUZZTIME) ./core
-	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./web
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./signal
 
 # Only the browser end-to-end tests (Debian's chromium, in the loopback-only namespace).
 e2e:

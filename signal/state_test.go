@@ -1,31 +1,18 @@
-package web_test
+package signal_test
 
 import (
-	"net/http"
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"conclave/conclavetest"
+	"conclave/core"
+
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
 )
-
-// noFrame fails if a frame of type typ about identity arrives within d.
-func (c *sigClient) noFrame(typ, identity string, d time.Duration) {
-	c.t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case m := <-c.events:
-			if m["type"] == typ && m["identity"] == identity {
-				c.t.Fatalf("%s: unexpected %v", c.name, m)
-			}
-		case <-deadline:
-			return
-		}
-	}
-}
 
 func TestSignallingJoinedCarriesRoleRoomAndTracks(t *testing.T) {
 	s := newSigStack(t)
@@ -67,7 +54,7 @@ func TestSignallingJoinedCarriesRoleRoomAndTracks(t *testing.T) {
 	alice.send(map[string]any{"type": "mute", "source": "microphone", "muted": true})
 	for _, c := range []*sigClient{alice, bob} {
 		if got := c.expect("trackMuted"); got["identity"] != alice.identity || got["muted"] != true || got["moderator"] != nil {
-			t.Fatalf("%s: trackMuted %v", c.name, got)
+			t.Fatalf("%s: trackMuted %v", c.Name, got)
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -126,9 +113,8 @@ func TestSignallingResume(t *testing.T) {
 	}
 	waitUntil(t, "Bob hearing Alice's new connection", func() bool { return bob.received(alice.identity, "audio") > 5 })
 	bob.noFrame("participantLeft", alice.identity, 300*time.Millisecond)
-	participants := s.req("GET", "/api/v1/rooms/"+s.roomID, nil, bearer(s.admin)).want(http.StatusOK).obj()
-	if participants["status"] != "active_meeting" {
-		t.Fatalf("room %v", participants["status"])
+	if room, _, err := s.Svc.GetRoom(context.Background(), s.admin, s.roomID); err != nil || room.Status != core.StatusActiveMeeting {
+		t.Fatalf("room %+v %v", room, err)
 	}
 
 	// Once the participant is gone, the same token and secret join afresh.
@@ -147,7 +133,7 @@ func TestSignallingResume(t *testing.T) {
 
 func TestSignallingModerationFrames(t *testing.T) {
 	s := newSigStack(t)
-	mod := s.connectWith("Mo", s.memberToken(s.roomID, map[string]any{"secret": s.moderator, "joinMeeting": true, "participantName": "Mo"}))
+	mod := s.connectWith("Mo", conclavetest.JoinToken(t, s.Svc, s.roomID, s.moderator, "Mo"))
 	bob := s.connect("Bob")
 	if mod.joined["role"] != "moderator" {
 		t.Fatalf("moderator joined as %v", mod.joined["role"])
@@ -162,11 +148,11 @@ func TestSignallingModerationFrames(t *testing.T) {
 					continue
 				}
 				if wantCode == "" && m["type"] != "result" || wantCode != "" && (m["type"] != "error" || m["code"] != wantCode) {
-					t.Fatalf("%s: ref %s answered %v, want %q", c.name, ref, m, wantCode)
+					t.Fatalf("%s: ref %s answered %v, want %q", c.Name, ref, m, wantCode)
 				}
 				return m
 			case <-deadline:
-				t.Fatalf("%s: no answer to ref %s", c.name, ref)
+				t.Fatalf("%s: no answer to ref %s", c.Name, ref)
 			}
 		}
 	}
@@ -210,13 +196,15 @@ func TestSignallingModerationFrames(t *testing.T) {
 	bob.kickedWithin(start, time.Second)
 	mod.send(map[string]any{"type": "endMeeting", "ref": "m6"})
 	mod.expect("ended")
-	s.req("GET", "/api/v1/rooms/"+s.roomID, nil, bearer(s.admin)).want(http.StatusOK)
+	if _, _, err := s.Svc.GetRoom(context.Background(), s.admin, s.roomID); err != nil {
+		t.Fatalf("the room after the meeting ended: %v", err)
+	}
 }
 
 func TestSignallingGoingAway(t *testing.T) {
 	s := newSigStack(t)
 	alice := s.connect("Alice")
-	if n := s.svc.EndAllMeetings("The server is going away"); n != 1 {
+	if n := s.Svc.EndAllMeetings("The server is going away"); n != 1 {
 		t.Fatalf("ended %d meetings", n)
 	}
 	if got := alice.expect("goingAway"); got["reason"] != "The server is going away" {
@@ -249,31 +237,23 @@ func TestSignallingICERestart(t *testing.T) {
 	alice.publishAudio()
 	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
 	var before string
-	alice.do(func() { before = iceUfrag(alice.pc.CurrentRemoteDescription().SDP) })
+	alice.Do(func() { before = iceUfrag(alice.PC.CurrentRemoteDescription().SDP) })
 
 	// Alice's client restarts ICE, as a browser does when its network changed: the server
 	// answers with new credentials and media keeps flowing.
-	alice.do(func() {
-		offer, err := alice.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-		if err != nil {
-			t.Errorf("restart offer: %v", err)
-			return
-		}
-		alice.pending = &offer
-		alice.send(map[string]any{"type": "offer", "sdp": offer.SDP, "sources": map[string]any{"0": "microphone"}})
-	})
+	alice.Do(alice.RestartICE)
 	waitUntil(t, "the restart answered", func() bool {
 		var after string
-		alice.do(func() {
-			if alice.pending == nil && alice.pc.CurrentRemoteDescription() != nil {
-				after = iceUfrag(alice.pc.CurrentRemoteDescription().SDP)
+		alice.Do(func() {
+			if alice.Answered() && alice.PC.CurrentRemoteDescription() != nil {
+				after = iceUfrag(alice.PC.CurrentRemoteDescription().SDP)
 			}
 		})
 		return after != "" && after != before
 	})
 	n := bob.received(alice.identity, "audio")
 	waitUntil(t, "audio after the ICE restart", func() bool { return bob.received(alice.identity, "audio") > n+25 })
-	if st := alice.pc.ICEConnectionState(); st != webrtc.ICEConnectionStateConnected && st != webrtc.ICEConnectionStateCompleted {
+	if st := alice.PC.ICEConnectionState(); st != webrtc.ICEConnectionStateConnected && st != webrtc.ICEConnectionStateCompleted {
 		t.Fatalf("Alice's ICE is %s after the restart", st)
 	}
 }
@@ -312,19 +292,6 @@ func TestSignallingTooManyTracks(t *testing.T) {
 	waitUntil(t, "Bob hearing Alice", func() bool { return bob.received(alice.identity, "audio") > 5 })
 }
 
-// refusedWith dials with token and expects an unauthenticated refusal (4001).
-func (s *sigStack) refusedWith(what, token string) {
-	s.t.Helper()
-	ws := s.dial(token)
-	m, err := readFrame(s.t, ws)
-	if err != nil || m["type"] != "error" || m["code"] != "unauthenticated" {
-		s.t.Fatalf("%s token: frame %v, err %v", what, m, err)
-	}
-	if _, err := readFrame(s.t, ws); websocket.CloseStatus(err) != 4001 {
-		s.t.Fatalf("%s token: close %v, want 4001", what, err)
-	}
-}
-
 func TestSignallingRefusesTamperedExpiredAndRevokedTokens(t *testing.T) {
 	s := newSigStack(t)
 	tok := s.token("Alice")
@@ -335,14 +302,16 @@ func TestSignallingRefusesTamperedExpiredAndRevokedTokens(t *testing.T) {
 	s.refusedWith("tampered", string(b))
 
 	// Revoked: the speaker link got a new secret, so tokens issued through the old one end.
-	s.req("POST", "/api/v1/rooms/"+s.roomID+"/access/regenerate", map[string]any{"role": "speaker"}, bearer(s.admin)).want(http.StatusOK)
+	room, err := s.Svc.RegenerateAccessLink(context.Background(), s.admin, s.roomID, core.BaseRoleSpeaker)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.refusedWith("revoked", tok)
 
 	// Expired: a fresh token, then the clock moves past its two hours.
-	room := s.req("GET", "/api/v1/rooms/"+s.roomID, nil, bearer(s.admin)).want(http.StatusOK).obj()
-	s.speaker = secretOf(t, str(t, sub(t, room, "access", "anonymous", "speaker"), "url"))
+	s.speaker = room.Access.Speaker.Secret
 	fresh := s.token("Bob")
 	s.connectWith("Bob", fresh).close()
-	s.advance(2*time.Hour + time.Minute)
+	s.clk.advance(2*time.Hour + time.Minute)
 	s.refusedWith("expired", fresh)
 }
