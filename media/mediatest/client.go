@@ -143,6 +143,10 @@ func (c *Client) Glare() { c.Signal(glareSignal, "") }
 // Done is closed when the client closes.
 func (c *Client) Done() <-chan struct{} { return c.quit }
 
+// Fail reports a failure of the client's user through Options.Fail, unless the client is
+// closing.
+func (c *Client) Fail(format string, args ...any) { c.fail(format, args...) }
+
 func (c *Client) fail(format string, args ...any) {
 	select {
 	case <-c.quit:
@@ -217,6 +221,11 @@ func (c *Client) RestartICE() { c.offer(&webrtc.OfferOptions{ICERestart: true}) 
 // must run on the loop (inside Do).
 func (c *Client) Answered() bool { return c.pending == nil }
 
+// Negotiate offers the client's publications as they are now; it must run on the loop
+// (inside Do). While an offer is in flight or the server's is being answered, it offers
+// once that is done.
+func (c *Client) Negotiate() { c.negotiate() }
+
 func (c *Client) negotiate() {
 	if c.pending != nil || c.PC.SignalingState() != webrtc.SignalingStateStable {
 		c.wantOffer = true
@@ -267,9 +276,9 @@ type Pub struct {
 	removed bool // owned by the loop
 }
 
-// AddTrack publishes local as source and offers it; the caller writes its packets. It
-// must run on the loop (inside Do). RTCP of the track is read (the interceptors need it),
-// counting keyframe requests.
+// AddTrack adds local as a publication of source; Negotiate offers it, and the caller
+// writes its packets. It must run on the loop (inside Do). RTCP of the track is read (the
+// interceptors need it), counting keyframe requests.
 func (c *Client) AddTrack(local *webrtc.TrackLocalStaticRTP, source string) (*Pub, error) {
 	tr, err := c.PC.AddTransceiverFromTrack(local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
@@ -293,7 +302,6 @@ func (c *Client) AddTrack(local *webrtc.TrackLocalStaticRTP, source string) (*Pu
 			}
 		}
 	}()
-	c.negotiate()
 	return p, nil
 }
 
@@ -320,6 +328,7 @@ func (c *Client) Publish(kind webrtc.RTPCodecType, source string) *Pub {
 		}
 		c.wg.Add(1)
 		go c.pace(p, interval)
+		c.negotiate()
 	})
 	return p
 }

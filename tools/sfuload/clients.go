@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -19,22 +17,12 @@ import (
 // server process through the pipe (see proto.go), as a browser would through the WebSocket
 // signalling layer, and counting what it receives.
 
-// client is one Pion PeerConnection: the approach of media/client_test.go, trimmed to what a
-// load run needs (no glare retries beyond re-offering, no unpublishing).
+// client is one Pion PeerConnection: the shared test client of media/mediatest, talking to
+// its peer in the server process over the pipe, with a reader that keeps this tool's figures.
 type client struct {
+	*mediatest.Client
 	name string
-	pc   *webrtc.PeerConnection
 	srv  *pipe
-	sigs chan media.Signal
-	ops  chan func()
-	quit chan struct{}
-	wg   sync.WaitGroup
-	errs chan error
-
-	// Owned by the loop goroutine.
-	wantOffer bool
-	retries   int
-	sources   map[*webrtc.RTPTransceiver]media.Source
 
 	// Subscriber side: one stats stream per received track.
 	w       *window
@@ -43,221 +31,111 @@ type client struct {
 }
 
 func (cp *clientsProc) newClient(room, name string, publish bool) (*client, error) {
-	srv := cp.srv
-	c := &client{name: name, srv: srv, sigs: make(chan media.Signal, 1024), ops: make(chan func(), 4),
-		quit: make(chan struct{}), errs: cp.errs, sources: map[*webrtc.RTPTransceiver]media.Source{}, w: cp.w}
-	// Default codecs and interceptors (NACK, RTCP reports, TWCC) as a browser would have, so
-	// the SFU does the same feedback work it does in production.
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		return nil, err
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		return nil, err
-	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(mediatest.LoopbackSettings()))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	c := &client{name: name, srv: cp.srv, w: cp.w}
+	mc, err := mediatest.NewClient(mediatest.Options{Name: name, OnTrack: c.read,
+		Fail: func(format string, args ...any) {
+			select {
+			case cp.errs <- fmt.Errorf(format, args...):
+			default:
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}
-	c.pc = pc
-	pc.OnTrack(c.onTrack)
-	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
-		if cand != nil {
-			init := cand.ToJSON()
-			go func() { _, _ = srv.call(message{Op: opCand, Peer: name, Cand: &init}) }()
-		}
-	})
+	c.Client = mc
 	// Known before joining: the server's first offer may come before the join's reply.
 	cp.mu.Lock()
 	cp.byName[name] = c
 	cp.mu.Unlock()
-	if _, err := srv.call(message{Op: opJoin, Room: room, Peer: name, Publish: publish}); err != nil {
-		_ = pc.Close()
+	c.Start(pipeTransport{c})
+	if _, err := c.srv.call(message{Op: opJoin, Room: room, Peer: name, Publish: publish}); err != nil {
+		c.Close()
 		return nil, fmt.Errorf("join %s: %w", name, err)
 	}
-	c.wg.Add(1)
-	go c.loop()
 	return c, nil
 }
 
-// fail reports an error unless the client is already closing.
-func (c *client) fail(format string, args ...any) {
-	select {
-	case <-c.quit:
-		return
-	default:
+// pipeTransport carries a client's negotiation to its media.Peer in the server process.
+type pipeTransport struct{ c *client }
+
+func (p pipeTransport) Offer(sdp string, sources map[string]string) (bool, error) {
+	srcs := make(map[string]media.Source, len(sources))
+	for mid, s := range sources {
+		srcs[mid] = media.Source(s)
 	}
-	select {
-	case c.errs <- fmt.Errorf("%s: "+format, append([]any{c.name}, args...)...):
-	default:
-	}
+	r, err := p.c.srv.call(message{Op: opOffer, Peer: p.c.name, SDP: sdp, Sources: srcs})
+	return r.Glare, err
 }
 
-func (c *client) loop() {
-	defer c.wg.Done()
-	for {
-		select {
-		case <-c.quit:
-			return
-		case f := <-c.ops:
-			f()
-		case sig := <-c.sigs:
-			c.handle(sig)
-		}
-	}
+func (p pipeTransport) Answer(sdp string) error {
+	_, err := p.c.srv.call(message{Op: opAnswer, Peer: p.c.name, SDP: sdp})
+	return err
 }
 
-// do runs f on the loop goroutine and waits for it.
-func (c *client) do(f func()) {
-	done := make(chan struct{})
-	select {
-	case c.ops <- func() { f(); close(done) }:
-		<-done
-	case <-c.quit:
-	}
-}
-
-func (c *client) handle(sig media.Signal) {
-	switch sig.Type {
-	case media.SignalAnswer:
-		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sig.SDP}); err != nil {
-			c.fail("server answer: %v", err)
-		}
-	case media.SignalOffer:
-		sdp, err := mediatest.AnswerOffer(c.pc, sig.SDP)
-		if err != nil {
-			c.fail("%v", err)
-			return
-		}
-		if _, err := c.srv.call(message{Op: opAnswer, Peer: c.name, SDP: sdp}); err != nil {
-			c.fail("HandleAnswer: %v", err)
-		}
-	}
-	if c.wantOffer && c.pc.SignalingState() == webrtc.SignalingStateStable {
-		c.negotiate()
-	}
-}
-
-// negotiate offers the client's publications. Pion cannot roll back a local offer, so the
-// offer is applied locally only once the server accepted it; on glare the client answers the
-// server's queued offer first and offers again afterwards.
-func (c *client) negotiate() {
-	if c.pc.SignalingState() != webrtc.SignalingStateStable {
-		c.wantOffer = true
-		return
-	}
-	c.wantOffer = false
-	offer, err := c.pc.CreateOffer(nil)
-	if err != nil {
-		c.fail("offer: %v", err)
-		return
-	}
-	sources := map[string]media.Source{}
-	for tr, src := range c.sources {
-		sources[tr.Mid()] = src
-	}
-	r, err := c.srv.call(message{Op: opOffer, Peer: c.name, SDP: offer.SDP, Sources: sources})
-	switch {
-	case r.Glare:
-		c.wantOffer = true
-		return
-	case err != nil && strings.Contains(err.Error(), "does not match previous answer") && c.retries < 5:
-		// A server-side Pion failure seen when every peer publishes at once (see the README's
-		// fan-out section): the server is left with our offer applied, so offering again
-		// shortly lets it answer.
-		c.retries++
-		go func() { time.Sleep(100 * time.Millisecond); c.do(c.negotiate) }()
-		return
-	case err != nil:
-		c.fail("HandleOffer: %v", err)
-		return
-	}
-	if err := c.pc.SetLocalDescription(offer); err != nil {
-		c.fail("local offer: %v", err)
-	}
+func (p pipeTransport) Candidate(cand webrtc.ICECandidateInit) error {
+	go func() { _, _ = p.c.srv.call(message{Op: opCand, Peer: p.c.name, Cand: &cand}) }()
+	return nil
 }
 
 // publish adds the camera and microphone tracks, negotiates once, and starts pacing the
 // synthetic stream until the client closes.
 func (c *client) publish() {
-	c.do(func() {
+	c.Do(func() {
 		video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", c.name)
 		if err != nil {
-			c.fail("video track: %v", err)
+			c.Fail("video track: %v", err)
 			return
 		}
 		audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", c.name)
 		if err != nil {
-			c.fail("audio track: %v", err)
+			c.Fail("audio track: %v", err)
 			return
 		}
 		for _, t := range []struct {
 			local *webrtc.TrackLocalStaticRTP
 			src   media.Source
 		}{{video, media.SourceCamera}, {audio, media.SourceMicrophone}} {
-			tr, err := c.pc.AddTransceiverFromTrack(t.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-			if err != nil {
-				c.fail("add transceiver: %v", err)
+			if _, err := c.AddTrack(t.local, string(t.src)); err != nil {
+				c.Fail("%v", err)
 				return
 			}
-			c.sources[tr] = t.src
-			// RTCP must be read for the interceptors (NACK responder, reports) to work.
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				for {
-					if _, _, err := tr.Sender().ReadRTCP(); err != nil {
-						return
-					}
-				}
-			}()
 		}
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			pace(c.quit, c.w, func(isVideo bool, seq uint16) {
-				if isVideo {
-					// Marker on every 5th packet: ~31 "frames" a second. The SFU does not parse
-					// VP8, so no payload descriptor or keyframe bits are needed for forwarding.
-					_ = video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
-						Timestamp: uint32(seq/5) * 2903, Marker: seq%5 == 0}, Payload: stampPayload(videoPayload)})
-				} else {
-					_ = audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
-						Timestamp: uint32(seq) * 960, Marker: false}, Payload: stampPayload(audioPayload)})
-				}
-				// Errors mean the track is not bound yet or the client is closing.
-			})
-		}()
-		c.negotiate()
+		c.Negotiate() // one offer for both
+		go pace(c.Done(), c.w, func(isVideo bool, seq uint16) {
+			if isVideo {
+				// Marker on every 5th packet: ~31 "frames" a second. The SFU does not parse
+				// VP8, so no payload descriptor or keyframe bits are needed for forwarding.
+				_ = video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
+					Timestamp: uint32(seq/5) * 2903, Marker: seq%5 == 0}, Payload: stampPayload(videoPayload)})
+			} else {
+				_ = audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
+					Timestamp: uint32(seq) * 960, Marker: false}, Payload: stampPayload(audioPayload)})
+			}
+			// Errors mean the track is not bound yet or the client is closing.
+		})
 	})
 }
 
-func (c *client) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+// read records a received track's packets.
+func (c *client) read(tr *webrtc.TrackRemote) {
 	st := &seqStats{w: c.w}
 	c.smu.Lock()
 	c.streams = append(c.streams, st)
 	c.smu.Unlock()
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		buf := make([]byte, 1500)
-		var pkt rtp.Packet
-		for {
-			// Read raw and unmarshal into a reused packet: the receiver's own allocations
-			// would otherwise weigh on the machine's shared CPUs.
-			n, _, err := tr.Read(buf)
-			if err != nil {
-				return
-			}
-			if pkt.Unmarshal(buf[:n]) != nil {
-				continue
-			}
-			st.record(pkt.SequenceNumber, pkt.Payload, time.Now())
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		// Read raw and unmarshal into a reused packet: the receiver's own allocations
+		// would otherwise weigh on the machine's shared CPUs.
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			return
 		}
-	}()
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		st.record(pkt.SequenceNumber, pkt.Payload, time.Now())
+	}
 }
 
 // flowing reports whether the client receives at least want tracks, each for a little while.
@@ -271,17 +149,6 @@ func (c *client) flowing(want int) bool {
 		}
 	}
 	return n >= want
-}
-
-func (c *client) close() {
-	select {
-	case <-c.quit:
-		return
-	default:
-	}
-	close(c.quit)
-	_ = c.pc.Close()
-	c.wg.Wait()
 }
 
 // clientsProc is the clients process's state: its clients by name, for routing signals, and
@@ -346,11 +213,7 @@ func (cp *clientsProc) handle(m message) {
 		if c == nil {
 			return
 		}
-		select {
-		case c.sigs <- media.Signal{Type: m.Type, SDP: m.SDP}:
-		default:
-			c.fail("signal queue full")
-		}
+		c.Signal(string(m.Type), m.SDP)
 	case opStart:
 		cp.mu.Lock()
 		cp.cpu0 = cpuTime()
@@ -383,7 +246,7 @@ func (cp *clientsProc) pion(rooms []roomSpec, fanout int) (func(), error) {
 	var all []*client
 	cleanup := func() {
 		for _, c := range all {
-			c.close()
+			c.Close()
 		}
 	}
 	var pubs []*client
