@@ -23,7 +23,7 @@ const (
 	minHeight = 15
 )
 
-// principalMsg is the answer of svc.UserPrincipal.
+// principalMsg is the answer of backend.UserPrincipal.
 type principalMsg struct {
 	p   *core.Principal
 	err error
@@ -53,22 +53,22 @@ type app struct {
 	panics int
 }
 
-func newApp(svc *core.Service, id Identity, opts Options) *app {
-	c := newCommon(svc, id, opts)
+func newApp(backend Backend, id Identity, opts Options) *app {
+	c := newCommon(backend, id, opts)
 	return &app{c: c, status: statusBar{c: c}, pages: map[tabID]page{}}
 }
 
 // Init joins the event bus and resolves the principal.
 func (a *app) Init() tea.Cmd {
-	a.feed = subscribe(a.c.ctx, a.c.svc.Bus())
+	a.feed = subscribe(a.c.ctx, a.c.backend.Bus())
 	return tea.Batch(a.resolve(), a.feed.wait(), tea.RequestBackgroundColor)
 }
 
 // resolve re-reads the signed-in user: its role and password state may have changed.
 func (a *app) resolve() tea.Cmd {
-	ctx, svc, id := a.c.ctx, a.c.svc, a.c.id
+	ctx, backend, id := a.c.ctx, a.c.backend, a.c.id
 	return func() tea.Msg {
-		p, err := svc.UserPrincipal(ctx, id.UserID, id.Meta)
+		p, err := backend.UserPrincipal(ctx, id.UserID, id.Meta)
 		return principalMsg{p: p, err: err}
 	}
 }
@@ -87,8 +87,8 @@ func (a *app) askQuit() tea.Cmd {
 	if a.c.id.Meta.Via != "local" || a.c.principal == nil {
 		return a.quit()
 	}
-	return a.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		live, err := svc.LiveMeetings(ctx, p)
+	return a.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		live, err := backend.LiveMeetings(ctx, p)
 		return liveQuitMsg{live: err == nil && len(live) > 0}
 	})
 }

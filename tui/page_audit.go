@@ -133,8 +133,8 @@ func auditRows(entries []core.AuditEntry, loc *time.Location, natural []int) []a
 func (p *auditPage) firstCmd(seq int) tea.Cmd {
 	q, loc := p.query, p.c.loc
 	q.ListOptions = core.ListOptions{MaxItems: auditPageSize}
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		page, err := svc.ListAudit(ctx, pr, q)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		page, err := backend.ListAudit(ctx, pr, q)
 		nat := make([]int, auditCols)
 		return auditLoadedMsg{seq: seq, kind: "first", rows: auditRows(page.Items, loc, nat), next: page.Next, natural: nat, err: err}
 	})
@@ -144,8 +144,8 @@ func (p *auditPage) firstCmd(seq int) tea.Cmd {
 func (p *auditPage) moreCmd() tea.Cmd {
 	q, loc, seq := p.query, p.c.loc, p.reload.seq
 	q.ListOptions = core.ListOptions{MaxItems: auditPageSize, PageToken: p.next}
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		page, err := svc.ListAudit(ctx, pr, q)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		page, err := backend.ListAudit(ctx, pr, q)
 		nat := make([]int, auditCols)
 		return auditLoadedMsg{seq: seq, kind: "more", rows: auditRows(page.Items, loc, nat), next: page.Next, natural: nat, err: err}
 	})
@@ -160,11 +160,11 @@ func (p *auditPage) newerCmd(seq int) tea.Cmd {
 		topID = p.rows[0].e.ID
 		q.Since = max(q.Since, p.rows[0].e.Time)
 	}
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		var entries []core.AuditEntry
 		q.ListOptions = core.ListOptions{MaxItems: auditPageSize}
 		for range 50 { // at most 5,000 new entries at once; beyond that a reload is cheaper
-			page, err := svc.ListAudit(ctx, pr, q)
+			page, err := backend.ListAudit(ctx, pr, q)
 			if err != nil {
 				return auditLoadedMsg{seq: seq, kind: "newer", err: err}
 			}

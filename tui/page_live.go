@@ -129,15 +129,15 @@ func (p *livePage) refresh() tea.Cmd {
 
 func (p *livePage) loadCmd(seq int) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		live, err := svc.LiveMeetings(ctx, pr)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		live, err := backend.LiveMeetings(ctx, pr)
 		if err != nil {
 			return liveLoadedMsg{seq: seq, err: err}
 		}
 		rows := make([]liveMeetingRow, 0, len(live))
 		for _, lm := range live {
 			var perms core.Permissions
-			if _, g, err := svc.GetRoom(ctx, pr, lm.Room.RoomID); err == nil {
+			if _, g, err := backend.GetRoom(ctx, pr, lm.Room.RoomID); err == nil {
 				perms = g.Permissions
 			}
 			rows = append(rows, makeLiveRow(lm, perms, loc))
@@ -355,8 +355,8 @@ func (p *livePage) updateKey(k tea.KeyPressMsg) tea.Cmd {
 		roomID, name := m.roomID, m.roomName
 		p.open(newConfirm(p.c, "End the meeting", fmt.Sprintf("End the meeting in %q for everyone?", sanitize(name)), nil,
 			func([]string) tea.Cmd {
-				return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-					if err := svc.EndMeeting(ctx, pr, roomID); err != nil {
+				return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+					if err := backend.EndMeeting(ctx, pr, roomID); err != nil {
 						return doneMsg{err: err}
 					}
 					return doneMsg{ok: fmt.Sprintf("Ended the meeting in %q", sanitize(name))}
@@ -374,9 +374,9 @@ func (p *livePage) updateKey(k tea.KeyPressMsg) tea.Cmd {
 
 func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *liveParticipantRow) tea.Cmd {
 	roomID, identity, name := m.roomID, pt.identity, sanitize(pt.name)
-	run := func(ok string, fn func(ctx context.Context, svc *core.Service, pr *core.Principal) error) tea.Cmd {
-		return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-			if err := fn(ctx, svc, pr); err != nil {
+	run := func(ok string, fn func(ctx context.Context, backend Backend, pr *core.Principal) error) tea.Cmd {
+		return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+			if err := fn(ctx, backend, pr); err != nil {
 				return doneMsg{err: err}
 			}
 			return doneMsg{ok: ok}
@@ -388,8 +388,8 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 			return refuseLive("kick participants", "participantKick")
 		}
 		p.open(newConfirm(p.c, "Kick "+name, fmt.Sprintf("Remove %q from the meeting?", name), nil, func([]string) tea.Cmd {
-			return run(fmt.Sprintf("Removed %q from the meeting", name), func(ctx context.Context, svc *core.Service, pr *core.Principal) error {
-				return svc.KickParticipant(ctx, pr, roomID, identity)
+			return run(fmt.Sprintf("Removed %q from the meeting", name), func(ctx context.Context, backend Backend, pr *core.Principal) error {
+				return backend.KickParticipant(ctx, pr, roomID, identity)
 			})
 		}))
 	case keyIs(k, p.keys.mute):
@@ -401,8 +401,8 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 			{label: "Video", value: core.MediaVideo},
 			{label: "Screen share", value: core.MediaScreen},
 		}, func(kind string) tea.Cmd {
-			return run(fmt.Sprintf("Muted %s of %q", kind, name), func(ctx context.Context, svc *core.Service, pr *core.Principal) error {
-				return svc.MuteParticipant(ctx, pr, roomID, identity, kind)
+			return run(fmt.Sprintf("Muted %s of %q", kind, name), func(ctx context.Context, backend Backend, pr *core.Principal) error {
+				return backend.MuteParticipant(ctx, pr, roomID, identity, kind)
 			})
 		}))
 	case keyIs(k, p.keys.promote):
@@ -413,8 +413,8 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 		if pt.promoted {
 			action, ok = core.RoleDowngrade, fmt.Sprintf("Demoted %q to its own role", name)
 		}
-		return run(ok, func(ctx context.Context, svc *core.Service, pr *core.Principal) error {
-			_, err := svc.ChangeParticipantRole(ctx, pr, roomID, identity, action)
+		return run(ok, func(ctx context.Context, backend Backend, pr *core.Principal) error {
+			_, err := backend.ChangeParticipantRole(ctx, pr, roomID, identity, action)
 			return err
 		})
 	}

@@ -97,8 +97,8 @@ func (d *roomDetail) load() tea.Cmd { return d.reload.request(d.loadCmd) }
 
 func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 	id, loc := d.roomID, d.c.loc
-	return d.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		r, g, err := svc.GetRoom(ctx, p, id)
+	return d.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		r, g, err := backend.GetRoom(ctx, p, id)
 		if err != nil {
 			return roomDetailMsg{roomID: id, seq: seq, err: err}
 		}
@@ -108,7 +108,7 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 		}
 		q := core.MemberQuery{RoomID: id, ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems, SortField: "name"}}
 		for {
-			page, _, err := svc.ListMembers(ctx, p, q)
+			page, _, err := backend.ListMembers(ctx, p, q)
 			if err != nil {
 				msg.err = err
 				return msg
@@ -194,7 +194,7 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case keyIs(k, d.keys.copy):
-		dl, cmd := copyLinkDialog(d.c, linkChoices(d.c.svc, d.room, d.grant))
+		dl, cmd := copyLinkDialog(d.c, linkChoices(d.c.backend, d.room, d.grant))
 		if dl != nil {
 			d.open(dl)
 		}
@@ -304,7 +304,7 @@ func (d *roomDetail) view(w, h int) string {
 // linkLines shows the access links with their urls, or on one line when the terminal is
 // too short to leave room for the members table below them.
 func (d *roomDetail) linkLines(room int) []string {
-	st, r, svc := d.c.styles, d.room, d.c.svc
+	st, r, backend := d.c.styles, d.room, d.c.backend
 	share := d.grant.Permissions.RoomShareAccessLinks
 	type link struct {
 		name string
@@ -314,11 +314,11 @@ func (d *roomDetail) linkLines(room int) []string {
 	var links []link
 	if share {
 		links = append(links,
-			link{"moderator", r.Access.Moderator.Enabled, svc.AccessURL(r, core.BaseRoleModerator)},
-			link{"speaker", r.Access.Speaker.Enabled, svc.AccessURL(r, core.BaseRoleSpeaker)},
-			link{"recording", r.Access.Recording.Enabled, svc.AccessURL(r, "recording")})
+			link{"moderator", r.Access.Moderator.Enabled, backend.AccessURL(r, core.BaseRoleModerator)},
+			link{"speaker", r.Access.Speaker.Enabled, backend.AccessURL(r, core.BaseRoleSpeaker)},
+			link{"recording", r.Access.Recording.Enabled, backend.AccessURL(r, "recording")})
 	}
-	links = append(links, link{"user", r.Access.UserEnabled, svc.RoomURL(r.RoomID)})
+	links = append(links, link{"user", r.Access.UserEnabled, backend.RoomURL(r.RoomID)})
 	full := 3 + len(links) // blank, heading, links, blank
 	if !share {
 		full++

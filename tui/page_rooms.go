@@ -118,11 +118,11 @@ func (p *roomsPage) refresh() tea.Cmd {
 // filters and sorts them itself, as you type.
 func (p *roomsPage) loadCmd(seq int) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		var rows []roomRow
 		q := core.RoomQuery{ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems}}
 		for {
-			page, err := svc.ListRooms(ctx, pr, q)
+			page, err := backend.ListRooms(ctx, pr, q)
 			if err != nil {
 				return roomsLoadedMsg{seq: seq, err: err}
 			}
@@ -223,8 +223,8 @@ func (p *roomsPage) upsert(m roomRefreshedMsg) {
 
 func (p *roomsPage) refreshRoom(id string) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		r, _, err := svc.GetRoom(ctx, pr, id)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		r, _, err := backend.GetRoom(ctx, pr, id)
 		switch k := core.KindOf(err); {
 		case err == nil:
 			return roomRefreshedMsg{id: id, row: makeRoomRow(*r, loc)}

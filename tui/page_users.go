@@ -82,11 +82,11 @@ func (p *usersPage) refresh() tea.Cmd {
 
 func (p *usersPage) loadCmd(seq int) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		msg := usersLoadedMsg{seq: seq, natural: make([]int, userCols)}
 		q := core.UserQuery{ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems}}
 		for {
-			page, err := svc.ListUsers(ctx, pr, q)
+			page, err := backend.ListUsers(ctx, pr, q)
 			if err != nil {
 				msg.err = err
 				return msg
@@ -285,8 +285,8 @@ func newCreateUserForm(c *common) *form {
 	})
 	f.build = func(v formValues) submitFunc {
 		in := core.NewUser{UserID: strings.TrimSpace(v.str("userId")), Name: v.str("name"), Role: v.str("role"), Password: v.str("password")}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			u, err := svc.CreateUser(ctx, p, in)
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			u, err := backend.CreateUser(ctx, p, in)
 			if err != nil {
 				return "", err
 			}
@@ -304,8 +304,8 @@ func newResetPasswordForm(c *common, u *core.User) *form {
 	})
 	f.build = func(v formValues) submitFunc {
 		pw := v.str("newPassword")
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if err := svc.ResetPassword(ctx, p, id, pw); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if err := backend.ResetPassword(ctx, p, id, pw); err != nil {
 				return "", err
 			}
 			return "Password of " + id + " reset", nil
@@ -325,8 +325,8 @@ func roleChooser(c *common, u *core.User) *chooser {
 		items = append(items, choice{label: r, value: r, hint: hint})
 	}
 	return newChooser(c, "Role of "+sanitize(id), items, func(role string) tea.Cmd {
-		return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-			_, err := svc.UpdateRole(ctx, p, id, role)
+		return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+			_, err := backend.UpdateRole(ctx, p, id, role)
 			return doneMsg{ok: id + " is now " + role, err: err}
 		})
 	})
@@ -337,8 +337,8 @@ func deleteUserConfirm(c *common, u *core.User) *confirm {
 	return newConfirm(c, "Delete user "+sanitize(id)+"?",
 		"Their memberships go, their rooms pass to the root admin,\nand they leave any live meeting at once.", nil,
 		func([]string) tea.Cmd {
-			return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-				return doneMsg{ok: "User " + id + " deleted", err: svc.DeleteUser(ctx, p, id)}
+			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+				return doneMsg{ok: "User " + id + " deleted", err: backend.DeleteUser(ctx, p, id)}
 			})
 		})
 }

@@ -65,8 +65,8 @@ func (kp *keysPanel) load() tea.Cmd { return kp.reload.request(kp.loadCmd) }
 
 func (kp *keysPanel) loadCmd(seq int) tea.Cmd {
 	id, user, loc := kp.id, kp.userID, kp.c.loc
-	return kp.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		keys, err := svc.ListSSHKeys(ctx, p, user)
+	return kp.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		keys, err := backend.ListSSHKeys(ctx, p, user)
 		msg := keysLoadedMsg{panel: id, seq: seq, keys: keys, err: err, natural: make([]int, keyCols)}
 		for _, k := range keys {
 			row := [keyCols]string{sanitize(k.Type), sanitize(k.Fingerprint), sanitize(k.Comment), timeIn(k.Added, loc), timeIn(k.LastUsed, loc)}
@@ -159,8 +159,8 @@ func newAddKeyForm(c *common, userID string) *form {
 	})
 	f.build = func(v formValues) submitFunc {
 		line := strings.TrimSpace(v.str("key"))
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			k, err := svc.AddSSHKey(ctx, p, userID, line)
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			k, err := backend.AddSSHKey(ctx, p, userID, line)
 			if err != nil {
 				return "", err
 			}
@@ -178,8 +178,8 @@ func deleteKeyConfirm(c *common, userID string, k core.SSHKey) *confirm {
 	}
 	return newConfirm(c, "Delete SSH key?", "Key "+what+" of "+sanitize(userID)+"\nwill no longer sign in.", nil,
 		func([]string) tea.Cmd {
-			return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-				return doneMsg{ok: "Key " + fp + " deleted", err: svc.DeleteSSHKey(ctx, p, userID, id)}
+			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+				return doneMsg{ok: "Key " + fp + " deleted", err: backend.DeleteSSHKey(ctx, p, userID, id)}
 			})
 		})
 }
