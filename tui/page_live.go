@@ -57,9 +57,7 @@ type livePage struct {
 	modalHost
 
 	rows   []liveMeetingRow
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 
 	meetings  table
 	people    table
@@ -222,7 +220,6 @@ func (p *livePage) setRows(rows []liveMeetingRow) {
 		keepPart = pt.identity
 	}
 	p.rows = rows
-	p.loaded, p.err = true, nil
 	p.mNatural = make([]int, liveMeetingCols)
 	for i := range rows {
 		widen(p.mNatural, rows[i].cells)
@@ -303,16 +300,7 @@ func (p *livePage) capturing() bool { return p.modal != nil }
 func (p *livePage) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case liveLoadedMsg:
-		current, next := p.reload.done(msg.seq, p.loadCmd)
-		if !current {
-			return nil
-		}
-		if msg.err != nil {
-			p.err = msg.err
-			return tea.Batch(next, errorFlash(msg.err))
-		}
-		p.setRows(msg.rows)
-		return next
+		return p.reload.apply(msg.seq, msg.err, p.loadCmd, func() { p.setRows(msg.rows) })
 	case liveStatsTickMsg:
 		p.statsWaiting = false
 		p.lastLoad = p.c.now()
@@ -475,12 +463,10 @@ func (p *livePage) view(w, h int) string {
 	}
 	st := p.c.styles
 	lines := []string{st.title.Render("Live meetings") + st.dim.Render("  "+p.meetings.position())}
-	switch {
-	case !p.loaded && p.err != nil:
-		return strings.Join(append(lines, st.errText.Render("  Could not load live meetings: "+errorText(p.err)+" — press r to retry")), "\n")
-	case !p.loaded:
-		return strings.Join(append(lines, stateLine(p.c, "Loading live meetings…")), "\n")
-	case len(p.rows) == 0:
+	if line, ok := p.reload.placeholder(p.c, "live meetings"); ok {
+		return strings.Join(append(lines, line), "\n")
+	}
+	if len(p.rows) == 0 {
 		return strings.Join(append(lines, stateLine(p.c, "No meeting is live")), "\n")
 	}
 	mh := min(len(p.rows)+1, max((h-4)/3, 2))

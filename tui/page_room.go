@@ -54,9 +54,7 @@ type roomDetail struct {
 	grant   core.Grant
 	members []memberRow
 	table   table
-	loaded  bool
-	err     error
-	reload  reloader
+	reload  loader
 	// gone is set when the detail should close (esc, or the room went away).
 	gone bool
 	keys roomDetailKeys
@@ -162,21 +160,16 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		if m.roomID != d.roomID {
 			return nil
 		}
-		current, next := d.reload.done(m.seq, d.loadCmd)
-		if !current {
-			return nil
+		// The room went away, or the user's access to it did; an answer from before the
+		// principal changed says nothing of that.
+		if k := core.KindOf(m.err); (k == core.KindNotFound || k == core.KindForbidden) && d.reload.current(m.seq) {
+			d.gone = true
 		}
-		if m.err != nil {
-			if k := core.KindOf(m.err); k == core.KindNotFound || k == core.KindForbidden {
-				d.gone = true // the room went away, or the user's access to it did
-			}
-			d.err = m.err
-			return tea.Batch(next, errorFlash(m.err))
-		}
-		d.room, d.grant, d.members, d.loaded, d.err = m.room, m.grant, m.members, true, nil
-		d.name = sanitize(m.room.RoomName)
-		d.table.setRows(len(d.members), m.natural)
-		return next
+		return d.reload.apply(m.seq, m.err, d.loadCmd, func() {
+			d.room, d.grant, d.members = m.room, m.grant, m.members
+			d.name = sanitize(m.room.RoomName)
+			d.table.setRows(len(d.members), m.natural)
+		})
 	}
 	if ok, cmd := d.updateModal(msg); ok || !isKey(msg) {
 		return cmd
@@ -267,8 +260,8 @@ func (d *roomDetail) view(w, h int) string {
 	st := d.c.styles
 	lines := []string{st.title.Render("Room "+d.name) + st.dim.Render("  "+sanitize(d.roomID)+"  (esc back)")}
 	switch {
-	case d.room == nil && d.err != nil:
-		return strings.Join(append(lines, st.errText.Render("  "+errorText(d.err))), "\n")
+	case d.room == nil && d.reload.err != nil:
+		return strings.Join(append(lines, st.errText.Render("  "+errorText(d.reload.err))), "\n")
 	case d.room == nil:
 		return strings.Join(append(lines, stateLine(d.c, "Loading room…")), "\n")
 	}

@@ -49,9 +49,7 @@ type roomsPage struct {
 	filtering bool
 
 	table  table
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 
 	detail *roomDetail
 	keys   roomsKeys
@@ -150,7 +148,6 @@ func (p *roomsPage) setRows(rows []roomRow) {
 		p.index[rows[i].room.RoomID] = i
 		p.widen(&rows[i])
 	}
-	p.loaded, p.err = true, nil
 	p.resort(keep)
 }
 
@@ -268,21 +265,12 @@ func (p *roomsPage) capturing() bool {
 func (p *roomsPage) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case roomsLoadedMsg:
-		current, next := p.reload.done(msg.seq, p.loadCmd)
-		if !current {
-			return nil
-		}
-		if msg.err != nil {
-			p.err = msg.err
-			return tea.Batch(next, errorFlash(msg.err))
-		}
-		p.setRows(msg.rows)
-		return next
+		return p.reload.apply(msg.seq, msg.err, p.loadCmd, func() { p.setRows(msg.rows) })
 	case roomRefreshedMsg:
 		if msg.err != nil {
 			return errorFlash(msg.err)
 		}
-		if p.loaded {
+		if p.reload.loaded {
 			p.upsert(msg)
 		}
 		return nil
@@ -504,11 +492,10 @@ func (p *roomsPage) view(w, h int) string {
 		lines = append(lines, filterLine)
 	}
 	body := h - len(lines)
+	line, pending := p.reload.placeholder(p.c, "rooms")
 	switch {
-	case !p.loaded && p.err != nil:
-		lines = append(lines, st.errText.Render("  Could not load rooms: "+errorText(p.err)+" — press r to retry"))
-	case !p.loaded:
-		lines = append(lines, stateLine(p.c, "Loading rooms…"))
+	case pending:
+		lines = append(lines, line)
 	case len(p.rows) == 0 && p.c.canCreateRooms():
 		lines = append(lines, stateLine(p.c, "No rooms yet — press n to create one"))
 	case len(p.rows) == 0:

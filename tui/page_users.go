@@ -42,9 +42,7 @@ type usersPage struct {
 	modalHost
 	rows   []userRow
 	table  table
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 	// keysOf is the user drilled into (enter): its SSH keys.
 	keysOf *keysPanel
 	who    *core.User
@@ -141,32 +139,29 @@ func (p *usersPage) event(e core.Event) tea.Cmd {
 
 func (p *usersPage) capturing() bool { return p.modal != nil }
 
+// setRows replaces the list, keeping the selection on the same user and the drilled-in
+// user's heading current.
+func (p *usersPage) setRows(m usersLoadedMsg) {
+	keep := ""
+	if u := p.selected(); u != nil {
+		keep = u.UserID
+	}
+	p.rows = m.rows
+	p.table.setRows(len(p.rows), m.natural)
+	for i, r := range p.rows {
+		if r.u.UserID == keep {
+			p.table.setCursor(i)
+		}
+		if p.who != nil && r.u.UserID == p.who.UserID {
+			u := r.u
+			p.who = &u
+		}
+	}
+}
+
 func (p *usersPage) update(msg tea.Msg) tea.Cmd {
 	if m, ok := msg.(usersLoadedMsg); ok {
-		current, next := p.reload.done(m.seq, p.loadCmd)
-		if !current {
-			return nil
-		}
-		if m.err != nil {
-			p.err = m.err
-			return tea.Batch(next, errorFlash(m.err))
-		}
-		keep := ""
-		if u := p.selected(); u != nil {
-			keep = u.UserID
-		}
-		p.rows, p.loaded, p.err = m.rows, true, nil
-		p.table.setRows(len(p.rows), m.natural)
-		for i, r := range p.rows {
-			if r.u.UserID == keep {
-				p.table.setCursor(i)
-			}
-			if p.who != nil && r.u.UserID == p.who.UserID {
-				u := r.u
-				p.who = &u
-			}
-		}
-		return next
+		return p.reload.apply(m.seq, m.err, p.loadCmd, func() { p.setRows(m) })
 	}
 	if !isKey(msg) {
 		_, cmd := p.updateModal(msg)
@@ -260,12 +255,9 @@ func (p *usersPage) view(w, h int) string {
 		return strings.Join(lines, "\n")
 	}
 	lines := []string{st.title.Render("Users") + st.dim.Render("  "+p.table.position())}
-	switch {
-	case !p.loaded && p.err != nil:
-		lines = append(lines, st.errText.Render("  Could not load users: "+errorText(p.err)+" — press r to retry"))
-	case !p.loaded:
-		lines = append(lines, stateLine(p.c, "Loading users…"))
-	default:
+	if line, ok := p.reload.placeholder(p.c, "users"); ok {
+		lines = append(lines, line)
+	} else {
 		p.table.setSize(w, h-1)
 		lines = append(lines, p.table.view())
 	}

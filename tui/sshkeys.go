@@ -39,9 +39,7 @@ type keysPanel struct {
 	keys   []core.SSHKey
 	rows   [][keyCols]string
 	table  table
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 	add    key.Binding
 	del    key.Binding
 }
@@ -85,17 +83,10 @@ func (kp *keysPanel) handle(msg tea.Msg) tea.Cmd {
 	if !ok || m.panel != kp.id {
 		return nil
 	}
-	current, next := kp.reload.done(m.seq, kp.loadCmd)
-	if !current {
-		return nil
-	}
-	if m.err != nil {
-		kp.err = m.err
-		return tea.Batch(next, errorFlash(m.err))
-	}
-	kp.keys, kp.rows, kp.loaded, kp.err = m.keys, m.rows, true, nil
-	kp.table.setRows(len(kp.rows), m.natural)
-	return next
+	return kp.reload.apply(m.seq, m.err, kp.loadCmd, func() {
+		kp.keys, kp.rows = m.keys, m.rows
+		kp.table.setRows(len(kp.rows), m.natural)
+	})
 }
 
 func (kp *keysPanel) event(e core.Event) tea.Cmd {
@@ -135,9 +126,9 @@ func (kp *keysPanel) view(w, h int) string {
 	st := kp.c.styles
 	lines := []string{st.header.Render("SSH keys")}
 	switch {
-	case !kp.loaded && kp.err != nil:
-		lines = append(lines, st.errText.Render("  "+errorText(kp.err)))
-	case !kp.loaded:
+	case !kp.reload.loaded && kp.reload.err != nil:
+		lines = append(lines, st.errText.Render("  "+errorText(kp.reload.err)))
+	case !kp.reload.loaded:
 		lines = append(lines, stateLine(kp.c, "Loading SSH keys…"))
 	case len(kp.keys) == 0:
 		lines = append(lines, stateLine(kp.c, "No SSH keys — press a and paste a public key to sign in with it"))
