@@ -173,6 +173,19 @@ func (h *harness) typeText(s string) {
 	h.pump()
 }
 
+// changePassword fills in the open change-password form, clearing what the current
+// password field holds, and submits it.
+func (h *harness) changePassword(current, next string) {
+	h.t.Helper()
+	h.key("ctrl+u")
+	h.typeText(current)
+	h.key("tab")
+	h.typeText(next)
+	h.key("tab")
+	h.typeText(next)
+	h.key("enter")
+}
+
 func keyMsg(k string) tea.KeyPressMsg {
 	special := map[string]tea.KeyPressMsg{
 		"enter":     {Code: tea.KeyEnter},

@@ -113,13 +113,7 @@ func TestQuitQuestionWaitsUnderThePasswordScreen(t *testing.T) {
 	if h.quit {
 		t.Fatal("y answered a question the user could not see")
 	}
-	h.key("ctrl+u")
-	h.typeText("temp-pass")
-	h.key("tab")
-	h.typeText("fresh-pass")
-	h.key("tab")
-	h.typeText("fresh-pass")
-	h.key("enter")
+	h.changePassword("temp-pass", "fresh-pass")
 	h.mustSee("Meetings are live; quit and end them?")
 	h.key("n")
 	h.mustSee("1 Rooms")
