@@ -23,14 +23,14 @@ const (
 	minHeight = 15
 )
 
-// principalMsg is the answer of svc.UserPrincipal.
+// principalMsg is the answer of backend.UserPrincipal.
 type principalMsg struct {
 	p   *core.Principal
 	err error
 }
 
 // app is the control room: tabs over pages, a status bar, the short help, and the
-// overlays (full help, command palette, the forced password change).
+// overlays over them (overlay.go).
 type app struct {
 	c      *common
 	feed   *eventFeed
@@ -40,35 +40,44 @@ type app struct {
 	active int
 	pages  map[tabID]page
 
-	// pw is the password change a user must make before anything else.
-	pw      *form
-	palette *palette
-	// quitAsk asks before the local terminal quits while meetings are live.
-	quitAsk  *confirm
-	showHelp bool
-	// goodbye, when set, is the last thing shown (the user was deleted) before quitting.
-	goodbye    string
+	// overlays cover the pages; the top one takes the keys and shows its help.
+	overlays   overlayStack
 	resolveErr error
 	// panics counts bugs caught by Update; the session survives them (tests assert zero).
 	panics int
 }
 
-func newApp(svc *core.Service, id Identity, opts Options) *app {
-	c := newCommon(svc, id, opts)
-	return &app{c: c, status: statusBar{c: c}, pages: map[tabID]page{}}
+func newApp(backend Backend, id Identity, opts Options) *app {
+	c := newCommon(backend, id, opts)
+	a := &app{c: c, status: statusBar{c: c}, pages: map[tabID]page{}}
+	a.syncNotice()
+	return a
 }
+
+// syncNotice puts up the notice while the terminal is too small or the user is not known
+// yet, and takes it down when neither holds; size and principal are all it depends on.
+func (a *app) syncNotice() {
+	if a.tooSmall() || a.c.principal == nil {
+		a.overlays.push(&notice{a: a})
+		return
+	}
+	a.overlays.drop(layerNotice)
+}
+
+// leaving reports that the goodbye is shown: nothing but quitting is left to do.
+func (a *app) leaving() bool { return a.overlays.has(layerGoodbye) }
 
 // Init joins the event bus and resolves the principal.
 func (a *app) Init() tea.Cmd {
-	a.feed = subscribe(a.c.ctx, a.c.svc.Bus())
+	a.feed = subscribe(a.c.ctx, a.c.backend.Bus())
 	return tea.Batch(a.resolve(), a.feed.wait(), tea.RequestBackgroundColor)
 }
 
 // resolve re-reads the signed-in user: its role and password state may have changed.
 func (a *app) resolve() tea.Cmd {
-	ctx, svc, id := a.c.ctx, a.c.svc, a.c.id
+	ctx, backend, id := a.c.ctx, a.c.backend, a.c.id
 	return func() tea.Msg {
-		p, err := svc.UserPrincipal(ctx, id.UserID, id.Meta)
+		p, err := backend.UserPrincipal(ctx, id.UserID, id.Meta)
 		return principalMsg{p: p, err: err}
 	}
 }
@@ -87,8 +96,8 @@ func (a *app) askQuit() tea.Cmd {
 	if a.c.id.Meta.Via != "local" || a.c.principal == nil {
 		return a.quit()
 	}
-	return a.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		live, err := svc.LiveMeetings(ctx, p)
+	return a.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		live, err := backend.LiveMeetings(ctx, p)
 		return liveQuitMsg{live: err == nil && len(live) > 0}
 	})
 }
@@ -97,8 +106,11 @@ func (a *app) liveQuit(m liveQuitMsg) tea.Cmd {
 	if !m.live {
 		return a.quit()
 	}
-	a.palette, a.showHelp = nil, false
-	a.quitAsk = newConfirm(a.c, "Quit", "Meetings are live; quit and end them?", nil, func([]string) tea.Cmd { return a.quit() })
+	// A command half typed or the help would only come back once the question is
+	// answered, over a screen that changed meanwhile; they close instead.
+	a.overlays.drop(layerPalette, layerHelp)
+	a.overlays.push(&dialogOverlay{at: layerQuit, d: newConfirm(a.c, "Quit", "Meetings are live; quit and end them?", nil,
+		func([]string) tea.Cmd { return a.quit() })})
 	return nil
 }
 
@@ -116,15 +128,17 @@ func (a *app) page() page {
 func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
 	old := a.c.principal
 	a.c.principal = p
+	a.syncNotice()
 	if p.User.MustChangePassword {
-		if a.pw == nil {
-			a.palette, a.showHelp = nil, false
-			a.pw = newPasswordForm(a.c, true)
-			return a.pw.setFocus(a.pw.focus)
+		if a.overlays.has(layerPassword) {
+			return nil
 		}
-		return nil
+		a.overlays.drop(layerPalette, layerHelp) // as for the quit confirmation
+		f := newPasswordForm(a.c, true)
+		a.overlays.push(&passwordScreen{f: f})
+		return f.setFocus(f.focus)
 	}
-	a.pw = nil
+	a.overlays.drop(layerPassword)
 	if old != nil && old.User.Role == p.User.Role && !old.User.MustChangePassword && len(a.tabs) > 0 {
 		return nil
 	}
@@ -169,7 +183,7 @@ func (a *app) newPage(t tabID) page {
 
 // bye shows a last message and quits shortly after (or at the next key).
 func (a *app) bye(text string) tea.Cmd {
-	a.goodbye = text
+	a.overlays.push(&goodbye{c: a.c, text: text, quit: a.quit})
 	a.feed.close()
 	return a.c.tick(3*time.Second, func(time.Time) tea.Msg { return tea.QuitMsg{} })
 }
@@ -190,6 +204,7 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.c.width, a.c.height = msg.Width, msg.Height
+		a.syncNotice()
 		return a, nil
 	case tea.BackgroundColorMsg:
 		a.c.dark = msg.IsDark()
@@ -218,16 +233,13 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case eventMsg:
 		return a, a.event(core.Event(msg))
 	case feedIdleMsg:
-		if a.goodbye != "" {
+		if a.leaving() {
 			return a, nil
 		}
 		return a, a.feed.wait()
 	}
-	var cmds []tea.Cmd
-	if a.pw != nil {
-		_, cmd := a.pw.update(msg)
-		cmds = append(cmds, cmd)
-	}
+	cmds := []tea.Cmd{a.overlays.update(msg)}
+	a.overlays.prune()
 	for _, pg := range a.pages {
 		cmds = append(cmds, pg.update(msg))
 	}
@@ -248,7 +260,7 @@ func (a *app) principal(m principalMsg) tea.Cmd {
 
 // event reacts to a bus event and waits for the next one.
 func (a *app) event(e core.Event) tea.Cmd {
-	if a.goodbye != "" {
+	if a.leaving() {
 		return nil
 	}
 	cmds := []tea.Cmd{a.feed.wait()}
@@ -259,7 +271,8 @@ func (a *app) event(e core.Event) tea.Cmd {
 	case e.Type == core.EventUserChanged && e.UserID == me, e.Type == core.EventResync:
 		cmds = append(cmds, a.resolve())
 	}
-	if a.pw == nil {
+	// Pages wait behind the forced password change: the user may do nothing else yet.
+	if !a.overlays.has(layerPassword) {
 		for _, pg := range a.pages {
 			cmds = append(cmds, pg.event(e))
 		}
@@ -282,41 +295,12 @@ func (a *app) size() (int, int) {
 
 func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
 	g := a.c.global
-	if keyIs(k, g.ForceQuit) || a.goodbye != "" {
+	if keyIs(k, g.ForceQuit) {
 		return a.quit() // ctrl+c always quits, even while typing
 	}
-	if a.tooSmall() || a.c.principal == nil {
-		typing := a.pw != nil || (a.page() != nil && a.page().capturing())
-		switch {
-		case keyIs(k, g.Quit) && !typing:
-			return a.askQuit()
-		case keyIs(k, g.Refresh) && a.c.principal == nil:
-			return a.resolve()
-		}
-		return nil
-	}
-	if a.pw != nil {
-		_, cmd := a.pw.update(k)
-		return cmd
-	}
-	if a.quitAsk != nil {
-		closed, cmd := a.quitAsk.update(k)
-		if closed {
-			a.quitAsk = nil
-		}
-		return cmd
-	}
-	if a.showHelp {
-		if s := k.String(); s == "esc" || s == "?" || s == "q" {
-			a.showHelp = false
-		}
-		return nil
-	}
-	if a.palette != nil {
-		closed, cmd := a.palette.update(k)
-		if closed {
-			a.palette = nil
-		}
+	if o := a.overlays.top(); o != nil {
+		cmd := o.update(k)
+		a.overlays.prune()
 		return cmd
 	}
 	pg := a.page()
@@ -330,9 +314,9 @@ func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
 	case keyIs(k, g.Quit):
 		return a.askQuit()
 	case keyIs(k, g.Help):
-		a.showHelp = true
+		a.overlays.push(newHelpOverlay(a.c))
 	case keyIs(k, g.Palette):
-		a.palette = newPalette(a.c, a.commands())
+		a.overlays.push(newPalette(a.c, a.commands()))
 	case keyIs(k, g.NextTab):
 		a.active = (a.active + 1) % len(a.tabs)
 	case keyIs(k, g.PrevTab):
@@ -350,12 +334,7 @@ func (a *app) key(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (a *app) paste(m tea.PasteMsg) tea.Cmd {
-	switch {
-	case a.pw != nil:
-		_, cmd := a.pw.update(m)
-		return cmd
-	case a.palette != nil:
-		_, cmd := a.palette.update(m)
+	if cmd, ok := a.overlays.paste(m); ok {
 		return cmd
 	}
 	if pg := a.page(); pg != nil && pg.capturing() {
@@ -401,20 +380,16 @@ func (a *app) commands() []command {
 			return a.pages[tabAccount].(*accountPage).openPassword()
 		}},
 		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
-		{name: "help", desc: "show every key", run: func() tea.Cmd { a.showHelp = true; return nil }},
+		{name: "help", desc: "show every key", run: func() tea.Cmd { a.overlays.push(newHelpOverlay(a.c)); return nil }},
 		{name: "quit", desc: "leave the control room", run: a.askQuit},
 	}
 }
 
-// focused is the key map of what has focus, for the footer and the help overlay.
+// focused is the key map of what has focus, for the footer and the help overlay: the
+// topmost overlay with keys of its own, else the page.
 func (a *app) focused() help.KeyMap {
-	switch {
-	case a.pw != nil:
-		return a.pw
-	case a.quitAsk != nil:
-		return a.quitAsk
-	case a.palette != nil:
-		return a.palette
+	if km := a.overlays.keys(); km != nil {
+		return km
 	}
 	if pg := a.page(); pg != nil {
 		return pg
@@ -422,10 +397,11 @@ func (a *app) focused() help.KeyMap {
 	return nil
 }
 
-// globalHelp lists the global keys that work right now: none but ctrl+c while typing.
+// globalHelp lists the global keys that work right now: none under an overlay with keys
+// of its own, none but ctrl+c while typing.
 func (a *app) globalHelp() []key.Binding {
 	g := a.c.global
-	if a.pw != nil || a.palette != nil || a.quitAsk != nil {
+	if a.overlays.keys() != nil {
 		return nil
 	}
 	if pg := a.page(); pg != nil && pg.capturing() {
@@ -449,46 +425,28 @@ func (a *app) View() (v tea.View) {
 
 func (a *app) render() string {
 	w, h := a.size()
-	st := a.c.styles
-	switch {
-	case a.goodbye != "":
-		return center(w, h, a.goodbye+"\n\n"+st.dim.Render("press any key"))
-	case a.tooSmall():
-		return tooSmall(w, h)
-	case a.c.principal == nil && a.resolveErr != nil:
-		return center(w, h, st.errText.Render("Could not load your user: "+errorText(a.resolveErr))+"\n\n"+st.dim.Render("r retry · q quit"))
-	case a.c.principal == nil:
-		return center(w, h, st.dim.Render("Signing in…"))
-	}
-	bodyH := h - 3
-	var top, body string
-	if a.pw != nil {
-		top = st.brand.Render(" Conclave ")
-		body = a.pw.view(w, bodyH)
-	} else {
-		top = renderTabs(a.c, a.tabs, a.active, w)
-		if a.quitAsk != nil {
-			body = a.quitAsk.view(w, bodyH)
-		} else if a.showHelp {
-			body = fullHelp(a.c, a.focused(), a.fullGlobalHelp(), w, bodyH)
-		} else if pg := a.page(); pg != nil {
-			body = pg.view(w, bodyH)
+	s := &screen{w: w, h: h, bodyH: h - 3, focus: a.focused(), page: func() string {
+		if pg := a.page(); pg != nil {
+			return pg.view(w, h-3)
 		}
+		return ""
+	}}
+	if o := a.overlays.top(); o != nil {
+		o.draw(s)
 	}
-	lines := fitLines(body, w, bodyH)
-	bottom := footer(a.c, a.focused(), a.globalHelp(), w)
-	if a.palette != nil {
-		list, input := a.palette.view(w)
-		for i, l := range list {
-			if at := len(lines) - len(list) + i; at >= 0 {
-				lines[at] = l
-			}
-		}
-		bottom = input
+	if s.full != "" {
+		return s.full
+	}
+	if s.top == "" {
+		s.top = renderTabs(a.c, a.tabs, a.active, w)
+	}
+	lines := s.pageBody()
+	if s.bottom == "" {
+		s.bottom = footer(a.c, s.focus, a.globalHelp(), w)
 	}
 	var b strings.Builder
 	b.Grow((w + 32) * h)
-	b.WriteString(top)
+	b.WriteString(s.top)
 	for _, l := range lines {
 		b.WriteByte('\n')
 		b.WriteString(l)
@@ -496,13 +454,8 @@ func (a *app) render() string {
 	b.WriteByte('\n')
 	b.WriteString(a.status.view(w))
 	b.WriteByte('\n')
-	b.WriteString(bottom)
+	b.WriteString(s.bottom)
 	return b.String()
-}
-
-func (a *app) fullGlobalHelp() []key.Binding {
-	g := a.c.global
-	return []key.Binding{g.NextTab, g.PrevTab, g.Tabs, g.Refresh, g.Palette, g.Help, g.Back, g.Quit, g.ForceQuit}
 }
 
 // fitLines cuts s to h lines of at most w cells, padding with empty lines.

@@ -136,13 +136,7 @@ func TestForcedPasswordChange(t *testing.T) {
 	if h.quit {
 		t.Fatal("q quit the password screen")
 	}
-	h.key("ctrl+u")
-	h.typeText("temp-pass")
-	h.key("tab")
-	h.typeText("fresh-pass")
-	h.key("tab")
-	h.typeText("fresh-pass")
-	h.key("enter")
+	h.changePassword("temp-pass", "fresh-pass")
 	h.mustSee("1 Rooms", "2 Live", "3 Account", "Password changed")
 	h.mustNotSee("You must change")
 	if h.a.c.principal.User.MustChangePassword {

@@ -11,15 +11,15 @@ import (
 	"conclave/core"
 )
 
-// common is what every component shares (soft-serve's pattern): the service, the size,
+// common is what every component shares (soft-serve's pattern): the backend, the size,
 // the theme, the signed-in principal. Components hold a pointer, so a new principal or a
 // resize reaches all of them at once. Only Update (the program's goroutine) writes it;
 // commands capture what they need before they run, never read it from their goroutine.
 type common struct {
-	ctx  context.Context
-	svc  *core.Service
-	id   Identity
-	opts Options
+	ctx     context.Context
+	backend Backend
+	id      Identity
+	opts    Options
 
 	width, height int
 	styles        *styles
@@ -40,13 +40,13 @@ type common struct {
 	now func() time.Time
 }
 
-func newCommon(svc *core.Service, id Identity, opts Options) *common {
+func newCommon(backend Backend, id Identity, opts Options) *common {
 	ctx := opts.Context
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	return &common{
-		ctx: ctx, svc: svc, id: id, opts: opts,
+		ctx: ctx, backend: backend, id: id, opts: opts,
 		styles: newStyles(opts.DarkBackground, opts.NoColor),
 		dark:   opts.DarkBackground,
 		global: newGlobalKeys(),
@@ -90,15 +90,15 @@ func (c *common) manages(r *core.Room) bool {
 
 // call runs fn off the UI goroutine with the context and the principal of the moment the
 // command was made, so a command never races with Update.
-func (c *common) call(fn func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg) tea.Cmd {
-	ctx, svc, p := c.ctx, c.svc, c.principal
+func (c *common) call(fn func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg) tea.Cmd {
+	ctx, backend, p := c.ctx, c.backend, c.principal
 	return func() (msg tea.Msg) {
 		defer func() {
 			if r := recover(); r != nil {
 				msg = flashMsg{level: levelError, text: fmt.Sprintf("Internal error: %v", r)}
 			}
 		}()
-		return fn(ctx, svc, p)
+		return fn(ctx, backend, p)
 	}
 }
 

@@ -5,30 +5,8 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"conclave/core"
 )
-
-func TestReloaderCoalesces(t *testing.T) {
-	var r reloader
-	loads := 0
-	load := func(int) tea.Cmd { loads++; return func() tea.Msg { return nil } }
-	if r.request(load) == nil || r.request(load) != nil || r.request(load) != nil {
-		t.Fatal("a second load started while one runs")
-	}
-	current, next := r.done(r.seq, load)
-	if !current || next == nil || loads != 2 {
-		t.Fatalf("current=%v next=%v loads=%d", current, next != nil, loads)
-	}
-	if current, _ := r.done(r.seq-1, load); current {
-		t.Fatal("a stale answer counted")
-	}
-	r.restart(load)
-	if current, _ := r.done(r.seq-1, load); current {
-		t.Fatal("an answer from before the restart counted")
-	}
-}
 
 func TestFeedLeavesTheBus(t *testing.T) {
 	svc, _ := newService(t)

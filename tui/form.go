@@ -60,7 +60,7 @@ type formResultMsg struct {
 }
 
 // submitFunc does the form's work with core; ok is the flash shown on success.
-type submitFunc func(ctx context.Context, svc *core.Service, p *core.Principal) (ok string, err error)
+type submitFunc func(ctx context.Context, backend Backend, p *core.Principal) (ok string, err error)
 
 // form is the control room's form: text, password, checkbox and select fields. It is not
 // huh's: a form here must keep what was typed when core refuses it and show core's 422
@@ -313,8 +313,8 @@ func (f *form) doSubmit() tea.Cmd {
 	f.saving = true
 	run := f.build(v)
 	id := f.id
-	return f.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		ok, err := run(ctx, svc, p)
+	return f.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		ok, err := run(ctx, backend, p)
 		return formResultMsg{id: id, ok: ok, err: err}
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -49,3 +50,32 @@ func fullHelp(c *common, focused help.KeyMap, global []key.Binding, w, h int) st
 	}
 	return strings.Join(lines, "\n")
 }
+
+// helpOverlay is the ? overlay. It has no keys of its own to show: the footer goes on
+// showing those of what it covers, and its body lists them all.
+type helpOverlay struct {
+	c      *common
+	closed bool
+}
+
+func newHelpOverlay(c *common) *helpOverlay { return &helpOverlay{c: c} }
+
+func (o *helpOverlay) layer() layer { return layerHelp }
+
+func (o *helpOverlay) update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		if s := k.String(); s == "esc" || s == "?" || s == "q" {
+			o.closed = true
+		}
+	}
+	return nil
+}
+
+func (o *helpOverlay) draw(s *screen) {
+	g := o.c.global
+	global := []key.Binding{g.NextTab, g.PrevTab, g.Tabs, g.Refresh, g.Palette, g.Help, g.Back, g.Quit, g.ForceQuit}
+	s.setBody(fullHelp(o.c, s.focus, global, s.w, s.bodyH))
+}
+
+func (o *helpOverlay) keys() help.KeyMap { return nil }
+func (o *helpOverlay) done() bool        { return o.closed }

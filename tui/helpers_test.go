@@ -75,23 +75,25 @@ func addRoom(t testing.TB, svc *core.Service, p *core.Principal, name string) *c
 }
 
 // harness drives the app model directly: it runs every command synchronously and feeds
-// the messages back, so a test sees the state after all the work a key started.
+// the messages back, so a test sees the state after all the work a key started. The
+// backend is core over SQLite (newService) or, for tests that need only canned data, a
+// fakeBackend.
 type harness struct {
 	t         testing.TB
-	svc       *core.Service
+	backend   Backend
 	a         *app
 	sub       *core.Subscription
 	clipboard string
 	quit      bool
 }
 
-func newHarness(t testing.TB, svc *core.Service, userID string) *harness {
+func newHarness(t testing.TB, backend Backend, userID string) *harness {
 	t.Helper()
-	a := newApp(svc, Identity{UserID: userID, Meta: core.RequestMeta{Via: "test", Source: "127.0.0.1"}},
+	a := newApp(backend, Identity{UserID: userID, Meta: core.RequestMeta{Via: "test", Source: "127.0.0.1"}},
 		Options{NoColor: true, HTTPAddr: ":8080", SSHAddr: ":2222", BaseURL: "http://meet.test/meet"})
 	// Flashes never expire in model tests: a test never waits for a timer.
 	a.c.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
-	h := &harness{t: t, svc: svc, a: a, sub: svc.Bus().Subscribe(1024)}
+	h := &harness{t: t, backend: backend, a: a, sub: backend.Bus().Subscribe(1024)}
 	t.Cleanup(h.sub.Close)
 	h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
 	h.run(a.resolve())
@@ -127,6 +129,11 @@ func (h *harness) run(cmd tea.Cmd) {
 		case tea.QuitMsg:
 			h.quit = true
 			continue
+		}
+		// A panic in a command (a call a fakeBackend lacks, say) would only show as a
+		// flash; it is a bug, so the test fails on it.
+		if f, ok := msg.(flashMsg); ok && strings.HasPrefix(f.text, "Internal error") {
+			h.t.Fatalf("%s (with a fakeBackend: a call it does not provide?)", f.text)
 		}
 		if t := fmt.Sprintf("%T", msg); t == "tea.setClipboardMsg" {
 			h.clipboard = fmt.Sprint(msg)
@@ -164,6 +171,19 @@ func (h *harness) typeText(s string) {
 		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
 	h.pump()
+}
+
+// changePassword fills in the open change-password form, clearing what the current
+// password field holds, and submits it.
+func (h *harness) changePassword(current, next string) {
+	h.t.Helper()
+	h.key("ctrl+u")
+	h.typeText(current)
+	h.key("tab")
+	h.typeText(next)
+	h.key("tab")
+	h.typeText(next)
+	h.key("enter")
 }
 
 func keyMsg(k string) tea.KeyPressMsg {

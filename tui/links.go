@@ -17,19 +17,19 @@ type linksMsg struct {
 
 // loadLinks reads the room and what the user may do in it, then offers its links.
 func loadLinks(c *common, roomID string) tea.Cmd {
-	return c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		r, g, err := svc.GetRoom(ctx, pr, roomID)
+	return c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		r, g, err := backend.GetRoom(ctx, pr, roomID)
 		if err != nil {
 			return linksMsg{roomID: roomID, err: err}
 		}
-		return linksMsg{roomID: roomID, items: linkChoices(svc, r, g)}
+		return linksMsg{roomID: roomID, items: linkChoices(backend, r, g)}
 	})
 }
 
 // linkChoices lists the links of a room the user may hand out: the anonymous links only
 // with roomShareAccessLinks (SPEC 3), the room's own url always (it admits only those
 // who may enter: members, the owner, admins, signed-in users when user access is on).
-func linkChoices(svc *core.Service, r *core.Room, g core.Grant) []choice {
+func linkChoices(rooms RoomBackend, r *core.Room, g core.Grant) []choice {
 	var items []choice
 	if g.Permissions.RoomShareAccessLinks {
 		for _, l := range []struct {
@@ -37,11 +37,11 @@ func linkChoices(svc *core.Service, r *core.Room, g core.Grant) []choice {
 			on   bool
 		}{{core.BaseRoleModerator, r.Access.Moderator.Enabled}, {core.BaseRoleSpeaker, r.Access.Speaker.Enabled}, {"recording", r.Access.Recording.Enabled}} {
 			if l.on {
-				items = append(items, choice{label: l.role + " link", value: svc.AccessURL(r, l.role), hint: "anyone holding it"})
+				items = append(items, choice{label: l.role + " link", value: rooms.AccessURL(r, l.role), hint: "anyone holding it"})
 			}
 		}
 	}
-	items = append(items, choice{label: "user link", value: svc.RoomURL(r.RoomID), hint: "signed-in users and internal members"})
+	items = append(items, choice{label: "user link", value: rooms.RoomURL(r.RoomID), hint: "signed-in users and internal members"})
 	return items
 }
 

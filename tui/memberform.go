@@ -89,13 +89,13 @@ func newAddMemberForm(c *common, roomID string) *form {
 		} else {
 			in.Name = v.str("name")
 		}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			m, _, err := svc.AddMember(ctx, p, roomID, in)
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			m, _, err := backend.AddMember(ctx, p, roomID, in)
 			if err != nil {
 				return "", err
 			}
 			if m.Type == core.MemberTypeGuest {
-				return fmt.Sprintf("%s added; their own link: %s", sanitize(m.Name), svc.MemberURL(m)), nil
+				return fmt.Sprintf("%s added; their own link: %s", sanitize(m.Name), backend.MemberURL(m)), nil
 			}
 			return sanitize(m.Name) + " added", nil
 		}
@@ -116,8 +116,8 @@ func newEditMemberForm(c *common, m *core.Member) *form {
 		role := v.str("baseRole")
 		set := overridesFrom(v)
 		in := core.MemberPatch{BaseRole: &role, Custom: &set}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if _, _, err := svc.UpdateMember(ctx, p, roomID, memberID, in); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if _, _, err := backend.UpdateMember(ctx, p, roomID, memberID, in); err != nil {
 				return "", err
 			}
 			return name + " updated", nil
@@ -132,8 +132,8 @@ func deleteMemberConfirm(c *common, m *core.Member) *confirm {
 	return newConfirm(c, "Remove "+name+"?",
 		name+" loses access to the room at once and leaves a live meeting.", nil,
 		func([]string) tea.Cmd {
-			return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-				return doneMsg{ok: name + " removed", err: svc.DeleteMember(ctx, p, roomID, memberID)}
+			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+				return doneMsg{ok: name + " removed", err: backend.DeleteMember(ctx, p, roomID, memberID)}
 			})
 		})
 }

@@ -1,14 +1,15 @@
 package tui
 
 import (
-	"context"
 	"testing"
+
+	"conclave/core"
 )
 
 func TestAccountPage(t *testing.T) {
-	svc, _ := newService(t)
-	addUser(t, svc, "dave_m", "room_manager", false)
-	h := newHarness(t, svc, "dave_m")
+	f := newFakeBackend()
+	f.addUser("dave_m", "Dave_m", core.RoleRoomManager, "real-pass")
+	h := newHarness(t, f, "dave_m")
 	h.key("3")
 	h.mustSee("Account", "dave_m", "room_manager", "No SSH keys")
 
@@ -30,8 +31,8 @@ func TestAccountPage(t *testing.T) {
 	h.typeText("real-pass")
 	h.key("ctrl+s")
 	h.mustSee("Password changed")
-	if _, err := svc.CheckPassword(context.Background(), "dave_m", "new-pass-1", h.a.c.id.Meta); err != nil {
-		t.Fatal("the password did not change:", err)
+	if got := f.passwords["dave_m"]; got != "new-pass-1" {
+		t.Fatalf("the password is %q, want new-pass-1", got)
 	}
 
 	h.key("a")
@@ -44,4 +45,7 @@ func TestAccountPage(t *testing.T) {
 	h.key("d")
 	h.key("y")
 	h.mustSee("No SSH keys")
+	if len(f.keys["dave_m"]) != 0 {
+		t.Fatalf("keys left: %v", f.keys["dave_m"])
+	}
 }

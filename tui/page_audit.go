@@ -57,9 +57,7 @@ type auditPage struct {
 	natural []int
 	next    string
 	table   table
-	loaded  bool
-	err     error
-	reload  reloader
+	reload  loader
 	newer   reloader
 	more    bool // a "more" load is running
 
@@ -133,8 +131,8 @@ func auditRows(entries []core.AuditEntry, loc *time.Location, natural []int) []a
 func (p *auditPage) firstCmd(seq int) tea.Cmd {
 	q, loc := p.query, p.c.loc
 	q.ListOptions = core.ListOptions{MaxItems: auditPageSize}
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		page, err := svc.ListAudit(ctx, pr, q)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		page, err := backend.ListAudit(ctx, pr, q)
 		nat := make([]int, auditCols)
 		return auditLoadedMsg{seq: seq, kind: "first", rows: auditRows(page.Items, loc, nat), next: page.Next, natural: nat, err: err}
 	})
@@ -144,8 +142,8 @@ func (p *auditPage) firstCmd(seq int) tea.Cmd {
 func (p *auditPage) moreCmd() tea.Cmd {
 	q, loc, seq := p.query, p.c.loc, p.reload.seq
 	q.ListOptions = core.ListOptions{MaxItems: auditPageSize, PageToken: p.next}
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		page, err := svc.ListAudit(ctx, pr, q)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		page, err := backend.ListAudit(ctx, pr, q)
 		nat := make([]int, auditCols)
 		return auditLoadedMsg{seq: seq, kind: "more", rows: auditRows(page.Items, loc, nat), next: page.Next, natural: nat, err: err}
 	})
@@ -160,11 +158,11 @@ func (p *auditPage) newerCmd(seq int) tea.Cmd {
 		topID = p.rows[0].e.ID
 		q.Since = max(q.Since, p.rows[0].e.Time)
 	}
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		var entries []core.AuditEntry
 		q.ListOptions = core.ListOptions{MaxItems: auditPageSize}
 		for range 50 { // at most 5,000 new entries at once; beyond that a reload is cheaper
-			page, err := svc.ListAudit(ctx, pr, q)
+			page, err := backend.ListAudit(ctx, pr, q)
 			if err != nil {
 				return auditLoadedMsg{seq: seq, kind: "newer", err: err}
 			}
@@ -185,7 +183,7 @@ func (p *auditPage) newerCmd(seq int) tea.Cmd {
 
 func (p *auditPage) event(core.Event) tea.Cmd {
 	// Every change core makes is audited, so any event may mean new entries.
-	if !p.loaded {
+	if !p.reload.loaded {
 		return nil
 	}
 	return p.newer.request(p.newerCmd)
@@ -202,25 +200,18 @@ func (p *auditPage) widen(nat []int) {
 func (p *auditPage) applyLoaded(m auditLoadedMsg) tea.Cmd {
 	switch m.kind {
 	case "first":
-		current, next := p.reload.done(m.seq, p.firstCmd)
-		if !current {
-			return nil
-		}
-		if m.err != nil {
-			p.err = m.err
-			return tea.Batch(next, errorFlash(m.err))
-		}
-		p.rows, p.next, p.loaded, p.err = m.rows, m.next, true, nil
-		// A "newer" load still running was computed against the old rows.
-		p.newer = reloader{seq: p.newer.seq + 1}
-		p.natural = make([]int, auditCols)
-		p.widen(m.natural)
-		p.table.setRows(len(p.rows), p.natural)
-		p.table.setCursor(0)
-		return next
+		return p.reload.apply(m.seq, m.err, p.firstCmd, func() {
+			p.rows, p.next = m.rows, m.next
+			// A "newer" load still running was computed against the old rows.
+			p.newer = reloader{seq: p.newer.seq + 1}
+			p.natural = make([]int, auditCols)
+			p.widen(m.natural)
+			p.table.setRows(len(p.rows), p.natural)
+			p.table.setCursor(0)
+		})
 	case "more":
 		p.more = false
-		if m.seq != p.reload.seq || m.err != nil {
+		if !p.reload.current(m.seq) || m.err != nil {
 			if m.err != nil {
 				return errorFlash(m.err)
 			}
@@ -233,7 +224,7 @@ func (p *auditPage) applyLoaded(m auditLoadedMsg) tea.Cmd {
 		return nil
 	}
 	current, next := p.newer.done(m.seq, p.newerCmd)
-	if !current || m.err != nil || len(m.rows) == 0 || !p.loaded {
+	if !current || m.err != nil || len(m.rows) == 0 || !p.reload.loaded {
 		return next
 	}
 	fresh := m.rows
@@ -433,11 +424,10 @@ func (p *auditPage) view(w, h int) string {
 	case p.queryText != "":
 		lines = append(lines, st.dim.Render("filter: ")+sanitize(p.queryText)+st.dim.Render("  (esc clears)"))
 	}
+	line, pending := p.reload.placeholder(p.c, "the audit log")
 	switch {
-	case !p.loaded && p.err != nil:
-		lines = append(lines, st.errText.Render("  Could not load the audit log: "+errorText(p.err)+" — press r to retry"))
-	case !p.loaded:
-		lines = append(lines, stateLine(p.c, "Loading the audit log…"))
+	case pending:
+		lines = append(lines, line)
 	case len(p.rows) == 0 && p.queryText != "":
 		lines = append(lines, stateLine(p.c, "No entries match this filter — esc clears it"))
 	case len(p.rows) == 0:

@@ -3,6 +3,8 @@ package tui
 import (
 	"testing"
 	"time"
+
+	"conclave/core"
 )
 
 func TestParseAuditFilter(t *testing.T) {
@@ -28,10 +30,10 @@ func TestParseAuditFilter(t *testing.T) {
 }
 
 func TestAuditPage(t *testing.T) {
-	svc, _ := newService(t)
-	addUser(t, svc, "carol_m", "room_manager", false)
-	addRoom(t, svc, asAdmin(t, svc), "Audited room")
-	h := newHarness(t, svc, "admin")
+	f := newFakeBackend()
+	f.addUser("carol_m", "Carol_m", core.RoleRoomManager, "real-pass")
+	f.addRoom("Audited room", core.Grant{})
+	h := newHarness(t, f, "admin")
 	h.key("4")
 	h.mustSee("Audit log", "room.create", "user.create", "user:admin")
 
@@ -50,7 +52,7 @@ func TestAuditPage(t *testing.T) {
 	h.mustSee("filter: action:room.")
 
 	// A change elsewhere shows at the top, live.
-	addRoom(t, svc, asAdmin(t, svc), "Second room")
+	f.addRoom("Second room", core.Grant{})
 	h.pump()
 	h.mustSee("1/2")
 

@@ -57,9 +57,7 @@ type livePage struct {
 	modalHost
 
 	rows   []liveMeetingRow
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 
 	meetings  table
 	people    table
@@ -129,15 +127,15 @@ func (p *livePage) refresh() tea.Cmd {
 
 func (p *livePage) loadCmd(seq int) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		live, err := svc.LiveMeetings(ctx, pr)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		live, err := backend.LiveMeetings(ctx, pr)
 		if err != nil {
 			return liveLoadedMsg{seq: seq, err: err}
 		}
 		rows := make([]liveMeetingRow, 0, len(live))
 		for _, lm := range live {
 			var perms core.Permissions
-			if _, g, err := svc.GetRoom(ctx, pr, lm.Room.RoomID); err == nil {
+			if _, g, err := backend.GetRoom(ctx, pr, lm.Room.RoomID); err == nil {
 				perms = g.Permissions
 			}
 			rows = append(rows, makeLiveRow(lm, perms, loc))
@@ -222,7 +220,6 @@ func (p *livePage) setRows(rows []liveMeetingRow) {
 		keepPart = pt.identity
 	}
 	p.rows = rows
-	p.loaded, p.err = true, nil
 	p.mNatural = make([]int, liveMeetingCols)
 	for i := range rows {
 		widen(p.mNatural, rows[i].cells)
@@ -303,16 +300,7 @@ func (p *livePage) capturing() bool { return p.modal != nil }
 func (p *livePage) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case liveLoadedMsg:
-		current, next := p.reload.done(msg.seq, p.loadCmd)
-		if !current {
-			return nil
-		}
-		if msg.err != nil {
-			p.err = msg.err
-			return tea.Batch(next, errorFlash(msg.err))
-		}
-		p.setRows(msg.rows)
-		return next
+		return p.reload.apply(msg.seq, msg.err, p.loadCmd, func() { p.setRows(msg.rows) })
 	case liveStatsTickMsg:
 		p.statsWaiting = false
 		p.lastLoad = p.c.now()
@@ -355,8 +343,8 @@ func (p *livePage) updateKey(k tea.KeyPressMsg) tea.Cmd {
 		roomID, name := m.roomID, m.roomName
 		p.open(newConfirm(p.c, "End the meeting", fmt.Sprintf("End the meeting in %q for everyone?", sanitize(name)), nil,
 			func([]string) tea.Cmd {
-				return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-					if err := svc.EndMeeting(ctx, pr, roomID); err != nil {
+				return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+					if err := backend.EndMeeting(ctx, pr, roomID); err != nil {
 						return doneMsg{err: err}
 					}
 					return doneMsg{ok: fmt.Sprintf("Ended the meeting in %q", sanitize(name))}
@@ -374,9 +362,9 @@ func (p *livePage) updateKey(k tea.KeyPressMsg) tea.Cmd {
 
 func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *liveParticipantRow) tea.Cmd {
 	roomID, identity, name := m.roomID, pt.identity, sanitize(pt.name)
-	run := func(ok string, fn func(ctx context.Context, svc *core.Service, pr *core.Principal) error) tea.Cmd {
-		return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-			if err := fn(ctx, svc, pr); err != nil {
+	run := func(ok string, fn func(ctx context.Context, backend Backend, pr *core.Principal) error) tea.Cmd {
+		return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+			if err := fn(ctx, backend, pr); err != nil {
 				return doneMsg{err: err}
 			}
 			return doneMsg{ok: ok}
@@ -388,8 +376,8 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 			return refuseLive("kick participants", "participantKick")
 		}
 		p.open(newConfirm(p.c, "Kick "+name, fmt.Sprintf("Remove %q from the meeting?", name), nil, func([]string) tea.Cmd {
-			return run(fmt.Sprintf("Removed %q from the meeting", name), func(ctx context.Context, svc *core.Service, pr *core.Principal) error {
-				return svc.KickParticipant(ctx, pr, roomID, identity)
+			return run(fmt.Sprintf("Removed %q from the meeting", name), func(ctx context.Context, backend Backend, pr *core.Principal) error {
+				return backend.KickParticipant(ctx, pr, roomID, identity)
 			})
 		}))
 	case keyIs(k, p.keys.mute):
@@ -401,8 +389,8 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 			{label: "Video", value: core.MediaVideo},
 			{label: "Screen share", value: core.MediaScreen},
 		}, func(kind string) tea.Cmd {
-			return run(fmt.Sprintf("Muted %s of %q", kind, name), func(ctx context.Context, svc *core.Service, pr *core.Principal) error {
-				return svc.MuteParticipant(ctx, pr, roomID, identity, kind)
+			return run(fmt.Sprintf("Muted %s of %q", kind, name), func(ctx context.Context, backend Backend, pr *core.Principal) error {
+				return backend.MuteParticipant(ctx, pr, roomID, identity, kind)
 			})
 		}))
 	case keyIs(k, p.keys.promote):
@@ -413,8 +401,8 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 		if pt.promoted {
 			action, ok = core.RoleDowngrade, fmt.Sprintf("Demoted %q to its own role", name)
 		}
-		return run(ok, func(ctx context.Context, svc *core.Service, pr *core.Principal) error {
-			_, err := svc.ChangeParticipantRole(ctx, pr, roomID, identity, action)
+		return run(ok, func(ctx context.Context, backend Backend, pr *core.Principal) error {
+			_, err := backend.ChangeParticipantRole(ctx, pr, roomID, identity, action)
 			return err
 		})
 	}
@@ -475,12 +463,10 @@ func (p *livePage) view(w, h int) string {
 	}
 	st := p.c.styles
 	lines := []string{st.title.Render("Live meetings") + st.dim.Render("  "+p.meetings.position())}
-	switch {
-	case !p.loaded && p.err != nil:
-		return strings.Join(append(lines, st.errText.Render("  Could not load live meetings: "+errorText(p.err)+" — press r to retry")), "\n")
-	case !p.loaded:
-		return strings.Join(append(lines, stateLine(p.c, "Loading live meetings…")), "\n")
-	case len(p.rows) == 0:
+	if line, ok := p.reload.placeholder(p.c, "live meetings"); ok {
+		return strings.Join(append(lines, line), "\n")
+	}
+	if len(p.rows) == 0 {
 		return strings.Join(append(lines, stateLine(p.c, "No meeting is live")), "\n")
 	}
 	mh := min(len(p.rows)+1, max((h-4)/3, 2))

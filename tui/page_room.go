@@ -54,9 +54,7 @@ type roomDetail struct {
 	grant   core.Grant
 	members []memberRow
 	table   table
-	loaded  bool
-	err     error
-	reload  reloader
+	reload  loader
 	// gone is set when the detail should close (esc, or the room went away).
 	gone bool
 	keys roomDetailKeys
@@ -97,8 +95,8 @@ func (d *roomDetail) load() tea.Cmd { return d.reload.request(d.loadCmd) }
 
 func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 	id, loc := d.roomID, d.c.loc
-	return d.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		r, g, err := svc.GetRoom(ctx, p, id)
+	return d.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		r, g, err := backend.GetRoom(ctx, p, id)
 		if err != nil {
 			return roomDetailMsg{roomID: id, seq: seq, err: err}
 		}
@@ -108,7 +106,7 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 		}
 		q := core.MemberQuery{RoomID: id, ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems, SortField: "name"}}
 		for {
-			page, _, err := svc.ListMembers(ctx, p, q)
+			page, _, err := backend.ListMembers(ctx, p, q)
 			if err != nil {
 				msg.err = err
 				return msg
@@ -162,21 +160,16 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		if m.roomID != d.roomID {
 			return nil
 		}
-		current, next := d.reload.done(m.seq, d.loadCmd)
-		if !current {
-			return nil
+		// The room went away, or the user's access to it did; an answer from before the
+		// principal changed says nothing of that.
+		if k := core.KindOf(m.err); (k == core.KindNotFound || k == core.KindForbidden) && d.reload.current(m.seq) {
+			d.gone = true
 		}
-		if m.err != nil {
-			if k := core.KindOf(m.err); k == core.KindNotFound || k == core.KindForbidden {
-				d.gone = true // the room went away, or the user's access to it did
-			}
-			d.err = m.err
-			return tea.Batch(next, errorFlash(m.err))
-		}
-		d.room, d.grant, d.members, d.loaded, d.err = m.room, m.grant, m.members, true, nil
-		d.name = sanitize(m.room.RoomName)
-		d.table.setRows(len(d.members), m.natural)
-		return next
+		return d.reload.apply(m.seq, m.err, d.loadCmd, func() {
+			d.room, d.grant, d.members = m.room, m.grant, m.members
+			d.name = sanitize(m.room.RoomName)
+			d.table.setRows(len(d.members), m.natural)
+		})
 	}
 	if ok, cmd := d.updateModal(msg); ok || !isKey(msg) {
 		return cmd
@@ -194,7 +187,7 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case keyIs(k, d.keys.copy):
-		dl, cmd := copyLinkDialog(d.c, linkChoices(d.c.svc, d.room, d.grant))
+		dl, cmd := copyLinkDialog(d.c, linkChoices(d.c.backend, d.room, d.grant))
 		if dl != nil {
 			d.open(dl)
 		}
@@ -267,8 +260,8 @@ func (d *roomDetail) view(w, h int) string {
 	st := d.c.styles
 	lines := []string{st.title.Render("Room "+d.name) + st.dim.Render("  "+sanitize(d.roomID)+"  (esc back)")}
 	switch {
-	case d.room == nil && d.err != nil:
-		return strings.Join(append(lines, st.errText.Render("  "+errorText(d.err))), "\n")
+	case d.room == nil && d.reload.err != nil:
+		return strings.Join(append(lines, st.errText.Render("  "+errorText(d.reload.err))), "\n")
 	case d.room == nil:
 		return strings.Join(append(lines, stateLine(d.c, "Loading room…")), "\n")
 	}
@@ -304,7 +297,7 @@ func (d *roomDetail) view(w, h int) string {
 // linkLines shows the access links with their urls, or on one line when the terminal is
 // too short to leave room for the members table below them.
 func (d *roomDetail) linkLines(room int) []string {
-	st, r, svc := d.c.styles, d.room, d.c.svc
+	st, r, backend := d.c.styles, d.room, d.c.backend
 	share := d.grant.Permissions.RoomShareAccessLinks
 	type link struct {
 		name string
@@ -314,11 +307,11 @@ func (d *roomDetail) linkLines(room int) []string {
 	var links []link
 	if share {
 		links = append(links,
-			link{"moderator", r.Access.Moderator.Enabled, svc.AccessURL(r, core.BaseRoleModerator)},
-			link{"speaker", r.Access.Speaker.Enabled, svc.AccessURL(r, core.BaseRoleSpeaker)},
-			link{"recording", r.Access.Recording.Enabled, svc.AccessURL(r, "recording")})
+			link{"moderator", r.Access.Moderator.Enabled, backend.AccessURL(r, core.BaseRoleModerator)},
+			link{"speaker", r.Access.Speaker.Enabled, backend.AccessURL(r, core.BaseRoleSpeaker)},
+			link{"recording", r.Access.Recording.Enabled, backend.AccessURL(r, "recording")})
 	}
-	links = append(links, link{"user", r.Access.UserEnabled, svc.RoomURL(r.RoomID)})
+	links = append(links, link{"user", r.Access.UserEnabled, backend.RoomURL(r.RoomID)})
 	full := 3 + len(links) // blank, heading, links, blank
 	if !share {
 		full++

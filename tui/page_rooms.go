@@ -49,9 +49,7 @@ type roomsPage struct {
 	filtering bool
 
 	table  table
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 
 	detail *roomDetail
 	keys   roomsKeys
@@ -118,11 +116,11 @@ func (p *roomsPage) refresh() tea.Cmd {
 // filters and sorts them itself, as you type.
 func (p *roomsPage) loadCmd(seq int) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		var rows []roomRow
 		q := core.RoomQuery{ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems}}
 		for {
-			page, err := svc.ListRooms(ctx, pr, q)
+			page, err := backend.ListRooms(ctx, pr, q)
 			if err != nil {
 				return roomsLoadedMsg{seq: seq, err: err}
 			}
@@ -150,7 +148,6 @@ func (p *roomsPage) setRows(rows []roomRow) {
 		p.index[rows[i].room.RoomID] = i
 		p.widen(&rows[i])
 	}
-	p.loaded, p.err = true, nil
 	p.resort(keep)
 }
 
@@ -223,8 +220,8 @@ func (p *roomsPage) upsert(m roomRefreshedMsg) {
 
 func (p *roomsPage) refreshRoom(id string) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
-		r, _, err := svc.GetRoom(ctx, pr, id)
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+		r, _, err := backend.GetRoom(ctx, pr, id)
 		switch k := core.KindOf(err); {
 		case err == nil:
 			return roomRefreshedMsg{id: id, row: makeRoomRow(*r, loc)}
@@ -268,21 +265,12 @@ func (p *roomsPage) capturing() bool {
 func (p *roomsPage) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case roomsLoadedMsg:
-		current, next := p.reload.done(msg.seq, p.loadCmd)
-		if !current {
-			return nil
-		}
-		if msg.err != nil {
-			p.err = msg.err
-			return tea.Batch(next, errorFlash(msg.err))
-		}
-		p.setRows(msg.rows)
-		return next
+		return p.reload.apply(msg.seq, msg.err, p.loadCmd, func() { p.setRows(msg.rows) })
 	case roomRefreshedMsg:
 		if msg.err != nil {
 			return errorFlash(msg.err)
 		}
-		if p.loaded {
+		if p.reload.loaded {
 			p.upsert(msg)
 		}
 		return nil
@@ -504,11 +492,10 @@ func (p *roomsPage) view(w, h int) string {
 		lines = append(lines, filterLine)
 	}
 	body := h - len(lines)
+	line, pending := p.reload.placeholder(p.c, "rooms")
 	switch {
-	case !p.loaded && p.err != nil:
-		lines = append(lines, st.errText.Render("  Could not load rooms: "+errorText(p.err)+" — press r to retry"))
-	case !p.loaded:
-		lines = append(lines, stateLine(p.c, "Loading rooms…"))
+	case pending:
+		lines = append(lines, line)
 	case len(p.rows) == 0 && p.c.canCreateRooms():
 		lines = append(lines, stateLine(p.c, "No rooms yet — press n to create one"))
 	case len(p.rows) == 0:

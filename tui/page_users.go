@@ -42,9 +42,7 @@ type usersPage struct {
 	modalHost
 	rows   []userRow
 	table  table
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 	// keysOf is the user drilled into (enter): its SSH keys.
 	keysOf *keysPanel
 	who    *core.User
@@ -82,11 +80,11 @@ func (p *usersPage) refresh() tea.Cmd {
 
 func (p *usersPage) loadCmd(seq int) tea.Cmd {
 	loc := p.c.loc
-	return p.c.call(func(ctx context.Context, svc *core.Service, pr *core.Principal) tea.Msg {
+	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		msg := usersLoadedMsg{seq: seq, natural: make([]int, userCols)}
 		q := core.UserQuery{ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems}}
 		for {
-			page, err := svc.ListUsers(ctx, pr, q)
+			page, err := backend.ListUsers(ctx, pr, q)
 			if err != nil {
 				msg.err = err
 				return msg
@@ -141,32 +139,29 @@ func (p *usersPage) event(e core.Event) tea.Cmd {
 
 func (p *usersPage) capturing() bool { return p.modal != nil }
 
+// setRows replaces the list, keeping the selection on the same user and the drilled-in
+// user's heading current.
+func (p *usersPage) setRows(m usersLoadedMsg) {
+	keep := ""
+	if u := p.selected(); u != nil {
+		keep = u.UserID
+	}
+	p.rows = m.rows
+	p.table.setRows(len(p.rows), m.natural)
+	for i, r := range p.rows {
+		if r.u.UserID == keep {
+			p.table.setCursor(i)
+		}
+		if p.who != nil && r.u.UserID == p.who.UserID {
+			u := r.u
+			p.who = &u
+		}
+	}
+}
+
 func (p *usersPage) update(msg tea.Msg) tea.Cmd {
 	if m, ok := msg.(usersLoadedMsg); ok {
-		current, next := p.reload.done(m.seq, p.loadCmd)
-		if !current {
-			return nil
-		}
-		if m.err != nil {
-			p.err = m.err
-			return tea.Batch(next, errorFlash(m.err))
-		}
-		keep := ""
-		if u := p.selected(); u != nil {
-			keep = u.UserID
-		}
-		p.rows, p.loaded, p.err = m.rows, true, nil
-		p.table.setRows(len(p.rows), m.natural)
-		for i, r := range p.rows {
-			if r.u.UserID == keep {
-				p.table.setCursor(i)
-			}
-			if p.who != nil && r.u.UserID == p.who.UserID {
-				u := r.u
-				p.who = &u
-			}
-		}
-		return next
+		return p.reload.apply(m.seq, m.err, p.loadCmd, func() { p.setRows(m) })
 	}
 	if !isKey(msg) {
 		_, cmd := p.updateModal(msg)
@@ -260,12 +255,9 @@ func (p *usersPage) view(w, h int) string {
 		return strings.Join(lines, "\n")
 	}
 	lines := []string{st.title.Render("Users") + st.dim.Render("  "+p.table.position())}
-	switch {
-	case !p.loaded && p.err != nil:
-		lines = append(lines, st.errText.Render("  Could not load users: "+errorText(p.err)+" — press r to retry"))
-	case !p.loaded:
-		lines = append(lines, stateLine(p.c, "Loading users…"))
-	default:
+	if line, ok := p.reload.placeholder(p.c, "users"); ok {
+		lines = append(lines, line)
+	} else {
 		p.table.setSize(w, h-1)
 		lines = append(lines, p.table.view())
 	}
@@ -285,8 +277,8 @@ func newCreateUserForm(c *common) *form {
 	})
 	f.build = func(v formValues) submitFunc {
 		in := core.NewUser{UserID: strings.TrimSpace(v.str("userId")), Name: v.str("name"), Role: v.str("role"), Password: v.str("password")}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			u, err := svc.CreateUser(ctx, p, in)
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			u, err := backend.CreateUser(ctx, p, in)
 			if err != nil {
 				return "", err
 			}
@@ -304,8 +296,8 @@ func newResetPasswordForm(c *common, u *core.User) *form {
 	})
 	f.build = func(v formValues) submitFunc {
 		pw := v.str("newPassword")
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if err := svc.ResetPassword(ctx, p, id, pw); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if err := backend.ResetPassword(ctx, p, id, pw); err != nil {
 				return "", err
 			}
 			return "Password of " + id + " reset", nil
@@ -325,8 +317,8 @@ func roleChooser(c *common, u *core.User) *chooser {
 		items = append(items, choice{label: r, value: r, hint: hint})
 	}
 	return newChooser(c, "Role of "+sanitize(id), items, func(role string) tea.Cmd {
-		return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-			_, err := svc.UpdateRole(ctx, p, id, role)
+		return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+			_, err := backend.UpdateRole(ctx, p, id, role)
 			return doneMsg{ok: id + " is now " + role, err: err}
 		})
 	})
@@ -337,8 +329,8 @@ func deleteUserConfirm(c *common, u *core.User) *confirm {
 	return newConfirm(c, "Delete user "+sanitize(id)+"?",
 		"Their memberships go, their rooms pass to the root admin,\nand they leave any live meeting at once.", nil,
 		func([]string) tea.Cmd {
-			return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-				return doneMsg{ok: "User " + id + " deleted", err: svc.DeleteUser(ctx, p, id)}
+			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+				return doneMsg{ok: "User " + id + " deleted", err: backend.DeleteUser(ctx, p, id)}
 			})
 		})
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -25,7 +26,8 @@ type palette struct {
 	cmds    []command
 	matches []int
 	sel     int
-	keys    struct{ run, complete, cancel key.Binding }
+	closed  bool
+	bind    struct{ run, complete, cancel key.Binding }
 }
 
 func newPalette(c *common, cmds []command) *palette {
@@ -35,15 +37,15 @@ func newPalette(c *common, cmds []command) *palette {
 	p.input.CharLimit = 64
 	p.input.SetStyles(c.styles.input)
 	p.input.Focus()
-	p.keys.run = bind("run", "enter")
-	p.keys.complete = bind("complete", "tab")
-	p.keys.cancel = bind("close", "esc")
+	p.bind.run = bind("run", "enter")
+	p.bind.complete = bind("complete", "tab")
+	p.bind.cancel = bind("close", "esc")
 	p.filter()
 	return p
 }
 
 func (p *palette) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.run, p.keys.complete, p.c.nav.Up, p.c.nav.Down, p.keys.cancel}
+	return []key.Binding{p.bind.run, p.bind.complete, p.c.nav.Up, p.c.nav.Down, p.bind.cancel}
 }
 
 func (p *palette) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
@@ -69,40 +71,49 @@ func (p *palette) filter() {
 	p.sel = min(p.sel, max(len(p.matches)-1, 0))
 }
 
-// update handles a key; closed says the palette is done.
-func (p *palette) update(msg tea.Msg) (bool, tea.Cmd) {
+func (p *palette) layer() layer      { return layerPalette }
+func (p *palette) keys() help.KeyMap { return p }
+func (p *palette) done() bool        { return p.closed }
+
+func (p *palette) paste(m tea.PasteMsg) tea.Cmd {
+	p.input, _ = p.input.Update(m)
+	p.filter()
+	return nil
+}
+
+// update handles a key: esc closes the palette, enter runs a command and closes it.
+func (p *palette) update(msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		if _, paste := msg.(tea.PasteMsg); paste {
-			p.input, _ = p.input.Update(msg)
-			p.filter()
-		}
-		return false, nil
+		return nil
 	}
 	switch k.String() {
 	case "esc":
-		return true, nil
+		p.closed = true
+		return nil
 	case "enter":
-		return true, p.run()
+		cmd := p.run()
+		p.closed = true
+		return cmd
 	case "tab":
 		if len(p.matches) > 0 {
 			p.input.SetValue(p.cmds[p.matches[p.sel]].name)
 			p.input.CursorEnd()
 			p.filter()
 		}
-		return false, nil
+		return nil
 	case "up", "ctrl+p":
 		p.sel = max(p.sel-1, 0)
-		return false, nil
+		return nil
 	case "down", "ctrl+n":
 		p.sel = min(p.sel+1, max(len(p.matches)-1, 0))
-		return false, nil
+		return nil
 	}
 	var cmd tea.Cmd
 	p.input, cmd = p.input.Update(k)
 	p.sel = 0
 	p.filter()
-	return false, cmd
+	return cmd
 }
 
 // run runs the exact command typed, else the selected match; a command the user may not
@@ -123,20 +134,28 @@ func (p *palette) run() tea.Cmd {
 	return flash(levelError, "Unknown command %q (press : then tab to see the commands)", sanitize(q))
 }
 
-// view draws the candidates (up to six) above the input line.
-func (p *palette) view(w int) (list []string, input string) {
+// draw shows the candidates (up to six) over the bottom of the page and the input line
+// in place of the footer, so the page stays in sight while a command is typed.
+func (p *palette) draw(s *screen) {
 	st := p.c.styles
+	var list []string
 	for i, idx := range p.matches {
 		if i >= 6 {
 			break
 		}
 		cm := p.cmds[idx]
-		line := ansi.Truncate(" "+cm.name+"  "+st.dim.Render(cm.desc), w-2, "…")
+		line := ansi.Truncate(" "+cm.name+"  "+st.dim.Render(cm.desc), s.w-2, "…")
 		if i == p.sel {
 			line = st.selected.Render(line)
 		}
 		list = append(list, line)
 	}
-	p.input.SetWidth(max(w-3, 8))
-	return list, ansi.Truncate(p.input.View(), w, "")
+	lines := s.pageBody()
+	for i, l := range list {
+		if at := len(lines) - len(list) + i; at >= 0 {
+			lines[at] = l
+		}
+	}
+	p.input.SetWidth(max(s.w-3, 8))
+	s.bottom = ansi.Truncate(p.input.View(), s.w, "")
 }

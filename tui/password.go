@@ -38,8 +38,8 @@ func newPasswordForm(c *common, forced bool) *form {
 	}
 	f.build = func(v formValues) submitFunc {
 		cur, next := v.str("currentPassword"), v.str("newPassword")
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if _, err := svc.ChangePassword(ctx, p, cur, next); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if _, err := backend.ChangePassword(ctx, p, cur, next); err != nil {
 				return "", err
 			}
 			return "Password changed", nil

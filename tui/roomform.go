@@ -122,12 +122,12 @@ func newCreateRoomForm(c *common) *form {
 		when := v.str("autoDeletionDate")
 		policy := core.AutoDeletionPolicy{WithMeeting: v.str("autoDeletionPolicy.withMeeting"), WithRecordings: v.str("autoDeletionPolicy.withRecordings")}
 		now, loc := c.now, c.loc
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
 			if ms, _ := parseWhen(when, now(), loc); ms != 0 {
 				in.AutoDeletionDate = &ms
 				in.AutoDeletionPolicy = &policy
 			}
-			r, err := svc.CreateRoom(ctx, p, in)
+			r, err := backend.CreateRoom(ctx, p, in)
 			if err != nil {
 				return "", err
 			}
@@ -166,8 +166,8 @@ func newConfigForm(c *common, r *core.Room) *form {
 			ChatEnabled:              v.ptrOn("config.chat.enabled"),
 			VirtualBackgroundEnabled: v.ptrOn("config.virtualBackground.enabled"),
 		}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if _, err := svc.UpdateRoomConfig(ctx, p, id, in); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if _, err := backend.UpdateRoomConfig(ctx, p, id, in); err != nil {
 				return "", err
 			}
 			return "Configuration saved", nil
@@ -200,8 +200,8 @@ func newRolesForm(c *common, r *core.Room, role string) *form {
 		} else {
 			in.Speaker = set
 		}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if _, err := svc.UpdateRoomRoles(ctx, p, id, in); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if _, err := backend.UpdateRoomRoles(ctx, p, id, in); err != nil {
 				return "", err
 			}
 			return strings.ToUpper(role[:1]) + role[1:] + " permissions saved", nil
@@ -227,8 +227,8 @@ func newAccessForm(c *common, r *core.Room) *form {
 			Recording: v.ptrOn("access.anonymous.recording.enabled"),
 			User:      v.ptrOn("access.user.enabled"),
 		}
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			if _, err := svc.UpdateRoomAccess(ctx, p, id, in); err != nil {
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			if _, err := backend.UpdateRoomAccess(ctx, p, id, in); err != nil {
 				return "", err
 			}
 			return "Access saved", nil
@@ -271,8 +271,8 @@ func regenChooser(c *common, r *core.Room, open func(dialog)) *chooser {
 		open(newConfirm(c, "Regenerate the "+role+" link?",
 			"The current "+role+" link of "+name+" stops working at once,\nand everyone who joined through it must get the new one.", nil,
 			func([]string) tea.Cmd {
-				return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-					_, err := svc.RegenerateAccessLink(ctx, p, id, role)
+				return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+					_, err := backend.RegenerateAccessLink(ctx, p, id, role)
 					return doneMsg{ok: "New " + role + " link made; the old one no longer works", err: err}
 				})
 			}))
@@ -290,8 +290,8 @@ func deleteRoomConfirm(c *common, r *core.Room) *confirm {
 			{label: "withRecordings", values: []string{core.PolicyFail, core.PolicyForce, core.PolicyClose}, hint: "if it has recordings"},
 		},
 		func(v []string) tea.Cmd {
-			return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-				res, err := svc.DeleteRoom(ctx, p, id, v[0], v[1])
+			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+				res, err := backend.DeleteRoom(ctx, p, id, v[0], v[1])
 				if err != nil {
 					return doneMsg{err: err}
 				}

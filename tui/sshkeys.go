@@ -39,9 +39,7 @@ type keysPanel struct {
 	keys   []core.SSHKey
 	rows   [][keyCols]string
 	table  table
-	loaded bool
-	err    error
-	reload reloader
+	reload loader
 	add    key.Binding
 	del    key.Binding
 }
@@ -65,8 +63,8 @@ func (kp *keysPanel) load() tea.Cmd { return kp.reload.request(kp.loadCmd) }
 
 func (kp *keysPanel) loadCmd(seq int) tea.Cmd {
 	id, user, loc := kp.id, kp.userID, kp.c.loc
-	return kp.c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-		keys, err := svc.ListSSHKeys(ctx, p, user)
+	return kp.c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+		keys, err := backend.ListSSHKeys(ctx, p, user)
 		msg := keysLoadedMsg{panel: id, seq: seq, keys: keys, err: err, natural: make([]int, keyCols)}
 		for _, k := range keys {
 			row := [keyCols]string{sanitize(k.Type), sanitize(k.Fingerprint), sanitize(k.Comment), timeIn(k.Added, loc), timeIn(k.LastUsed, loc)}
@@ -85,17 +83,10 @@ func (kp *keysPanel) handle(msg tea.Msg) tea.Cmd {
 	if !ok || m.panel != kp.id {
 		return nil
 	}
-	current, next := kp.reload.done(m.seq, kp.loadCmd)
-	if !current {
-		return nil
-	}
-	if m.err != nil {
-		kp.err = m.err
-		return tea.Batch(next, errorFlash(m.err))
-	}
-	kp.keys, kp.rows, kp.loaded, kp.err = m.keys, m.rows, true, nil
-	kp.table.setRows(len(kp.rows), m.natural)
-	return next
+	return kp.reload.apply(m.seq, m.err, kp.loadCmd, func() {
+		kp.keys, kp.rows = m.keys, m.rows
+		kp.table.setRows(len(kp.rows), m.natural)
+	})
 }
 
 func (kp *keysPanel) event(e core.Event) tea.Cmd {
@@ -135,9 +126,9 @@ func (kp *keysPanel) view(w, h int) string {
 	st := kp.c.styles
 	lines := []string{st.header.Render("SSH keys")}
 	switch {
-	case !kp.loaded && kp.err != nil:
-		lines = append(lines, st.errText.Render("  "+errorText(kp.err)))
-	case !kp.loaded:
+	case !kp.reload.loaded && kp.reload.err != nil:
+		lines = append(lines, st.errText.Render("  "+errorText(kp.reload.err)))
+	case !kp.reload.loaded:
 		lines = append(lines, stateLine(kp.c, "Loading SSH keys…"))
 	case len(kp.keys) == 0:
 		lines = append(lines, stateLine(kp.c, "No SSH keys — press a and paste a public key to sign in with it"))
@@ -159,8 +150,8 @@ func newAddKeyForm(c *common, userID string) *form {
 	})
 	f.build = func(v formValues) submitFunc {
 		line := strings.TrimSpace(v.str("key"))
-		return func(ctx context.Context, svc *core.Service, p *core.Principal) (string, error) {
-			k, err := svc.AddSSHKey(ctx, p, userID, line)
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			k, err := backend.AddSSHKey(ctx, p, userID, line)
 			if err != nil {
 				return "", err
 			}
@@ -178,8 +169,8 @@ func deleteKeyConfirm(c *common, userID string, k core.SSHKey) *confirm {
 	}
 	return newConfirm(c, "Delete SSH key?", "Key "+what+" of "+sanitize(userID)+"\nwill no longer sign in.", nil,
 		func([]string) tea.Cmd {
-			return c.call(func(ctx context.Context, svc *core.Service, p *core.Principal) tea.Msg {
-				return doneMsg{ok: "Key " + fp + " deleted", err: svc.DeleteSSHKey(ctx, p, userID, id)}
+			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
+				return doneMsg{ok: "Key " + fp + " deleted", err: backend.DeleteSSHKey(ctx, p, userID, id)}
 			})
 		})
 }

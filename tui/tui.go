@@ -1,5 +1,6 @@
 // Package tui is the control room: a Bubble Tea interface over core, the same for the
-// local terminal and every SSH session (ARCHITECTURE: tui imports core only).
+// local terminal and every SSH session (ARCHITECTURE: tui imports core only). It reaches
+// the server through Backend, which *core.Service implements.
 package tui
 
 import (
@@ -36,9 +37,10 @@ type Options struct {
 	Context context.Context
 }
 
-// New builds the control room for one user. It resolves the user's principal through
-// svc.UserPrincipal when it starts and again whenever the user changes, so that role and
-// password state are current; a user who must change its password sees that screen first.
-func New(svc *core.Service, id Identity, opts Options) tea.Model {
-	return newApp(svc, id, opts)
+// New builds the control room for one user; backend is the server's *core.Service. It
+// resolves the user's principal through backend.UserPrincipal when it starts and again
+// whenever the user changes, so that role and password state are current; a user who
+// must change its password sees that screen first.
+func New(backend Backend, id Identity, opts Options) tea.Model {
+	return newApp(backend, id, opts)
 }

@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"context"
+
+	"conclave/core"
+)
+
+// Backend is what the control room needs of the server: *core.Service in production
+// (the local terminal and every SSH session pass it unchanged), a fake in the page tests
+// that only need canned data. It lists exactly the calls the control room makes, so that
+// a page cannot reach around core's permission checks and a fake knows what to provide.
+// Every call that acts for the user takes the principal the control room resolved.
+type Backend interface {
+	SessionBackend
+	RoomBackend
+	MemberBackend
+	LiveBackend
+	UserBackend
+	AccountBackend
+	AuditBackend
+	EventBackend
+}
+
+// SessionBackend resolves who the control room acts for.
+type SessionBackend interface {
+	// UserPrincipal resolves a user the front end authenticated itself (the local
+	// terminal's root admin, an SSH key); the control room calls it again whenever the
+	// user changes, so role and forced password change are current.
+	UserPrincipal(ctx context.Context, userID string, meta core.RequestMeta) (*core.Principal, error)
+}
+
+// RoomBackend lists, reads and changes rooms, and builds their links.
+type RoomBackend interface {
+	// ListRooms lists a page of the rooms p may see.
+	ListRooms(ctx context.Context, p *core.Principal, q core.RoomQuery) (core.Page[core.Room], error)
+	// GetRoom reads a room and the grant that says what p may do in it.
+	GetRoom(ctx context.Context, p *core.Principal, roomID string) (*core.Room, core.Grant, error)
+	// CreateRoom creates a room owned by p.
+	CreateRoom(ctx context.Context, p *core.Principal, in core.RoomOptions) (*core.Room, error)
+	// UpdateRoomConfig changes a room's configuration (chat, recording, background).
+	UpdateRoomConfig(ctx context.Context, p *core.Principal, roomID string, in core.ConfigPatch) (*core.Room, error)
+	// UpdateRoomRoles changes the permissions of a room's moderator and speaker roles.
+	UpdateRoomRoles(ctx context.Context, p *core.Principal, roomID string, in core.RolesPatch) (*core.Room, error)
+	// UpdateRoomAccess switches a room's anonymous links and user access.
+	UpdateRoomAccess(ctx context.Context, p *core.Principal, roomID string, in core.AccessPatch) (*core.Room, error)
+	// RegenerateAccessLink gives one anonymous link ("moderator", "speaker",
+	// "recording") a new secret, revoking the old one.
+	RegenerateAccessLink(ctx context.Context, p *core.Principal, roomID, role string) (*core.Room, error)
+	// DeleteRoom deletes, closes or schedules the deletion of a room under the two
+	// policies for a live meeting and for recordings.
+	DeleteRoom(ctx context.Context, p *core.Principal, roomID, withMeeting, withRecordings string) (*core.DeletionResult, error)
+	// RoomURL is where signed-in users and internal members enter a room.
+	RoomURL(roomID string) string
+	// AccessURL is a room's anonymous link for a role.
+	AccessURL(r *core.Room, role string) string
+}
+
+// MemberBackend manages the members of a room (its owner and admins).
+type MemberBackend interface {
+	// ListMembers lists a page of a room's members.
+	ListMembers(ctx context.Context, p *core.Principal, q core.MemberQuery) (core.Page[core.Member], *core.Room, error)
+	// AddMember adds an internal user or an external person to a room.
+	AddMember(ctx context.Context, p *core.Principal, roomID string, in core.NewMember) (*core.Member, *core.Room, error)
+	// UpdateMember changes a member's base role or its permission overrides.
+	UpdateMember(ctx context.Context, p *core.Principal, roomID, memberID string, in core.MemberPatch) (*core.Member, *core.Room, error)
+	// DeleteMember removes a member, ending its access at once.
+	DeleteMember(ctx context.Context, p *core.Principal, roomID, memberID string) error
+	// MemberURL is a member's own link, shown when it is added.
+	MemberURL(m *core.Member) string
+}
+
+// LiveBackend watches and moderates the meetings in progress.
+type LiveBackend interface {
+	// LiveMeetings lists the meetings in progress that p may see, with their
+	// participants and tracks.
+	LiveMeetings(ctx context.Context, p *core.Principal) ([]core.LiveMeeting, error)
+	// EndMeeting ends a room's meeting for everyone.
+	EndMeeting(ctx context.Context, p *core.Principal, roomID string) error
+	// KickParticipant removes a participant from a meeting.
+	KickParticipant(ctx context.Context, p *core.Principal, roomID, identity string) error
+	// MuteParticipant stops one kind of a participant's media (core.MediaAudio, …).
+	MuteParticipant(ctx context.Context, p *core.Principal, roomID, identity, kind string) error
+	// ChangeParticipantRole promotes a participant to moderator for this meeting, or
+	// demotes it back (core.RoleUpgrade, core.RoleDowngrade).
+	ChangeParticipantRole(ctx context.Context, p *core.Principal, roomID, identity, action string) (*core.Participant, error)
+}
+
+// UserBackend administers users (admins).
+type UserBackend interface {
+	// ListUsers lists a page of users.
+	ListUsers(ctx context.Context, p *core.Principal, q core.UserQuery) (core.Page[core.User], error)
+	// CreateUser adds a user, who must change its temporary password at first sign-in.
+	CreateUser(ctx context.Context, p *core.Principal, in core.NewUser) (*core.User, error)
+	// ResetPassword gives another user a temporary password and ends its sessions.
+	ResetPassword(ctx context.Context, p *core.Principal, userID, password string) error
+	// UpdateRole changes another user's role.
+	UpdateRole(ctx context.Context, p *core.Principal, userID, role string) (*core.User, error)
+	// DeleteUser deletes a user; its rooms pass to the root admin.
+	DeleteUser(ctx context.Context, p *core.Principal, userID string) error
+}
+
+// AccountBackend changes the user's own password and the SSH keys it signs in with
+// (any user's keys for an admin).
+type AccountBackend interface {
+	// ChangePassword changes p's own password, lifting a forced change.
+	ChangePassword(ctx context.Context, p *core.Principal, current, next string) (*core.LoginResult, error)
+	// ListSSHKeys lists a user's SSH keys.
+	ListSSHKeys(ctx context.Context, p *core.Principal, userID string) ([]core.SSHKey, error)
+	// AddSSHKey registers one authorized_keys line for a user.
+	AddSSHKey(ctx context.Context, p *core.Principal, userID, authorizedKey string) (*core.SSHKey, error)
+	// DeleteSSHKey removes a user's key by id or fingerprint.
+	DeleteSSHKey(ctx context.Context, p *core.Principal, userID, idOrFingerprint string) error
+}
+
+// AuditBackend reads the audit log (admins).
+type AuditBackend interface {
+	// ListAudit lists a page of the audit log, newest first.
+	ListAudit(ctx context.Context, p *core.Principal, q core.AuditQuery) (core.Page[core.AuditEntry], error)
+}
+
+// EventBackend is how the control room learns of changes made elsewhere (the REST API,
+// another session, a meeting), so that what it shows follows without polling.
+type EventBackend interface {
+	// Bus is the event bus the control room subscribes to while it runs.
+	Bus() *core.Bus
+}
