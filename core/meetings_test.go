@@ -28,16 +28,8 @@ func liveService(t *testing.T) (*core.Service, *recordingMeetings, *core.Princip
 // joinAs gets a join token through an anonymous link and joins with it.
 func joinAs(t *testing.T, svc *core.Service, m *recordingMeetings, room *core.Room, secret, name string) (*core.Principal, *core.Participant) {
 	t.Helper()
-	ctx := context.Background()
-	tok, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: secret, JoinMeeting: true, ParticipantName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.AuthenticateMemberToken(ctx, tok, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := svc.JoinMeeting(ctx, p, m.client(p))
+	p := conclavetest.Member(t, svc, conclavetest.JoinToken(t, svc, room.RoomID, secret, name))
+	pt, err := svc.JoinMeeting(context.Background(), p, m.client(p))
 	if err != nil {
 		t.Fatalf("join %s: %v", name, err)
 	}

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/db"
 )
@@ -18,19 +18,7 @@ import (
 // newService builds a real core over SQLite in a temp dir, with the root admin.
 func newService(t testing.TB) (*core.Service, *db.DB) {
 	t.Helper()
-	st, err := db.Open(filepath.Join(t.TempDir(), "conclave.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := core.New(st, core.Config{BcryptCost: 4, PublicURL: "http://meet.test", BasePath: "/meet"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
-		t.Fatal(err)
-	}
-	return svc, st
+	return conclavetest.Core(t, conclavetest.Config{PublicURL: "http://meet.test"})
 }
 
 // asAdmin is the root admin's principal, for arranging data through core.

@@ -8,23 +8,16 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"conclave/conclavetest"
 	"conclave/core"
 )
 
-// joinMeeting joins a room's meeting through an anonymous access link, as a browser would.
+// joinMeeting joins a room's meeting through an anonymous access link, as a browser would
+// (without a connection: these tests look at the control room's side).
 func joinMeeting(t *testing.T, svc *core.Service, room *core.Room, secret, name string) *core.Participant {
 	t.Helper()
-	ctx := context.Background()
-	meta := core.RequestMeta{Via: "test", Source: "127.0.0.1"}
-	tok, _, err := svc.IssueMemberToken(ctx, core.Anonymous(meta), room.RoomID, core.MemberTokenRequest{Secret: secret, JoinMeeting: true, ParticipantName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.AuthenticateMemberToken(ctx, tok, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, err := svc.JoinMeeting(ctx, p, nil)
+	p := conclavetest.Member(t, svc, conclavetest.JoinToken(t, svc, room.RoomID, secret, name))
+	pt, err := svc.JoinMeeting(context.Background(), p, nil)
 	if err != nil {
 		t.Fatalf("join %s: %v", name, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/db"
 	"conclave/tui"
@@ -30,18 +30,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := db.Open(filepath.Join(t.TempDir(), "conclave.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc, err := core.New(st, core.Config{BcryptCost: 4, PublicURL: "http://meet.test", BasePath: "/meet"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
-		t.Fatal(err)
-	}
+	svc, st := conclavetest.Core(t, conclavetest.Config{PublicURL: "http://meet.test"})
 	return &env{t: t, svc: svc, st: st}
 }
 
