@@ -86,7 +86,8 @@ type pub struct {
 	tr     *webrtc.RTPTransceiver
 	local  *webrtc.TrackLocalStaticRTP
 	stop   chan struct{}
-	plis   atomic.Int64 // keyframe requests the publisher received
+	plis   atomic.Int64  // keyframe requests the publisher received
+	sent   atomic.Uint32 // the last sequence number written
 }
 
 type testClient struct {
@@ -317,6 +318,7 @@ func (c *testClient) publish(kind webrtc.RTPCodecType, src Source) *pub {
 				seq++
 				_ = local.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
 					Timestamp: uint32(seq) * 960, Marker: true}, Payload: payload})
+				p.sent.Store(uint32(seq))
 			}
 		}()
 		c.negotiate()
