@@ -190,6 +190,7 @@ func TestSinkGetsEveryPacketInOrder(t *testing.T) {
 	cam := a.publish(video, SourceCamera)
 	// Attached once the tracks are flowing: it must be given those already published.
 	sink := &testSink{}
+	attached := time.Now()
 	attach(t, s, "room", sink)
 	at := sink.receiving(t, "a", audio)
 	vt := sink.receiving(t, "a", video)
@@ -207,6 +208,10 @@ func TestSinkGetsEveryPacketInOrder(t *testing.T) {
 		last := uint16(c.p.sent.Load())
 		waitFor(t, fmt.Sprintf("%s packet %d at the sink", c.p.kind, last), func() bool { return c.tr.count(last) > 0 })
 		c.tr.mu.Lock()
+		if a, now := c.tr.arrivals[0], time.Now(); a.Before(attached) || c.tr.arrivals[len(c.tr.arrivals)-1].After(now) {
+			t.Errorf("%s: arrival times from %v to %v, outside the %v the sink was attached",
+				c.p.kind, a, c.tr.arrivals[len(c.tr.arrivals)-1], now.Sub(attached))
+		}
 		first := c.tr.seqs[0]
 		for i, seq := range c.tr.seqs {
 			if want := first + uint16(i); seq != want {
@@ -275,15 +280,53 @@ func TestSinkAttachedBeforeAnyoneJoined(t *testing.T) {
 	sink.check(t)
 }
 
+func TestSinkObeysMuteAndRights(t *testing.T) {
+	s := newTestSFU(t, Config{})
+	sink := &testSink{}
+	attach(t, s, "room", sink)
+	a := join(t, s, "room", "a", everything)
+	a.publish(video, SourceCamera)
+	vt := sink.receiving(t, "a", video)
+
+	if err := a.peer.SetMuted(SourceCamera, true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // what was queued before the mute
+	n := vt.writes.Load()
+	time.Sleep(300 * time.Millisecond)
+	if got := vt.writes.Load() - n; got != 0 {
+		t.Errorf("sink got %d packets of a muted camera", got)
+	}
+	if err := a.peer.SetMuted(SourceCamera, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the unmuted camera at the sink", func() bool { return vt.writes.Load() > n+5 })
+
+	if err := a.peer.SetPublishRights(PublishRights{Audio: true}); err != nil {
+		t.Fatal(err)
+	}
+	vt.waitClosed(t, "video right revoked")
+	if err := a.peer.SetPublishRights(everything); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the republished camera at the sink, through a new receiver", func() bool {
+		tr := sink.track("a", video)
+		return tr != vt && tr.writes.Load() >= 5
+	})
+	sink.check(t)
+}
+
 func TestBlockedSinkDoesNotDelaySubscriber(t *testing.T) {
 	s := newTestSFU(t, Config{QueueLength: 32})
 	release := make(chan struct{})
 	sink := &testSink{block: release}
 	attach(t, s, "room", sink)
-	t.Cleanup(func() { close(release) }) // cleanups run last-first: before the detach
 	a := join(t, s, "room", "a", everything)
 	cam := a.publish(video, SourceCamera)
 	b := join(t, s, "room", "b", everything)
+	// Cleanups run last-first: this one before the clients leave, in case a stuck sink
+	// holds up the publisher's read loop.
+	t.Cleanup(func() { close(release) })
 	r := b.receiving(t, "a", video)
 	waitFor(t, "the sink to block", sink.blocked.Load)
 	st := sink.track("a", video).st
@@ -384,8 +427,15 @@ func TestSinkDetachAndCloseLeaveNoGoroutine(t *testing.T) {
 		t.Error("detaching one sink stopped the other")
 	}
 
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("SFU.Close did not return with a sink attached")
 	}
 	for _, tr := range two.tracks {
 		select {
