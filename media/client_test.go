@@ -35,6 +35,8 @@ func (s *SFU) room(id string) *room {
 func newTestSFU(t *testing.T, cfg Config) *SFU {
 	t.Helper()
 	mediatest.NeedNetns(t)
+	// Taken now: a snapshot taken at cleanup would excuse whatever was left running.
+	before := goleak.IgnoreCurrent()
 	cfg.IPs = []string{"127.0.0.1"}
 	s, err := New(cfg)
 	if err != nil {
@@ -44,7 +46,7 @@ func newTestSFU(t *testing.T, cfg Config) *SFU {
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		goleak.VerifyNone(t, before)
 	})
 	return s
 }
@@ -84,7 +86,8 @@ type pub struct {
 	tr     *webrtc.RTPTransceiver
 	local  *webrtc.TrackLocalStaticRTP
 	stop   chan struct{}
-	plis   atomic.Int64 // keyframe requests the publisher received
+	plis   atomic.Int64  // keyframe requests the publisher received
+	sent   atomic.Uint32 // the last sequence number written
 }
 
 type testClient struct {
@@ -315,6 +318,7 @@ func (c *testClient) publish(kind webrtc.RTPCodecType, src Source) *pub {
 				seq++
 				_ = local.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
 					Timestamp: uint32(seq) * 960, Marker: true}, Payload: payload})
+				p.sent.Store(uint32(seq))
 			}
 		}()
 		c.negotiate()

@@ -33,8 +33,8 @@ type Config struct {
 	// NoBatch writes every outgoing datagram with its own syscall, as before egress batching
 	// (see batchconn.go); it exists to measure what batching gains.
 	NoBatch bool
-	// QueueLength is the number of packets a subscriber may have waiting to be written
-	// before further packets to it are dropped; 512 when zero.
+	// QueueLength is the number of packets a subscriber, or a sink, may have waiting to be
+	// written before further packets to it are dropped; 512 when zero.
 	QueueLength int
 
 	// OnTrackPublished is called when a track starts being forwarded to the room.

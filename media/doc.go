@@ -50,6 +50,24 @@
 // (nackcache.go), queued on that subscriber's send queue: Pion's own responder would keep a
 // copy of every packet per subscriber.
 //
+// # Sinks
+//
+// A [Sink] (the recorder) gets a room's tracks without being a WebRTC peer, through
+// [SFU.AttachSink]. It is fed by the same fan-out as the subscribers, after the same
+// checks of rights, mute and payload type: each packet, decrypted, with its arrival time.
+// A sink may be attached before anyone joins; the room then waits for its publishers.
+//
+// Each sink has its own bounded queue and its own goroutine, which makes every call to the
+// sink and its [TrackSink]s, one at a time, in arrival order. A publisher never waits for a
+// sink: when the queue is full the packet is lost for that sink alone and counted
+// ([SinkTrack.Dropped]), and the publisher is not asked for a keyframe, since a recorder
+// would rather mend a gap than cost every subscriber a keyframe. To mend it, the sink can
+// ask for the missing packets with [SinkTrack.Retransmit], answered from the video track's
+// shared packet cache into the sink's own queue, or for a keyframe with
+// [SinkTrack.RequestKeyframe], which joins the subscribers' requests in the throttle
+// towards the publisher. A sink that starts on a running video track gets no keyframe
+// unless it asks.
+//
 // Outgoing datagrams are batched (batchconn.go): Pion encrypts and writes each packet through
 // the ICE UDP mux, whose socket is wrapped. A write that finds nobody sending sends at once; a
 // write that finds a send in progress queues a copy, and the sender takes the whole queue with

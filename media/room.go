@@ -2,14 +2,16 @@ package media
 
 import "sync"
 
-// room is the set of peers that see each other's tracks. Its lock only guards membership
-// and the published-track list; work on peers is posted to them, never done here.
+// room is the set of peers that see each other's tracks, and of the sinks that get them.
+// Its lock only guards membership and the published-track list; work on peers and sinks is
+// posted to them, never done here.
 type room struct {
 	sfu *SFU
 	id  string
 
 	mu     sync.Mutex
 	peers  map[string]*Peer
+	sinks  []*sinkConn
 	tracks []*upTrack // published, in publication order
 }
 
@@ -57,6 +59,9 @@ func (r *room) publish(u *upTrack) {
 			p.post(func() { p.addDown(u) })
 		}
 	}
+	for _, c := range r.sinks {
+		c.post(func() { c.publish(u) })
+	}
 	r.mu.Unlock()
 	if cb := r.sfu.cfg.OnTrackPublished; cb != nil {
 		cb(u.info())
@@ -79,6 +84,9 @@ func (r *room) unpublish(u *upTrack) {
 			if p != u.owner {
 				p.post(func() { p.removeDown(u) })
 			}
+		}
+		for _, c := range r.sinks {
+			c.post(func() { c.unpublish(u) })
 		}
 	}
 	r.mu.Unlock()
@@ -113,4 +121,32 @@ func (r *room) published() []*upTrack {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]*upTrack(nil), r.tracks...)
+}
+
+// attach adds sink c and queues every published track for it, as join does for a peer.
+func (r *room) attach(c *sinkConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sinks = append(r.sinks, c)
+	for _, u := range r.tracks {
+		c.post(func() { c.publish(u) })
+	}
+}
+
+// detach removes sink c; once it returns, no more tracks are posted to c.
+func (r *room) detach(c *sinkConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, x := range r.sinks {
+		if x == c {
+			r.sinks = append(r.sinks[:i:i], r.sinks[i+1:]...)
+			return
+		}
+	}
+}
+
+func (r *room) attached() []*sinkConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*sinkConn(nil), r.sinks...)
 }

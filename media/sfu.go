@@ -188,18 +188,20 @@ func (s *SFU) CloseRoom(roomID string) {
 	}
 }
 
-// dropIfEmpty forgets a room once its last peer has gone.
+// dropIfEmpty forgets a room once its last peer has gone and no sink is attached: a recorder
+// must keep the room it waits on, or the first publisher would join a new one it never sees.
 func (s *SFU) dropIfEmpty(r *room) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.peers) == 0 && s.rooms[r.id] == r {
+	if len(r.peers) == 0 && len(r.sinks) == 0 && s.rooms[r.id] == r {
 		delete(s.rooms, r.id)
 	}
 }
 
-// Close makes every peer leave, stops the statistics and releases the UDP port.
+// Close makes every peer leave, detaches every sink, stops the statistics and releases the
+// UDP port.
 func (s *SFU) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -208,8 +210,10 @@ func (s *SFU) Close() error {
 	}
 	s.closed = true
 	var peers []*Peer
+	var sinks []*sinkConn
 	for _, r := range s.rooms {
 		peers = append(peers, r.members()...)
+		sinks = append(sinks, r.attached()...)
 	}
 	s.mu.Unlock()
 
@@ -217,6 +221,11 @@ func (s *SFU) Close() error {
 	for _, p := range peers {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.Leave() }()
+	}
+	wg.Wait()
+	for _, c := range sinks {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.detach() }()
 	}
 	wg.Wait()
 	close(s.quit)

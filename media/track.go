@@ -5,12 +5,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
 
 // upTrack is a track a peer publishes: read by one goroutine and handed to the send queue of
-// every subscriber.
+// every subscriber and every sink.
 type upTrack struct {
 	owner    *Peer
 	remote   *webrtc.TrackRemote
@@ -26,6 +27,8 @@ type upTrack struct {
 
 	downsMu sync.Mutex                   // serialises writers of downs
 	downs   atomic.Pointer[[]*downTrack] // read lock-free on every packet
+	sinksMu sync.Mutex                   // serialises writers of sinks
+	sinks   atomic.Pointer[[]*sinkTrack] // likewise; nil when no sink takes the track
 
 	cache     *nackCache    // video only: recent packets for subscribers' NACKs
 	kf        chan struct{} // coalesced keyframe requests
@@ -49,31 +52,43 @@ func (u *upTrack) info() TrackInfo {
 
 func (u *upTrack) close() { u.closeOnce.Do(func() { close(u.done) }) }
 
-func (u *upTrack) addDown(d *downTrack) {
-	u.downsMu.Lock()
-	defer u.downsMu.Unlock()
-	var cur []*downTrack
-	if old := u.downs.Load(); old != nil {
+func (u *upTrack) addDown(d *downTrack)     { cowAdd(&u.downsMu, &u.downs, d) }
+func (u *upTrack) removeDown(d *downTrack)  { cowRemove(&u.downsMu, &u.downs, d) }
+func (u *upTrack) addSink(st *sinkTrack)    { cowAdd(&u.sinksMu, &u.sinks, st) }
+func (u *upTrack) removeSink(st *sinkTrack) { cowRemove(&u.sinksMu, &u.sinks, st) }
+
+// cowAdd and cowRemove change a list the read loop loads without a lock on every packet:
+// writers, serialised by mu, store a fresh copy and never touch one a reader may hold.
+func cowAdd[T comparable](mu *sync.Mutex, list *atomic.Pointer[[]T], x T) {
+	mu.Lock()
+	defer mu.Unlock()
+	var cur []T
+	if old := list.Load(); old != nil {
 		cur = *old
 	}
-	next := append(append(make([]*downTrack, 0, len(cur)+1), cur...), d)
-	u.downs.Store(&next)
+	next := append(append(make([]T, 0, len(cur)+1), cur...), x)
+	list.Store(&next)
 }
 
-func (u *upTrack) removeDown(d *downTrack) {
-	u.downsMu.Lock()
-	defer u.downsMu.Unlock()
-	old := u.downs.Load()
+// cowRemove stores nil once the list is empty, so the read loop's check stays one load.
+func cowRemove[T comparable](mu *sync.Mutex, list *atomic.Pointer[[]T], x T) {
+	mu.Lock()
+	defer mu.Unlock()
+	old := list.Load()
 	if old == nil {
 		return
 	}
-	next := make([]*downTrack, 0, len(*old))
-	for _, x := range *old {
-		if x != d {
-			next = append(next, x)
+	next := make([]T, 0, len(*old))
+	for _, y := range *old {
+		if y != x {
+			next = append(next, y)
 		}
 	}
-	u.downs.Store(&next)
+	if len(next) == 0 {
+		list.Store(nil)
+		return
+	}
+	list.Store(&next)
 }
 
 func (u *upTrack) subscribers() int {
@@ -185,6 +200,8 @@ func (u *upTrack) readLoop() {
 			continue
 		}
 		// Extension ids are per connection; the subscriber's interceptors add their own.
+		// Sinks lose them too: the audio level (RFC 6464) a recorder's speaker detector
+		// wants would have to be read here, before they go.
 		pkt.Extension, pkt.Extensions, pkt.ExtensionProfile = false, nil, 0
 		if u.cache != nil {
 			u.cache.put(pkt)
@@ -192,6 +209,12 @@ func (u *upTrack) readLoop() {
 		if ds := u.downs.Load(); ds != nil {
 			for _, d := range *ds {
 				d.sub.out.push(d, pkt)
+			}
+		}
+		if ss := u.sinks.Load(); ss != nil {
+			now := time.Now() // only paid for while a sink takes the track
+			for _, st := range *ss {
+				st.conn.push(st, pkt, now)
 			}
 		}
 	}
