@@ -204,3 +204,29 @@ func Member(t testing.TB, svc *core.Service, token string) *core.Principal {
 	}
 	return p
 }
+
+// User creates an internal user with role (admin, room_manager, room_member), past its
+// first forced password change, and returns it signed in.
+func User(t testing.TB, svc *core.Service, userID, role string) *core.Principal {
+	t.Helper()
+	ctx := context.Background()
+	first, final := "first-"+userID+"-pw", "final-"+userID+"-pw"
+	if _, err := svc.CreateUser(ctx, Admin(t, svc), core.NewUser{UserID: userID, Name: userID, Role: role, Password: first}); err != nil {
+		t.Fatalf("create user %s: %v", userID, err)
+	}
+	if _, err := svc.ChangePassword(ctx, SignIn(t, svc, userID, first), first, final); err != nil {
+		t.Fatalf("first password change of %s: %v", userID, err)
+	}
+	return SignIn(t, svc, userID, final)
+}
+
+// UserJoinToken is a join token of a signed-in user for a room (as owner, admin, member
+// or through user access).
+func UserJoinToken(t testing.TB, svc *core.Service, p *core.Principal, roomID string) string {
+	t.Helper()
+	tok, _, err := svc.IssueMemberToken(context.Background(), p, roomID, core.MemberTokenRequest{JoinMeeting: true})
+	if err != nil {
+		t.Fatalf("join token of %s: %v", p.Actor(), err)
+	}
+	return tok
+}

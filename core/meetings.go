@@ -46,6 +46,8 @@ type Participant struct {
 	// resume the secret that lets a new connection take the seat over (ResumeMeeting).
 	client Client
 	resume string
+	// origin is where its rights come from, to work them out again after a change.
+	origin seatOrigin
 }
 
 // ResumeSecret is the secret a new connection of this participant presents to take its
@@ -134,7 +136,7 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	pt := &Participant{
 		RoomID: room.RoomID, Identity: mc.Identity, Role: mc.Role, MeetingRole: mc.Role,
 		Own: mc.Permissions, JoinedAt: s.nowMS(), Source: p.Meta.Source, Device: truncate(p.Meta.Device, 200),
-		client: c, resume: rand.Text(),
+		client: c, resume: rand.Text(), origin: originOf(mc, room),
 	}
 	s.live.mu.Lock()
 	lr := s.live.room(room.RoomID)

@@ -149,7 +149,8 @@ func (s *Service) ListMembers(ctx context.Context, p *Principal, q MemberQuery) 
 }
 
 // UpdateMember changes a member's base role and/or custom permissions. Its older tokens
-// stop working; if it loses meetingJoin it is expelled from a live meeting.
+// stop working; if it is in the meeting, its new rights apply at once (it is expelled if
+// it loses meetingJoin).
 func (s *Service) UpdateMember(ctx context.Context, p *Principal, roomID, memberID string, in MemberPatch) (*Member, *Room, error) {
 	if err := p.active(); err != nil {
 		return nil, nil, err
@@ -163,7 +164,6 @@ func (s *Service) UpdateMember(ctx context.Context, p *Principal, roomID, member
 	}
 	var m *Member
 	var room *Room
-	var expel bool
 	err := s.store.InTx(ctx, func(tx Store) error {
 		var err error
 		if room, err = s.manageMembers(ctx, tx, p, roomID); err != nil {
@@ -175,7 +175,6 @@ func (s *Service) UpdateMember(ctx context.Context, p *Principal, roomID, member
 		} else if err != nil {
 			return internal("load member", err)
 		}
-		before := m.EffectivePermissions(room)
 		if in.BaseRole != nil {
 			m.BaseRole = *in.BaseRole
 		}
@@ -185,8 +184,6 @@ func (s *Service) UpdateMember(ctx context.Context, p *Principal, roomID, member
 				m.Custom = PermissionSet{}
 			}
 		}
-		after := m.EffectivePermissions(room)
-		expel = before.MeetingJoin && !after.MeetingJoin
 		m.UpdatedAt = s.nowMS()
 		m.Version++
 		if err := tx.UpdateMember(ctx, m); err != nil {
@@ -198,9 +195,9 @@ func (s *Service) UpdateMember(ctx context.Context, p *Principal, roomID, member
 	if err != nil {
 		return nil, nil, err
 	}
-	if expel {
-		s.expel(roomID, []string{memberID}, "You may no longer join this meeting")
-	}
+	// Its seat, if it is live, follows: expelled without meetingJoin, else its new rights.
+	s.reevaluate(ctx, roomID, func(pt *Participant) bool { return pt.origin.member == memberID },
+		"You may no longer join this meeting")
 	s.bus.Publish(Event{Type: EventMemberChanged, RoomID: roomID, MemberID: memberID})
 	return m, room, nil
 }

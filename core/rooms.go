@@ -424,7 +424,20 @@ var linkRoles = []string{BaseRoleModerator, BaseRoleSpeaker, "recording"}
 
 // RegenerateAccessLink gives one anonymous link a new secret, revoking the old link and
 // every token issued through it at once.
+//
+// Participants who joined through the old link are expelled: the link is what admitted
+// them, and a revoked credential admits nobody (whoever is meant to stay gets the new
+// link). Others in the meeting are not affected.
 func (s *Service) RegenerateAccessLink(ctx context.Context, p *Principal, roomID, role string) (*Room, error) {
+	r, err := s.regenerateAccessLink(ctx, p, roomID, role)
+	if err == nil {
+		s.reevaluate(ctx, roomID, func(pt *Participant) bool { return pt.origin.subject == SubjectAnonymous },
+			"The link you joined with was replaced")
+	}
+	return r, err
+}
+
+func (s *Service) regenerateAccessLink(ctx context.Context, p *Principal, roomID, role string) (*Room, error) {
 	return s.updateRoom(ctx, p, roomID, "room.regenerateLink", map[string]string{"role": role}, func(_ Store, r *Room) error {
 		switch role {
 		case BaseRoleModerator:

@@ -147,9 +147,8 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, userID string) e
 	if err != nil {
 		return err
 	}
-	for _, r := range rooms {
-		s.expel(r, []string{userID}, "Your user was deleted")
-	}
+	// Wherever it is live (as a member, owner, admin or through user access) it goes.
+	s.userChanged(ctx, userID, "Your user was deleted")
 	s.bus.Publish(Event{Type: EventUserDeleted, UserID: userID})
 	for _, r := range rooms {
 		s.bus.Publish(Event{Type: EventMemberDeleted, RoomID: r, MemberID: userID})
@@ -264,6 +263,9 @@ func (s *Service) UpdateRole(ctx context.Context, p *Principal, userID, role str
 		out = u
 		return nil
 	})
+	if err == nil {
+		s.userChanged(ctx, userID, "Your new role does not let you join this meeting")
+	}
 	return out, err
 }
 

@@ -3,6 +3,7 @@ package signal_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -264,6 +265,26 @@ func (c *sigClient) expect(typ string) map[string]any {
 	}
 }
 
+// expectEach returns the next frame of each of types, in whatever order they come,
+// skipping others.
+func (c *sigClient) expectEach(types ...string) map[string]map[string]any {
+	c.t.Helper()
+	got := map[string]map[string]any{}
+	deadline := time.After(sigWait)
+	for len(got) < len(types) {
+		select {
+		case m := <-c.events:
+			typ, _ := m["type"].(string)
+			if got[typ] == nil && slices.Contains(types, typ) {
+				got[typ] = m
+			}
+		case <-deadline:
+			c.t.Fatalf("%s: frames %v within %v: only %v", c.Name, types, sigWait, got)
+		}
+	}
+	return got
+}
+
 func (c *sigClient) expectError(code string) map[string]any {
 	c.t.Helper()
 	deadline := time.After(sigWait)
@@ -286,14 +307,15 @@ func (c *sigClient) expectError(code string) map[string]any {
 	}
 }
 
-// noFrame fails if a frame of type typ about identity arrives within d.
+// noFrame fails if a frame of type typ about identity (any, when identity is "") arrives
+// within d.
 func (c *sigClient) noFrame(typ, identity string, d time.Duration) {
 	c.t.Helper()
 	deadline := time.After(d)
 	for {
 		select {
 		case m := <-c.events:
-			if m["type"] == typ && m["identity"] == identity {
+			if m["type"] == typ && (identity == "" || m["identity"] == identity) {
 				c.t.Fatalf("%s: unexpected %v", c.Name, m)
 			}
 		case <-deadline:
