@@ -84,7 +84,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
-			Signal: signalling.New(st.svc, st.sfu, log)}),
+			Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -100,6 +100,9 @@ type HTTPConfig struct {
 	Media bool
 	// Web, when set, changes web's options before the handler is built.
 	Web func(*web.Options)
+	// SignalLimits bound what one signalling connection may send (signal's defaults
+	// where zero).
+	SignalLimits signalling.Limits
 }
 
 // NewStack builds core, (with Media) the SFU reporting to core and signalling over both,
@@ -124,7 +127,7 @@ func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
 			t.Fatalf("media.New: %v", err)
 		}
 		st.SFU = sfu
-		st.Signal = signalling.New(svc, sfu, cfg.Logger)
+		st.Signal = signalling.New(svc, sfu, signalling.Options{Logger: cfg.Logger, Limits: cfg.SignalLimits})
 		wo.Signal = st.Signal
 	}
 	if cfg.Web != nil {

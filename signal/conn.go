@@ -45,9 +45,11 @@ type conn struct {
 	muted    map[media.Source]bool
 	replaced bool // a resumed connection took this one's place
 
-	// Chat token bucket, used by the reading goroutine only.
-	tokens   float64
-	lastChat time.Time
+	// lim is the connection's frame limits, used by the reading goroutine only.
+	lim *limiter
+
+	fanMu sync.Mutex
+	fan   map[media.Source]*muteFan // trackMuted frames to the others, coalesced
 }
 
 var _ core.Client = (*conn)(nil)
@@ -59,7 +61,7 @@ func (s *Server) newConn(ws *websocket.Conn, p *core.Principal) *conn {
 		s: s, ws: ws, roomID: p.Member.RoomID, identity: p.Member.Identity, principal: p,
 		out: make(chan outFrame, sendQueueLen), stop: make(chan struct{}), writerDone: make(chan struct{}),
 		done: make(chan struct{}), muted: map[media.Source]bool{},
-		tokens: chatBurst, lastChat: time.Now(),
+		lim: newLimiter(s.limits), fan: map[media.Source]*muteFan{},
 	}
 }
 
@@ -263,4 +265,55 @@ func writeFrame(ws *websocket.Conn, f outFrame) error {
 func refuse(ws *websocket.Conn, status websocket.StatusCode, code, message string) {
 	_ = writeFrame(ws, errorFrame(code, message))
 	_ = ws.Close(status, closeReason(message))
+}
+
+// muteFan coalesces the trackMuted frames the others get about one source.
+type muteFan struct {
+	last      time.Time // when the others were last told
+	announced bool      // what they were told
+	want      bool      // the latest state, to tell when the timer fires
+	timer     *time.Timer
+}
+
+// announceMute tells everyone (the participant included) that its source was muted or
+// unmuted by itself. The first change is told at once; changes within MuteFanout of the
+// last one told are coalesced into one frame with the latest state, so that toggling
+// cannot flood the others.
+func (c *conn) announceMute(src media.Source, muted bool) {
+	tell := func(m bool) {
+		c.s.broadcast(c.roomID, "", outFrame{Type: outTrackMuted, Identity: c.identity, Source: src, Muted: &m})
+	}
+	gap := c.s.limits.MuteFanout
+	c.fanMu.Lock()
+	st := c.fan[src]
+	if st == nil {
+		st = &muteFan{}
+		c.fan[src] = st
+	}
+	now := time.Now()
+	if st.timer == nil && now.Sub(st.last) >= gap {
+		st.last, st.announced = now, muted
+		c.fanMu.Unlock()
+		tell(muted)
+		return
+	}
+	st.want = muted
+	if st.timer == nil {
+		st.timer = time.AfterFunc(st.last.Add(gap).Sub(now), func() {
+			c.fanMu.Lock()
+			st.timer = nil
+			m, changed := st.want, st.want != st.announced
+			st.last, st.announced = time.Now(), st.want
+			c.fanMu.Unlock()
+			select {
+			case <-c.stop:
+				return // gone: the others were told it left
+			default:
+			}
+			if changed {
+				tell(m)
+			}
+		})
+	}
+	c.fanMu.Unlock()
 }

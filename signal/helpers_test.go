@@ -15,6 +15,7 @@ import (
 	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/media/mediatest"
+	signalling "conclave/signal"
 )
 
 // Signalling tests run the whole stack (db, core, the SFU, signalling, web mounting it)
@@ -55,9 +56,19 @@ func newSigStack(t *testing.T) *sigStack { return newSigStackWith(t, conclavetes
 
 func newSigStackWith(t *testing.T, cfg conclavetest.Config) *sigStack {
 	t.Helper()
+	return newSigStackFrom(t, conclavetest.HTTPConfig{Config: cfg})
+}
+
+func newSigStackWithLimits(t *testing.T, l signalling.Limits) *sigStack {
+	t.Helper()
+	return newSigStackFrom(t, conclavetest.HTTPConfig{SignalLimits: l})
+}
+
+func newSigStackFrom(t *testing.T, cfg conclavetest.HTTPConfig) *sigStack {
+	t.Helper()
 	clk := &clock{}
-	cfg.Now = clk.now
-	st := conclavetest.NewStack(t, conclavetest.HTTPConfig{Config: cfg, Media: true})
+	cfg.Now, cfg.Media = clk.now, true
+	st := conclavetest.NewStack(t, cfg)
 	room := conclavetest.Room(t, st.Svc, "Signals")
 	return &sigStack{Stack: st, t: t, clk: clk, admin: conclavetest.Admin(t, st.Svc), roomID: room.RoomID,
 		speaker: room.Access.Speaker.Secret, moderator: room.Access.Moderator.Secret}
@@ -186,8 +197,10 @@ func (c *sigClient) close() {
 		return
 	default:
 	}
-	_ = c.ws.Close(websocket.StatusNormalClosure, "")
+	// The client first, so that a server offer still queued is not answered (and reported
+	// as a failure) over the socket being closed.
 	c.Close()
+	_ = c.ws.Close(websocket.StatusNormalClosure, "")
 	c.wg.Wait()
 }
 

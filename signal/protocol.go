@@ -18,8 +18,6 @@ const protocolVersion = 1
 const (
 	maxFrameBytes  = 64 << 10 // a larger frame closes the connection (1009)
 	maxChatRunes   = 2000
-	chatRate       = 5.0 // chat messages per second, sustained
-	chatBurst      = 10.0
 	sendQueueLen   = 256 // frames waiting for a client; a client this far behind is dropped
 	maxReasonBytes = 120
 )
@@ -79,6 +77,7 @@ const (
 	codeBadCandidate    = "bad_candidate"
 	codeChatForbidden   = "chat_forbidden"
 	codeChatRateLimited = "chat_rate_limited"
+	codeRateLimited     = "rate_limited"
 	codeChatTooLong     = "chat_too_long"
 	codeChatEmpty       = "chat_empty"
 	codeMediaFailed     = "media_failed"

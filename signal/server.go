@@ -28,17 +28,26 @@ import (
 
 // Server accepts signalling connections. Build it with New once core and the SFU exist.
 type Server struct {
-	svc *core.Service
-	sfu *media.SFU
-	log *slog.Logger
+	svc    *core.Service
+	sfu    *media.SFU
+	log    *slog.Logger
+	limits Limits
+}
+
+// Options configure the signalling server; the zero value is usable.
+type Options struct {
+	// Logger receives connection and error logs (slog.Default when nil).
+	Logger *slog.Logger
+	// Limits bound what one connection may send; zero members take DefaultLimits'.
+	Limits Limits
 }
 
 // New returns the signalling server over core's live meetings and the SFU.
-func New(svc *core.Service, sfu *media.SFU, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+func New(svc *core.Service, sfu *media.SFU, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
-	return &Server{svc: svc, sfu: sfu, log: log}
+	return &Server{svc: svc, sfu: sfu, log: opts.Logger, limits: opts.Limits.withDefaults()}
 }
 
 // ServeWS is GET <base>/ws?token=<room-member token>[&resume=<secret>]: the signalling

@@ -134,6 +134,12 @@ func (c *conn) readLoop(peer *media.Peer) {
 			}
 			return
 		}
+		if !c.lim.frames.Allow() {
+			if !c.overLimit("frames", "") {
+				return
+			}
+			continue
+		}
 		if typ != websocket.MessageText {
 			c.send(errorFrame(codeBadJSON, "Frames must be JSON text messages"))
 			continue
@@ -150,6 +156,9 @@ func (c *conn) handle(peer *media.Peer, data []byte) bool {
 	if bad != nil {
 		c.send(*bad)
 		return true
+	}
+	if b, kind := c.lim.bucket(f.Type); b != nil && !b.Allow() {
+		return c.overLimit(kind, f.Ref)
 	}
 	var err error
 	switch f.Type {
@@ -169,7 +178,7 @@ func (c *conn) handle(peer *media.Peer, data []byte) bool {
 	case inMute, inUnmute:
 		muted := f.Type == inMute && *f.Muted
 		if err = c.setMuted(f.Source, muted); err == nil {
-			c.s.broadcast(c.roomID, "", outFrame{Type: outTrackMuted, Identity: c.identity, Source: f.Source, Muted: &muted})
+			c.announceMute(f.Source, muted)
 		}
 	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
 		c.moderate(f)
