@@ -168,6 +168,15 @@ func (c *testClient) receiving(t *testing.T, from string, kind webrtc.RTPCodecTy
 	}
 }
 
+// worstLatency is the longest send-to-receive delay measured on r (0 if none).
+func worstLatency(r *mediatest.RecvTrack) time.Duration {
+	var worst time.Duration
+	for _, l := range r.Latencies() {
+		worst = max(worst, l)
+	}
+	return worst
+}
+
 // leave closes the client, then has its Peer leave the SFU.
 func (c *testClient) leave() {
 	c.Close()
