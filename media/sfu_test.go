@@ -13,6 +13,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"conclave/media/mediatest"
 )
 
 var everything = PublishRights{Audio: true, Video: true, Screen: true}
@@ -75,20 +77,20 @@ func TestRenegotiationAddsAndRemovesTracks(t *testing.T) {
 
 	cam := a.publish(video, SourceCamera)
 	v := b.receiving(t, "a", video)
-	if v.id != "camera-"+cam.tr.Mid() {
-		t.Errorf("subscriber sees track id %q, want camera-<mid>", v.id)
+	if v.ID != "camera-"+cam.Transceiver.Mid() {
+		t.Errorf("subscriber sees track id %q, want camera-<mid>", v.ID)
 	}
 
-	a.unpublish(cam)
+	a.Unpublish(cam)
 	select {
-	case <-v.ended:
+	case <-v.Ended:
 	case <-time.After(waitLong):
 		t.Fatal("removed video track still open at the subscriber")
 	}
 	// Audio is unaffected, and a late joiner gets only what is still published.
 	c := join(t, s, "room", "c", everything)
 	c.receiving(t, "a", audio)
-	if c.track("a", video) != nil {
+	if c.Track("a", video) != nil {
 		t.Error("late joiner received a track that was removed")
 	}
 }
@@ -135,7 +137,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	waitFor(t, "the packet to be dropped", func() bool { return drop.target.Load() != 0 })
 	seq := uint16(drop.target.Load() - 1)
 	waitFor(t, fmt.Sprintf("retransmission of dropped sequence number %d", seq), func() bool {
-		return v.sawSeq(seq)
+		return v.SawSeq(seq)
 	})
 	u := s.room("room").published()[0]
 	if u.nacksIn.Load() == 0 || u.retransmits.Load() == 0 {
@@ -148,28 +150,28 @@ func TestKeyframeRequestsReachPublisherThrottled(t *testing.T) {
 	a := join(t, s, "room", "a", everything)
 	cam := a.publish(video, SourceCamera)
 	waitFor(t, "the track to be published", func() bool { return len(s.room("room").published()) == 1 })
-	if n := cam.plis.Load(); n != 0 {
+	if n := cam.PLIs.Load(); n != 0 {
 		t.Fatalf("publisher got %d keyframe requests before anyone subscribed", n)
 	}
 
 	b := join(t, s, "room", "b", everything)
 	v := b.receiving(t, "a", video)
-	waitFor(t, "a keyframe request when the subscriber joined", func() bool { return cam.plis.Load() >= 1 })
+	waitFor(t, "a keyframe request when the subscriber joined", func() bool { return cam.PLIs.Load() >= 1 })
 
 	// Let the throttle window pass, then have the subscriber ask 20 times in a row.
 	time.Sleep(600 * time.Millisecond)
-	before := cam.plis.Load()
+	before := cam.PLIs.Load()
 	start := time.Now()
 	for range 20 {
-		if err := b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: v.ssrc}}); err != nil {
+		if err := b.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: v.SSRC}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the subscriber's PLI at the publisher", func() bool { return cam.plis.Load() > before })
+	waitFor(t, "the subscriber's PLI at the publisher", func() bool { return cam.PLIs.Load() > before })
 	time.Sleep(time.Until(start.Add(1200 * time.Millisecond)))
 	// 20 requests within a few ms: one at once, one at the end of the window, at most one
 	// more if the window boundary falls inside the measurement.
-	if got := cam.plis.Load() - before; got > 3 {
+	if got := cam.PLIs.Load() - before; got > 3 {
 		t.Errorf("publisher got %d keyframe requests for a burst of 20 in 1.2 s; want throttling to ≤3", got)
 	}
 }
@@ -196,15 +198,15 @@ func TestPublishRightsEnforcedAgainstModifiedClient(t *testing.T) {
 	})
 	// Refused video would have been forwarded by now: audio is, and video was sent as early.
 	time.Sleep(300 * time.Millisecond)
-	if b.track("a", video) != nil {
+	if b.Track("a", video) != nil {
 		t.Fatal("video from a peer without video rights reached a subscriber")
 	}
-	for _, p := range []*pub{cam, scr} {
+	for _, p := range []*mediatest.Pub{cam, scr} {
 		mu.Lock()
-		leaked := published["a/"+string(p.source)+"-"+p.tr.Mid()]
+		leaked := published["a/"+p.Source+"-"+p.Transceiver.Mid()]
 		mu.Unlock()
 		if leaked {
-			t.Errorf("refused %s track was announced as published", p.source)
+			t.Errorf("refused %s track was announced as published", p.Source)
 		}
 	}
 
@@ -213,19 +215,19 @@ func TestPublishRightsEnforcedAgainstModifiedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := b.receiving(t, "a", video)
-	if v.id != "camera-"+cam.tr.Mid() {
-		t.Fatalf("got video %q, want the camera", v.id)
+	if v.ID != "camera-"+cam.Transceiver.Mid() {
+		t.Fatalf("got video %q, want the camera", v.ID)
 	}
 	// Revoking it stops it again.
 	if err := a.peer.SetPublishRights(PublishRights{Audio: true}); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-v.ended:
+	case <-v.Ended:
 	case <-time.After(waitLong):
 		t.Fatal("revoked video still reaches the subscriber")
 	}
-	if b.track("a", video) != nil {
+	if b.Track("a", video) != nil {
 		t.Error("screen video reached a subscriber without screen rights")
 	}
 }
@@ -249,18 +251,10 @@ func TestSlowSubscriberDoesNotDelayOthers(t *testing.T) {
 	u := s.room("room").published()[0]
 	waitFor(t, "the slow subscriber's queue to overflow", func() bool { return u.dropped.Load() > 0 })
 
-	r.mu.Lock()
-	r.latencies = r.latencies[:0]
-	r.mu.Unlock()
-	start := r.packets.Load()
-	waitFor(t, "50 more packets at the fast subscriber", func() bool { return r.packets.Load() >= start+50 })
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var worst time.Duration
-	for _, l := range r.latencies {
-		worst = max(worst, l)
-	}
-	if worst > 250*time.Millisecond {
+	r.ResetLatencies()
+	start := r.Packets.Load()
+	waitFor(t, "50 more packets at the fast subscriber", func() bool { return r.Packets.Load() >= start+50 })
+	if worst := worstLatency(r); worst > 250*time.Millisecond {
 		t.Errorf("fast subscriber's worst latency %v while another subscriber is stuck", worst)
 	}
 }

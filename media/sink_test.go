@@ -12,6 +12,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"conclave/media/mediatest"
 )
 
 // testSink records what the SFU gives a sink and every breach of the Sink contract.
@@ -196,46 +198,46 @@ func TestSinkGetsEveryPacketInOrder(t *testing.T) {
 	vt := sink.receiving(t, "a", video)
 	waitFor(t, "a second of video at the sink", func() bool { return vt.writes.Load() >= 100 })
 
-	close(mic.stop)
-	close(cam.stop)
+	mic.Stop()
+	cam.Stop()
 	time.Sleep(100 * time.Millisecond) // the senders notice and write nothing more
 	for _, c := range []struct {
-		p    *pub
+		p    *mediatest.Pub
 		tr   *sunkTrack
 		mime string
 		rate uint32
 	}{{mic, at, webrtc.MimeTypeOpus, 48000}, {cam, vt, webrtc.MimeTypeVP8, 90000}} {
-		last := uint16(c.p.sent.Load())
-		waitFor(t, fmt.Sprintf("%s packet %d at the sink", c.p.kind, last), func() bool { return c.tr.count(last) > 0 })
+		last := uint16(c.p.LastSeq.Load())
+		waitFor(t, fmt.Sprintf("%s packet %d at the sink", c.p.Kind, last), func() bool { return c.tr.count(last) > 0 })
 		c.tr.mu.Lock()
 		if a, now := c.tr.arrivals[0], time.Now(); a.Before(attached) || c.tr.arrivals[len(c.tr.arrivals)-1].After(now) {
 			t.Errorf("%s: arrival times from %v to %v, outside the %v the sink was attached",
-				c.p.kind, a, c.tr.arrivals[len(c.tr.arrivals)-1], now.Sub(attached))
+				c.p.Kind, a, c.tr.arrivals[len(c.tr.arrivals)-1], now.Sub(attached))
 		}
 		first := c.tr.seqs[0]
 		for i, seq := range c.tr.seqs {
 			if want := first + uint16(i); seq != want {
 				c.tr.mu.Unlock()
-				t.Fatalf("%s: sink's packet %d has sequence number %d, want %d (lost, repeated or out of order)", c.p.kind, i, seq, want)
+				t.Fatalf("%s: sink's packet %d has sequence number %d, want %d (lost, repeated or out of order)", c.p.Kind, i, seq, want)
 			}
 			if i > 0 && c.tr.arrivals[i].Before(c.tr.arrivals[i-1]) {
-				t.Errorf("%s: arrival time of packet %d goes back %v", c.p.kind, seq, c.tr.arrivals[i-1].Sub(c.tr.arrivals[i]))
+				t.Errorf("%s: arrival time of packet %d goes back %v", c.p.Kind, seq, c.tr.arrivals[i-1].Sub(c.tr.arrivals[i]))
 			}
 		}
 		if got := c.tr.seqs[len(c.tr.seqs)-1]; got != last {
-			t.Errorf("%s: sink's last packet %d, publisher's last %d", c.p.kind, got, last)
+			t.Errorf("%s: sink's last packet %d, publisher's last %d", c.p.Kind, got, last)
 		}
 		c.tr.mu.Unlock()
 		info := c.tr.st.Info()
-		if info.Peer != "a" || info.Room != "room" || info.Source != c.p.source ||
-			info.TrackID != string(c.p.source)+"-"+c.p.tr.Mid() || info.MimeType != c.mime {
+		if info.Peer != "a" || info.Room != "room" || info.Source != Source(c.p.Source) ||
+			info.TrackID != c.p.Source+"-"+c.p.Transceiver.Mid() || info.MimeType != c.mime {
 			t.Errorf("track info %+v", info)
 		}
 		if codec := c.tr.st.Codec(); codec.MimeType != c.mime || codec.ClockRate != c.rate {
-			t.Errorf("%s codec %s/%d, want %s/%d", c.p.kind, codec.MimeType, codec.ClockRate, c.mime, c.rate)
+			t.Errorf("%s codec %s/%d, want %s/%d", c.p.Kind, codec.MimeType, codec.ClockRate, c.mime, c.rate)
 		}
 		if n := c.tr.st.Dropped(); n != 0 {
-			t.Errorf("%s: %d packets dropped on loopback", c.p.kind, n)
+			t.Errorf("%s: %d packets dropped on loopback", c.p.Kind, n)
 		}
 	}
 
@@ -332,29 +334,21 @@ func TestBlockedSinkDoesNotDelaySubscriber(t *testing.T) {
 	st := sink.track("a", video).st
 	waitFor(t, "the sink's queue to overflow", func() bool { return st.Dropped() > 0 })
 
-	r.mu.Lock()
-	r.latencies = r.latencies[:0]
-	r.mu.Unlock()
-	dropped, got, sent := st.Dropped(), r.packets.Load(), cam.sent.Load()
+	r.ResetLatencies()
+	dropped, got, sent := st.Dropped(), r.Packets.Load(), cam.Sent.Load()
 	time.Sleep(time.Second)
-	dropped, got, sent = st.Dropped()-dropped, r.packets.Load()-got, cam.sent.Load()-sent
+	dropped, got, sent = st.Dropped()-dropped, r.Packets.Load()-got, cam.Sent.Load()-sent
 	if sent < 20 {
 		t.Fatalf("publisher sent only %d packets in a second", sent)
 	}
 	// Allow for the packets in flight at either end of the second.
-	if got+5 < int64(sent) {
+	if got+5 < sent {
 		t.Errorf("subscriber got %d of the %d packets sent in a second while a sink is stuck", got, sent)
 	}
 	if dropped == 0 {
 		t.Error("the stuck sink's losses stopped growing: its packets went nowhere")
 	}
-	r.mu.Lock()
-	var worst time.Duration
-	for _, l := range r.latencies {
-		worst = max(worst, l)
-	}
-	r.mu.Unlock()
-	if worst > 250*time.Millisecond {
+	if worst := worstLatency(r); worst > 250*time.Millisecond {
 		t.Errorf("subscriber's worst latency %v while a sink is stuck", worst)
 	}
 }
@@ -370,11 +364,11 @@ func TestSinkKeyframeRequestAndRetransmit(t *testing.T) {
 	at := sink.receiving(t, "a", audio)
 
 	// Nobody subscribes, so any keyframe request is the sink's.
-	if n := cam.plis.Load(); n != 0 {
+	if n := cam.PLIs.Load(); n != 0 {
 		t.Fatalf("publisher got %d keyframe requests before the sink asked", n)
 	}
 	vt.st.RequestKeyframe()
-	waitFor(t, "the sink's keyframe request at the publisher", func() bool { return cam.plis.Load() > 0 })
+	waitFor(t, "the sink's keyframe request at the publisher", func() bool { return cam.PLIs.Load() > 0 })
 
 	seq := vt.lastSeq()
 	if n := vt.st.Retransmit(seq, seq-1000); n != 1 {

@@ -272,9 +272,14 @@ type Pub struct {
 	Sent    atomic.Int64
 	LastSeq atomic.Uint32
 
-	stop    chan struct{}
-	removed bool // owned by the loop
+	stop     chan struct{}
+	stopOnce sync.Once
+	removed  bool // owned by the loop
 }
+
+// Stop stops sending p's packets but leaves it published, as a frozen camera would be;
+// Unpublish also removes it. It may be called more than once.
+func (p *Pub) Stop() { p.stopOnce.Do(func() { close(p.stop) }) }
 
 // AddTrack adds local as a publication of source; Negotiate offers it, and the caller
 // writes its packets. It must run on the loop (inside Do). RTCP of the track is read (the
@@ -365,7 +370,7 @@ func (c *Client) Unpublish(p *Pub) {
 			return
 		}
 		p.removed = true
-		close(p.stop)
+		p.Stop()
 		if err := c.PC.RemoveTrack(p.Transceiver.Sender()); err != nil {
 			c.fail("remove track: %v", err)
 		}
@@ -398,6 +403,14 @@ func (r *RecvTrack) Latencies() []time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]time.Duration(nil), r.latencies...)
+}
+
+// ResetLatencies forgets the delays measured so far, so that Latencies then returns only
+// those of packets received afterwards.
+func (r *RecvTrack) ResetLatencies() {
+	r.mu.Lock()
+	r.latencies = r.latencies[:0]
+	r.mu.Unlock()
 }
 
 func (c *Client) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
