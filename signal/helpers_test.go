@@ -3,6 +3,7 @@ package signal_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -23,29 +24,11 @@ import (
 
 const sigWait = 10 * time.Second
 
-// clock is core's clock in these tests: real time plus an offset, to expire tokens.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
-
 // sigStack is a stack with a room reachable through its anonymous links.
 type sigStack struct {
 	*conclavetest.Stack
 	t         *testing.T
-	clk       *clock
+	clk       *conclavetest.Clock
 	admin     *core.Principal
 	roomID    string
 	speaker   string // anonymous speaker secret
@@ -66,8 +49,8 @@ func newSigStackWithLimits(t *testing.T, l signalling.Limits) *sigStack {
 
 func newSigStackFrom(t *testing.T, cfg conclavetest.HTTPConfig) *sigStack {
 	t.Helper()
-	clk := &clock{}
-	cfg.Now, cfg.Media = clk.now, true
+	clk := &conclavetest.Clock{}
+	cfg.Now, cfg.Media = clk.Now, true
 	st := conclavetest.NewStack(t, cfg)
 	room := conclavetest.Room(t, st.Svc, "Signals")
 	return &sigStack{Stack: st, t: t, clk: clk, admin: conclavetest.Admin(t, st.Svc), roomID: room.RoomID,
@@ -261,21 +244,28 @@ func (c *sigClient) received(identity, kind string) int64 {
 	return c.Received(identity, webrtc.NewRTPCodecType(kind))
 }
 
-// expect returns the next non-negotiation frame of type typ, skipping others.
-func (c *sigClient) expect(typ string) map[string]any {
+// next returns the first frame within sigWait for which match says so, skipping the
+// frames it passes over; match may fail the test itself.
+func (c *sigClient) next(what string, match func(m map[string]any) bool) map[string]any {
 	c.t.Helper()
 	deadline := time.After(sigWait)
 	for {
 		select {
 		case m := <-c.events:
-			if m["type"] == typ {
+			if match(m) {
 				return m
 			}
 		case <-deadline:
-			c.t.Fatalf("%s: no %q frame within %v", c.Name, typ, sigWait)
+			c.t.Fatalf("%s: no %s within %v", c.Name, what, sigWait)
 			return nil
 		}
 	}
+}
+
+// expect returns the next non-negotiation frame of type typ, skipping others.
+func (c *sigClient) expect(typ string) map[string]any {
+	c.t.Helper()
+	return c.next(fmt.Sprintf("%q frame", typ), func(m map[string]any) bool { return m["type"] == typ })
 }
 
 // expectEach returns the next frame of each of types, in whatever order they come,
@@ -283,41 +273,39 @@ func (c *sigClient) expect(typ string) map[string]any {
 func (c *sigClient) expectEach(types ...string) map[string]map[string]any {
 	c.t.Helper()
 	got := map[string]map[string]any{}
-	deadline := time.After(sigWait)
-	for len(got) < len(types) {
-		select {
-		case m := <-c.events:
-			typ, _ := m["type"].(string)
-			if got[typ] == nil && slices.Contains(types, typ) {
-				got[typ] = m
-			}
-		case <-deadline:
-			c.t.Fatalf("%s: frames %v within %v: only %v", c.Name, types, sigWait, got)
+	c.next(fmt.Sprintf("frames %v", types), func(m map[string]any) bool {
+		if typ, _ := m["type"].(string); got[typ] == nil && slices.Contains(types, typ) {
+			got[typ] = m
 		}
-	}
+		return len(got) == len(types)
+	})
 	return got
 }
 
+// expectError returns the next error frame, which must have code and a message.
 func (c *sigClient) expectError(code string) map[string]any {
 	c.t.Helper()
-	deadline := time.After(sigWait)
-	for {
-		select {
-		case m := <-c.events:
-			if m["type"] == "error" {
-				if m["code"] != code {
-					c.t.Fatalf("%s: error %v, want code %q", c.Name, m, code)
-				}
-				if msg, _ := m["message"].(string); msg == "" {
-					c.t.Fatalf("%s: error frame without a message: %v", c.Name, m)
-				}
-				return m
-			}
-		case <-deadline:
-			c.t.Fatalf("%s: no error %q within %v", c.Name, code, sigWait)
-			return nil
+	return c.next(fmt.Sprintf("error %q", code), func(m map[string]any) bool {
+		if m["type"] != "error" {
+			return false
 		}
-	}
+		if m["code"] != code {
+			c.t.Fatalf("%s: error %v, want code %q", c.Name, m, code)
+		}
+		if msg, _ := m["message"].(string); msg == "" {
+			c.t.Fatalf("%s: error frame without a message: %v", c.Name, m)
+		}
+		return true
+	})
+}
+
+// expectCode waits for an error frame with code, skipping every other frame (the errors
+// earned before it included).
+func (c *sigClient) expectCode(code string) map[string]any {
+	c.t.Helper()
+	return c.next(fmt.Sprintf("error %q", code), func(m map[string]any) bool {
+		return m["type"] == "error" && m["code"] == code
+	})
 }
 
 // noFrame fails if a frame of type typ about identity (any, when identity is "") arrives

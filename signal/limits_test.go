@@ -45,24 +45,6 @@ func (c *sigClient) flood(text string, n int) {
 	}
 }
 
-// expectCode waits for an error frame with code, skipping every other frame (the errors
-// the frames before the limit earned included).
-func (c *sigClient) expectCode(code string) map[string]any {
-	c.t.Helper()
-	deadline := time.After(sigWait)
-	for {
-		select {
-		case m := <-c.events:
-			if m["type"] == "error" && m["code"] == code {
-				return m
-			}
-		case <-deadline:
-			c.t.Fatalf("%s: no error %q within %v", c.Name, code, sigWait)
-			return nil
-		}
-	}
-}
-
 // TestEveryFrameTypeIsLimited: a connection that floods any kind of frame is told to slow
 // down, then closed (1008), and what it sent past its limit was not acted on.
 func TestEveryFrameTypeIsLimited(t *testing.T) {

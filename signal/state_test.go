@@ -312,6 +312,6 @@ func TestSignallingRefusesTamperedExpiredAndRevokedTokens(t *testing.T) {
 	s.speaker = room.Access.Speaker.Secret
 	fresh := s.token("Bob")
 	s.connectWith("Bob", fresh).close()
-	s.clk.advance(2*time.Hour + time.Minute)
+	s.clk.Advance(2*time.Hour + time.Minute)
 	s.refusedWith("expired", fresh)
 }

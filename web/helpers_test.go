@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,8 +28,7 @@ type stack struct {
 	// allow5xx lets a test that breaks the store on purpose see 5xx answers.
 	allow5xx bool
 
-	mu     sync.Mutex
-	offset time.Duration // added to the real clock, to expire tokens
+	clk conclavetest.Clock // core's clock, moved forward to expire tokens
 }
 
 // newStack starts a stack on a fresh database file.
@@ -45,7 +43,7 @@ func openStack(t *testing.T, path string, opts ...func(*conclavetest.HTTPConfig)
 	t.Helper()
 	s := &stack{t: t, path: path}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := conclavetest.HTTPConfig{Config: conclavetest.Config{DBPath: path, Now: s.now, Logger: logger}}
+	cfg := conclavetest.HTTPConfig{Config: conclavetest.Config{DBPath: path, Now: s.clk.Now, Logger: logger}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -57,18 +55,8 @@ func openStack(t *testing.T, path string, opts ...func(*conclavetest.HTTPConfig)
 // close stops the server and closes the database; safe to call twice.
 func (s *stack) close() { s.st.Close() }
 
-func (s *stack) now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Now().Add(s.offset)
-}
-
 // advance moves the stack's clock forward.
-func (s *stack) advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
-}
+func (s *stack) advance(d time.Duration) { s.clk.Advance(d) }
 
 // testWriter sends logs to the test log, so that a failing test shows what the server said.
 type testWriter struct{ t *testing.T }
