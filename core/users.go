@@ -215,7 +215,9 @@ func checkBulkIDs(field string, ids []string) error {
 }
 
 // ResetPassword sets a temporary password for another user, who must change it at next
-// sign-in; its sessions end.
+// sign-in; its sessions end. The root admin's password is changed only by the root admin
+// (SPEC 2.1), with ChangePassword: neither another admin nor an API key may reset it,
+// or holding a key would be enough to take over the account that cannot be deleted.
 func (s *Service) ResetPassword(ctx context.Context, p *Principal, userID, password string) error {
 	if err := p.requireAdmin(); err != nil {
 		return err
@@ -223,8 +225,8 @@ func (s *Service) ResetPassword(ctx context.Context, p *Principal, userID, passw
 	if userID == p.userID() {
 		return forbidden("Use change-password to change your own password")
 	}
-	if userID == RootAdminID && p.Kind == PrincipalUser {
-		return forbidden("Only the root admin can change its password")
+	if userID == RootAdminID {
+		return forbidden("The root admin's password can be changed only by the root admin, with change-password")
 	}
 	var v validator
 	checkPassword(&v, "newPassword", password)
