@@ -218,6 +218,11 @@ func checkBulkIDs(field string, ids []string) error {
 // sign-in; its sessions end. The root admin's password is changed only by the root admin
 // (SPEC 2.1), with ChangePassword: neither another admin nor an API key may reset it,
 // or holding a key would be enough to take over the account that cannot be deleted.
+//
+// Two resets of one user racing each other (or a reset racing the user's own change) do
+// not both succeed: the stored hash is swapped only if it is still the one read when the
+// request began, and the one that finds it changed gets a conflict instead of silently
+// undoing the other.
 func (s *Service) ResetPassword(ctx context.Context, p *Principal, userID, password string) error {
 	if err := p.requireAdmin(); err != nil {
 		return err
@@ -233,15 +238,53 @@ func (s *Service) ResetPassword(ctx context.Context, p *Principal, userID, passw
 	if err := v.err(); err != nil {
 		return err
 	}
+	before, err := s.store.GetUser(ctx, userID)
+	if isNoRows(err) {
+		return userNotFound(userID)
+	} else if err != nil {
+		return internal("load user", err)
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
 	if err != nil {
 		return internal("hash password", err)
 	}
-	return s.updateUser(ctx, p, userID, "user.resetPassword", nil, func(u *User) error {
+	err = s.store.InTx(ctx, func(tx Store) error {
+		u, err := tx.GetUser(ctx, userID)
+		if isNoRows(err) {
+			return userNotFound(userID)
+		} else if err != nil {
+			return internal("load user", err)
+		}
 		u.PasswordHash = string(hash)
 		u.MustChangePassword = true
-		return nil
+		u.TokenVersion++
+		if err := s.swapPassword(ctx, tx, u, before.PasswordHash, "User Error"); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserSessions(ctx, userID); err != nil {
+			return internal("end sessions", err)
+		}
+		return s.auditAs(ctx, tx, p, "user.resetPassword", "user:"+userID, nil)
 	})
+	if err == nil {
+		s.bus.Publish(Event{Type: EventUserChanged, UserID: userID})
+	}
+	return err
+}
+
+// swapPassword stores u (its new password hash and token version) only if its stored hash
+// is still oldHash, the one the caller checked or read; otherwise another change won and
+// this one is refused with a conflict titled title, as the operation's other errors are.
+func (s *Service) swapPassword(ctx context.Context, tx Store, u *User, oldHash, title string) error {
+	err := tx.SwapUserPassword(ctx, u, oldHash)
+	switch {
+	case isNoRows(err):
+		return conflict(title, "The password of user %q was changed by another request at the same time: "+
+			"this change was not made; sign in again and retry if needed", u.UserID)
+	case err != nil:
+		return internal("update user", err)
+	}
+	return nil
 }
 
 // UpdateRole changes another user's role; its older tokens stop working.

@@ -1,9 +1,21 @@
 package web_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptrace"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"conclave/conclavetest"
+	"conclave/core"
 )
 
 // The root admin's password is changed by the root admin only (SPEC 2.1): an API key acts
@@ -30,4 +42,164 @@ func TestRootAdminPasswordIsNotResetByAnAPIKey(t *testing.T) {
 	s.user(adm, "someone1", "room_member")
 	s.req("PUT", "/api/v1/users/someone1/password", map[string]string{"newPassword": "temporary1"}, apiKey(key)).want(http.StatusOK)
 	s.login("someone1", "temporary1")
+}
+
+// raced is the answer to one of several requests sent at once.
+type raced struct {
+	status int
+	body   map[string]any
+	err    error
+}
+
+// race sends n requests at once (request i from build(i)) and returns their answers. With
+// hold, the database's write lock is held until every request has been sent and had time
+// to read what it checks, so that all of them decide on the same stored state before any
+// commits: the race is then certain, not a matter of scheduling.
+func (s *stack) race(n int, hold bool, build func(i int) (method, path string, body any, c cred)) []raced {
+	s.t.Helper()
+	release := make(chan struct{})
+	locked := make(chan struct{})
+	lockDone := make(chan error, 1)
+	if hold {
+		go func() {
+			lockDone <- s.db.InTx(context.Background(), func(core.Store) error {
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+	} else {
+		close(release)
+		lockDone <- nil
+	}
+	var sent, done sync.WaitGroup
+	out := make([]raced, n)
+	start := make(chan struct{})
+	for i := range n {
+		method, path, body, c := build(i)
+		j, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		var once sync.Once
+		wrote := func() { once.Do(sent.Done) }
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote() }}
+		r, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+			method, s.srv.URL+"/meet"+path, bytes.NewReader(j))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/json")
+		c(r)
+		sent.Add(1)
+		done.Go(func() {
+			<-start
+			res, err := s.srv.Client().Do(r)
+			wrote() // in case it failed before it was written: nothing left to wait for
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			defer res.Body.Close()
+			data, err := io.ReadAll(res.Body)
+			out[i].status, out[i].err = res.StatusCode, err
+			if err == nil {
+				out[i].err = json.Unmarshal(data, &out[i].body)
+			}
+		})
+	}
+	close(start)
+	if hold {
+		sent.Wait()
+		time.Sleep(500 * time.Millisecond) // for the server to read, check and hash
+		close(release)
+	}
+	done.Wait()
+	if err := <-lockDone; err != nil {
+		s.t.Fatalf("hold the write lock: %v", err)
+	}
+	for i, r := range out {
+		if r.err != nil {
+			s.t.Fatalf("request %d: %v", i, r.err)
+		}
+	}
+	return out
+}
+
+// Ten changes of one user's password at once: one wins, every other is told it lost (409,
+// in OpenVidu Meet's error shape) or that its credentials went with the winner's change;
+// no caller is told "changed" for a password that does not work.
+func TestConcurrentPasswordChanges(t *testing.T) {
+	limits := func(c *conclavetest.HTTPConfig) {
+		// The losers' passwords are tried below: failed sign-ins must not lock the user.
+		c.LoginLimits = core.LoginLimits{PerUser: 1000, PerAddress: 1000, Window: time.Minute}
+	}
+	const n = 10
+	type variant struct {
+		name  string
+		hold  bool
+		reset bool // an admin resets the password, instead of the user changing its own
+	}
+	for _, v := range []variant{{"own/free-running", false, false}, {"own/same-state", true, false}, {"reset/same-state", true, true}} {
+		t.Run(v.name, func(t *testing.T) {
+			s := openStack(t, filepath.Join(t.TempDir(), "c.db"), limits)
+			adm := s.admin()
+			s.user(adm, "racer_one", "room_member")
+			sessions := make([]string, n)
+			for i := range sessions {
+				sessions[i], _ = s.login("racer_one", "racer_one-pw2")
+			}
+			pw := func(i int) string { return fmt.Sprintf("racer-new-%d", i) }
+			out := s.race(n, v.hold, func(i int) (string, string, any, cred) {
+				if v.reset {
+					return "PUT", "/api/v1/users/racer_one/password", map[string]string{"newPassword": pw(i)}, bearer(adm)
+				}
+				return "POST", "/internal-api/v1/users/change-password",
+					map[string]string{"currentPassword": "racer_one-pw2", "newPassword": pw(i)}, bearer(sessions[i])
+			})
+			title := "Change Password Error"
+			if v.reset {
+				title = "User Error"
+			}
+			winners := 0
+			for i, r := range out {
+				switch {
+				case r.status == http.StatusOK:
+					winners++
+					// Told "changed": the password works (and, after a reset, must be changed).
+					if r := s.req("POST", "/internal-api/v1/auth/login", map[string]string{"userId": "racer_one", "password": pw(i)}); r.status != http.StatusOK {
+						t.Errorf("request %d was told its change was made, but its password does not sign in: %d %s", i, r.status, r.body)
+					}
+				case r.status == http.StatusConflict:
+					if r.body["error"] != title || r.body["message"] == "" {
+						t.Errorf("request %d: 409 body %v, want error %q and a message", i, r.body, title)
+					}
+				case v.hold:
+					t.Errorf("request %d: status %d %v, want 200 or 409: every request checked the same state", i, r.status, r.body)
+				case r.status == http.StatusUnauthorized, r.status == http.StatusBadRequest && r.body["error"] == title:
+					// It came after the winner: its session, or its current password, was gone.
+				default:
+					t.Errorf("request %d: status %d %v", i, r.status, r.body)
+				}
+			}
+			if winners != 1 {
+				t.Fatalf("%d changes answered 200, want exactly 1: %v", winners, out)
+			}
+			works := 0
+			for i := range n {
+				r := s.req("POST", "/internal-api/v1/auth/login", map[string]string{"userId": "racer_one", "password": pw(i)})
+				if r.status == http.StatusOK {
+					works++
+				} else {
+					r.wantErr(http.StatusNotFound, "Login Error")
+				}
+			}
+			if works != 1 {
+				t.Fatalf("%d of the new passwords sign in, want exactly 1", works)
+			}
+			s.req("POST", "/internal-api/v1/auth/login", map[string]string{"userId": "racer_one", "password": "racer_one-pw2"}).
+				wantErr(http.StatusNotFound, "Login Error")
+		})
+	}
 }
