@@ -79,7 +79,8 @@ func listErr(what string, err error) error {
 	return internal("list "+what, err)
 }
 
-// checkName validates a display name: 1..max characters, no control characters.
+// checkName validates a display name: 1..max characters, no control characters and no
+// invisible or bidirectional formatting characters.
 func checkName(v *validator, field, name string, maxLen int) {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -90,7 +91,31 @@ func checkName(v *validator, field, name string, maxLen int) {
 		v.add(field, "must be at most %d characters", maxLen)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		v.add(field, "must not contain control characters")
+	default:
+		if i := strings.IndexFunc(name, invisible); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(name[i:])
+			v.add(field, "must not contain invisible or text-direction characters (found U+%04X)", r)
+		}
 	}
+}
+
+// invisible reports whether r changes how the text around it is shown without being seen
+// itself: zero-width characters, direction marks, embeddings, overrides and isolates, and
+// the byte-order mark. In a name they let one name pass for another in a list ("adm"
+// and "in" around a zero-width space look like "admin"; a right-to-left override shows
+// the letters after it reversed), so names refuse them rather than show them. The
+// zero-width joiner goes with them, although emoji sequences use it.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x200B && r <= 0x200F, // zero-width space, non-joiner, joiner; LRM, RLM
+		r >= 0x202A && r <= 0x202E, // LRE, RLE, PDF, LRO, RLO
+		r >= 0x2060 && r <= 0x2064, // word joiner and the invisible operators
+		r >= 0x2066 && r <= 0x2069, // LRI, RLI, FSI, PDI
+		r == 0x061C,                // Arabic letter mark, a direction mark like RLM
+		r == 0xFEFF:                // zero-width no-break space (byte-order mark)
+		return true
+	}
+	return false
 }
 
 func checkPassword(v *validator, field, pw string) {
