@@ -317,7 +317,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if current == "" {
 		v.add("currentPassword", "Required")
 	}
-	checkPassword(&v, "newPassword", next)
+	s.checkPassword(&v, "newPassword", p.User.UserID, next)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

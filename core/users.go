@@ -33,7 +33,7 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in NewUser) (*Us
 	if !ok {
 		v.add("role", "must be one of admin, room_manager, room_member")
 	}
-	checkPassword(&v, "password", in.Password)
+	s.checkPassword(&v, "password", in.UserID, in.Password)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (s *Service) ResetPassword(ctx context.Context, p *Principal, userID, passw
 		return forbidden("The root admin's password can be changed only by the root admin, with change-password")
 	}
 	var v validator
-	checkPassword(&v, "newPassword", password)
+	s.checkPassword(&v, "newPassword", userID, password)
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -350,6 +350,11 @@ type BootstrapResult struct {
 // Bootstrap creates the root admin on first start. In local mode its password is "admin";
 // in production mode it is password, or a generated one when password is empty.
 func (s *Service) Bootstrap(ctx context.Context, production bool, password string) (BootstrapResult, error) {
+	if production != s.cfg.Production {
+		// The password rules follow Config.Production; a production server seeded here
+		// with local mode's rules (or the reverse) is a wiring mistake in main.
+		return BootstrapResult{}, fmt.Errorf("bootstrap in production=%v, but core.Config.Production is %v", production, s.cfg.Production)
+	}
 	if _, err := s.signingKey(ctx); err != nil {
 		return BootstrapResult{}, err
 	}
@@ -373,10 +378,14 @@ func (s *Service) Bootstrap(ctx context.Context, production bool, password strin
 		password = randomSecret(20)
 		res.GeneratedPassword = password
 	}
-	var v validator
-	checkPassword(&v, "CONCLAVE_ADMIN_PASSWORD", password)
-	if err := v.err(); err != nil {
-		return res, fmt.Errorf("root admin password: %w", err)
+	if production {
+		// Local mode's admin/admin is created, not chosen: the rules for setting a
+		// password apply to the one production starts with.
+		var v validator
+		s.checkPassword(&v, "CONCLAVE_ADMIN_PASSWORD", RootAdminID, password)
+		if err := v.err(); err != nil {
+			return res, fmt.Errorf("root admin password: %w", err)
+		}
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
 	if err != nil {

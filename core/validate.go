@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -118,14 +119,41 @@ func invisible(r rune) bool {
 	return false
 }
 
-func checkPassword(v *validator, field, pw string) {
-	switch {
-	case len(pw) < 5:
-		v.add(field, "must be at least 5 characters")
-	case len(pw) > 72:
+// Password lengths. bcrypt reads at most 72 bytes; production needs 8 characters, local
+// mode (one machine, admin/admin to start with) keeps OpenVidu Meet's 5.
+const (
+	minPasswordLocal      = 5
+	minPasswordProduction = 8
+	maxPasswordBytes      = 72
+)
+
+// checkPassword validates a password being set for userID: long enough for the mode,
+// within what bcrypt reads, and not the userId itself (in any case), which is the first
+// guess of anyone who knows the userId. Every reason that applies is given at once.
+func (s *Service) checkPassword(v *validator, field, userID, pw string) {
+	var why []string
+	switch minLen := s.minPasswordLength(); {
+	case utf8.RuneCountInString(pw) < minLen && s.cfg.Production:
+		why = append(why, fmt.Sprintf("must be at least %d characters in production mode", minLen))
+	case utf8.RuneCountInString(pw) < minLen:
+		why = append(why, fmt.Sprintf("must be at least %d characters", minLen))
+	case len(pw) > maxPasswordBytes:
 		// bcrypt ignores everything past 72 bytes; refuse rather than silently truncate.
-		v.add(field, "must be at most 72 bytes")
+		why = append(why, fmt.Sprintf("must be at most %d bytes", maxPasswordBytes))
 	}
+	if userID != "" && strings.EqualFold(pw, userID) {
+		why = append(why, "must not be the userId")
+	}
+	if len(why) > 0 {
+		v.add(field, "%s", strings.Join(why, " and "))
+	}
+}
+
+func (s *Service) minPasswordLength() int {
+	if s.cfg.Production {
+		return minPasswordProduction
+	}
+	return minPasswordLocal
 }
 
 // ValidUserID reports whether id is a well-formed userId (5–20 of [a-z0-9_]).

@@ -203,3 +203,68 @@ func TestConcurrentPasswordChanges(t *testing.T) {
 		})
 	}
 }
+
+// productionStack is a stack in production mode, and its root admin's access token.
+func productionStack(t *testing.T) (*stack, string) {
+	t.Helper()
+	s := openStack(t, filepath.Join(t.TempDir(), "p.db"), func(c *conclavetest.HTTPConfig) { c.Production = true })
+	tok, _ := s.login("admin", conclavetest.ProductionAdminPassword)
+	return s, tok
+}
+
+// In production a new password has at least 8 characters: "admin" (or any 5 to 7
+// characters) no longer does, and the error says what is needed.
+func TestProductionPasswordsNeedEightCharacters(t *testing.T) {
+	s, adm := productionStack(t)
+	change := func(tok, current, next string) *resp {
+		return s.req("POST", "/internal-api/v1/users/change-password",
+			map[string]string{"currentPassword": current, "newPassword": next}, bearer(tok))
+	}
+	for _, short := range []string{"admin", "seven77"} {
+		d := change(adm, conclavetest.ProductionAdminPassword, short).wantDetail("newPassword")
+		if msg := d["message"].(string); !strings.Contains(msg, "at least 8 characters") || !strings.Contains(msg, "production") {
+			t.Fatalf("new password %q refused with %q: want the length it needs", short, msg)
+		}
+	}
+	d := change(adm, conclavetest.ProductionAdminPassword, "admin").wantDetail("newPassword")
+	if !strings.Contains(d["message"].(string), "userId") {
+		t.Fatalf("admin as the root admin's password refused with %q: want both reasons", d["message"])
+	}
+	s.req("POST", "/api/v1/users", map[string]string{"userId": "short_pw", "name": "Short", "role": "room_member", "password": "seven77"},
+		bearer(adm)).wantDetail("password")
+	s.req("POST", "/api/v1/users", map[string]string{"userId": "long_pw1", "name": "Long", "role": "room_member", "password": "eight888"},
+		bearer(adm)).want(http.StatusCreated)
+	s.req("PUT", "/api/v1/users/long_pw1/password", map[string]string{"newPassword": "seven77"}, bearer(adm)).wantDetail("newPassword")
+	// Eight characters are enough, counted as characters, not bytes.
+	s.req("PUT", "/api/v1/users/long_pw1/password", map[string]string{"newPassword": "ééééé123"}, bearer(adm)).want(http.StatusOK)
+	s.login("long_pw1", "ééééé123")
+	// Nothing of the refused changes took: the root admin still signs in with its password.
+	m := change(adm, conclavetest.ProductionAdminPassword, "eight888").want(http.StatusOK).obj()
+	s.req("GET", "/internal-api/v1/users/me", nil, bearer(str(t, m, "accessToken"))).want(http.StatusOK)
+	s.login("admin", "eight888")
+}
+
+// In every mode the userId is refused as the password (whatever its case), when a user is
+// created, when its password is reset and when it changes its own; local mode's seeded
+// admin/admin still signs in, as it was created, not chosen.
+func TestPasswordIsNotTheUserID(t *testing.T) {
+	s := newStack(t)
+	adm := s.admin()
+	d := s.req("POST", "/api/v1/users", map[string]string{"userId": "carol_one", "name": "Carol", "role": "room_member", "password": "carol_one"},
+		bearer(adm)).wantDetail("password")
+	if !strings.Contains(d["message"].(string), "userId") {
+		t.Fatalf("refusal %q does not say why", d["message"])
+	}
+	s.req("GET", "/api/v1/users/carol_one", nil, bearer(adm)).wantErr(http.StatusNotFound, "User Error")
+	tok := s.user(adm, "carol_one", "room_member")
+	s.req("PUT", "/api/v1/users/carol_one/password", map[string]string{"newPassword": "Carol_One"}, bearer(adm)).wantDetail("newPassword")
+	s.req("POST", "/internal-api/v1/users/change-password",
+		map[string]string{"currentPassword": "carol_one-pw2", "newPassword": "carol_one"}, bearer(tok)).wantDetail("newPassword")
+	s.req("POST", "/internal-api/v1/users/change-password",
+		map[string]string{"currentPassword": "admin", "newPassword": "ADMIN"}, bearer(adm)).wantDetail("newPassword")
+	// Nothing changed; local mode still takes five characters that are not the userId.
+	s.login("carol_one", "carol_one-pw2")
+	s.req("POST", "/internal-api/v1/users/change-password",
+		map[string]string{"currentPassword": "admin", "newPassword": "abcde"}, bearer(adm)).want(http.StatusOK)
+	s.login("admin", "abcde")
+}
