@@ -55,7 +55,8 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			store.Close()
 		}
 	}()
-	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log})
+	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
+		Production: cfg.Mode == "production"})
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,13 @@ type Config struct {
 	LoginLimits core.LoginLimits
 	// Logger gets every component's logs (discarded when nil).
 	Logger *slog.Logger
+	// Production runs core in production mode (its password rules); the root admin is
+	// then seeded with ProductionAdminPassword instead of admin/admin.
+	Production bool
 }
+
+// ProductionAdminPassword is the root admin's password in a Production stack.
+const ProductionAdminPassword = "root-admin-pw"
 
 func (c *Config) defaults(t testing.TB) {
 	if c.DBPath == "" {
@@ -55,8 +61,8 @@ func (c *Config) defaults(t testing.TB) {
 	}
 }
 
-// Core opens the database and a core over it with the root admin seeded; both are
-// closed when the test ends.
+// Core opens the database and a core over it with the root admin seeded (admin/admin,
+// or ProductionAdminPassword in production mode); both are closed when the test ends.
 func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	t.Helper()
 	cfg.defaults(t)
@@ -68,11 +74,16 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	svc, err := core.New(store, core.Config{
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
+		Production: cfg.Production,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)
 	}
-	if _, err := svc.Bootstrap(context.Background(), false, ""); err != nil {
+	adminPassword := ""
+	if cfg.Production {
+		adminPassword = ProductionAdminPassword
+	}
+	if _, err := svc.Bootstrap(context.Background(), cfg.Production, adminPassword); err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
 	return svc, store
@@ -170,7 +181,7 @@ func SignIn(t testing.TB, svc *core.Service, userID, password string) *core.Prin
 	return p
 }
 
-// Admin is the root admin seeded by Core.
+// Admin signs in the root admin seeded by Core in local mode (admin/admin).
 func Admin(t testing.TB, svc *core.Service) *core.Principal {
 	t.Helper()
 	return SignIn(t, svc, core.RootAdminID, "admin")

@@ -307,7 +307,8 @@ func (s *Service) LogoutRefresh(ctx context.Context, refreshToken string) {
 
 // ChangePassword changes the principal's own password. It is the one thing a user who
 // must change its password may do; afterwards its other sessions end, and a fresh session
-// is returned when the change was required.
+// is returned when the change was required. Of changes racing each other, one wins and
+// the others get a conflict (KindConflict).
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) (*LoginResult, error) {
 	if p == nil || p.Kind != PrincipalUser {
 		return nil, ErrUnauthenticated
@@ -316,11 +317,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if current == "" {
 		v.add("currentPassword", "Required")
 	}
-	checkPassword(&v, "newPassword", next)
+	s.checkPassword(&v, "newPassword", p.User.UserID, next)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if _, err := s.CheckPassword(ctx, p.User.UserID, current, p.Meta); err != nil {
+	checked, err := s.CheckPassword(ctx, p.User.UserID, current, p.Meta)
+	if err != nil {
 		if KindOf(err) == KindTooMany {
 			return nil, err
 		}
@@ -343,8 +345,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		u.PasswordHash = string(hash)
 		u.MustChangePassword = false
 		u.TokenVersion++
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return internal("update user", err)
+		// Only over the hash current was checked against: of changes racing each
+		// other, the first wins and the others are told so, instead of every caller
+		// hearing "changed" while only the last password works.
+		if err := s.swapPassword(ctx, tx, u, checked.PasswordHash, "Change Password Error"); err != nil {
+			return err
 		}
 		if err := tx.DeleteUserSessions(ctx, u.UserID); err != nil {
 			return internal("end sessions", err)

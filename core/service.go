@@ -23,6 +23,9 @@ type Config struct {
 	PublicURL string
 	// BasePath prefixes web pages and the API, e.g. /meet.
 	BasePath string
+	// Production applies production mode's rules: passwords of at least 8 characters
+	// (local mode keeps 5). Bootstrap must be told the same mode.
+	Production bool
 	// BcryptCost is the cost of password hashes (bcrypt.DefaultCost when 0).
 	BcryptCost int
 	// Now is the clock (time.Now when nil); tests move it.

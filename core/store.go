@@ -34,6 +34,9 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, userID string) (*User, error)
 	UpdateUser(ctx context.Context, u *User) error
+	// SwapUserPassword is UpdateUser made only while the stored password hash is still
+	// oldHash; ErrNoRows when it is not (another change won) or the user is gone.
+	SwapUserPassword(ctx context.Context, u *User, oldHash string) error
 	DeleteUser(ctx context.Context, userID string) error
 	ListUsers(ctx context.Context, q UserQuery) (Page[User], error)
 	CountUsers(ctx context.Context) (int, error)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -79,7 +80,8 @@ func listErr(what string, err error) error {
 	return internal("list "+what, err)
 }
 
-// checkName validates a display name: 1..max characters, no control characters.
+// checkName validates a display name: 1..max characters, no control characters and no
+// invisible or bidirectional formatting characters.
 func checkName(v *validator, field, name string, maxLen int) {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -90,17 +92,68 @@ func checkName(v *validator, field, name string, maxLen int) {
 		v.add(field, "must be at most %d characters", maxLen)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		v.add(field, "must not contain control characters")
+	default:
+		if i := strings.IndexFunc(name, invisible); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(name[i:])
+			v.add(field, "must not contain invisible or text-direction characters (found U+%04X)", r)
+		}
 	}
 }
 
-func checkPassword(v *validator, field, pw string) {
+// invisible reports whether r changes how the text around it is shown without being seen
+// itself: zero-width characters, direction marks, embeddings, overrides and isolates, and
+// the byte-order mark. In a name they let one name pass for another in a list ("adm"
+// and "in" around a zero-width space look like "admin"; a right-to-left override shows
+// the letters after it reversed), so names refuse them rather than show them. The
+// zero-width joiner goes with them, although emoji sequences use it.
+func invisible(r rune) bool {
 	switch {
-	case len(pw) < 5:
-		v.add(field, "must be at least 5 characters")
-	case len(pw) > 72:
-		// bcrypt ignores everything past 72 bytes; refuse rather than silently truncate.
-		v.add(field, "must be at most 72 bytes")
+	case r >= 0x200B && r <= 0x200F, // zero-width space, non-joiner, joiner; LRM, RLM
+		r >= 0x202A && r <= 0x202E, // LRE, RLE, PDF, LRO, RLO
+		r >= 0x2060 && r <= 0x2064, // word joiner and the invisible operators
+		r >= 0x2066 && r <= 0x2069, // LRI, RLI, FSI, PDI
+		r == 0x061C,                // Arabic letter mark, a direction mark like RLM
+		r == 0xFEFF:                // zero-width no-break space (byte-order mark)
+		return true
 	}
+	return false
+}
+
+// Password lengths. bcrypt reads at most 72 bytes; production needs 8 characters, local
+// mode (one machine, admin/admin to start with) keeps OpenVidu Meet's 5.
+const (
+	minPasswordLocal      = 5
+	minPasswordProduction = 8
+	maxPasswordBytes      = 72
+)
+
+// checkPassword validates a password being set for userID: long enough for the mode,
+// within what bcrypt reads, and not the userId itself (in any case), which is the first
+// guess of anyone who knows the userId. Every reason that applies is given at once.
+func (s *Service) checkPassword(v *validator, field, userID, pw string) {
+	var why []string
+	switch minLen := s.minPasswordLength(); {
+	case utf8.RuneCountInString(pw) < minLen && s.cfg.Production:
+		why = append(why, fmt.Sprintf("must be at least %d characters in production mode", minLen))
+	case utf8.RuneCountInString(pw) < minLen:
+		why = append(why, fmt.Sprintf("must be at least %d characters", minLen))
+	case len(pw) > maxPasswordBytes:
+		// bcrypt ignores everything past 72 bytes; refuse rather than silently truncate.
+		why = append(why, fmt.Sprintf("must be at most %d bytes", maxPasswordBytes))
+	}
+	if userID != "" && strings.EqualFold(pw, userID) {
+		why = append(why, "must not be the userId")
+	}
+	if len(why) > 0 {
+		v.add(field, "%s", strings.Join(why, " and "))
+	}
+}
+
+func (s *Service) minPasswordLength() int {
+	if s.cfg.Production {
+		return minPasswordProduction
+	}
+	return minPasswordLocal
 }
 
 // ValidUserID reports whether id is a well-formed userId (5–20 of [a-z0-9_]).

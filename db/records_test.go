@@ -34,6 +34,30 @@ func TestUserRoundTrip(t *testing.T) {
 	}
 }
 
+// A password swap over a stale hash changes nothing: that is what lets core refuse the
+// losers of concurrent password changes instead of telling all of them "changed".
+func TestSwapUserPassword(t *testing.T) {
+	d := openTest(t)
+	u := sampleUser("alice")
+	must(t, d.CreateUser(bg, u))
+	first := *u
+	first.PasswordHash, first.TokenVersion = "hash-one", u.TokenVersion+1
+	must(t, d.SwapUserPassword(bg, &first, u.PasswordHash))
+	second := *u
+	second.PasswordHash, second.TokenVersion = "hash-two", u.TokenVersion+1
+	if err := d.SwapUserPassword(bg, &second, u.PasswordHash); !errors.Is(err, core.ErrNoRows) {
+		t.Fatalf("swap over a stale hash: %v, want ErrNoRows", err)
+	}
+	got, err := d.GetUser(bg, "alice")
+	must(t, err)
+	if !reflect.DeepEqual(got, &first) {
+		t.Fatalf("after a refused swap got %+v\nwant the first swap's %+v", got, &first)
+	}
+	if err := d.SwapUserPassword(bg, sampleUser("nobody"), "x"); !errors.Is(err, core.ErrNoRows) {
+		t.Fatalf("swap of a missing user: %v, want ErrNoRows", err)
+	}
+}
+
 func TestRoomRoundTrip(t *testing.T) {
 	d := openTest(t)
 	withDate := sampleRoom("r1")

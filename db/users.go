@@ -48,6 +48,18 @@ func (s *store) UpdateUser(ctx context.Context, u *core.User) error {
 		u.RegistrationDate, u.RoleUpdatedAt, u.TokenVersion, u.UserID)
 }
 
+// SwapUserPassword is UpdateUser made only while the stored password hash is still
+// oldHash (compare-and-swap): when another change got there first, or the user is gone,
+// nothing changes and core.ErrNoRows says so.
+func (s *store) SwapUserPassword(ctx context.Context, u *core.User, oldHash string) error {
+	return execOne(ctx, s.w, fmt.Sprintf("swap password of user %q", u.UserID),
+		`UPDATE users SET name = ?, role = ?, password_hash = ?, must_change_password = ?,
+			registration_date = ?, role_updated_at = ?, token_version = ?
+		WHERE user_id = ? AND password_hash = ?`,
+		u.Name, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword),
+		u.RegistrationDate, u.RoleUpdatedAt, u.TokenVersion, u.UserID, oldHash)
+}
+
 // DeleteUser deletes the user and, through the foreign key, its sessions. Memberships and
 // owned rooms are core's to move first (DeleteUserMemberships, TransferRooms).
 func (s *store) DeleteUser(ctx context.Context, userID string) error {

@@ -18,8 +18,8 @@ import (
 const maxBody = 1 << 20
 
 // readObject reads a JSON object body. An empty body is an empty object (every body of
-// the API is optional or reports its missing fields as 422); a body that is not JSON is a
-// 400; valid JSON that is not an object is a 422.
+// the API is optional or reports its missing fields as 422); a body that is not JSON, or
+// repeats a key within one object, is a 400; valid JSON that is not an object is a 422.
 func readObject(w http.ResponseWriter, r *http.Request) (*obj, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -51,10 +51,66 @@ func parseObject(body []byte) (*obj, error) {
 	if kind := jsonKind(raw); kind != "object" {
 		return nil, core.Validation(core.FieldError{Field: "body", Message: "Expected object but got " + kind})
 	}
+	if key, err := duplicateKey(raw); err != nil {
+		return nil, badRequest("Malformed JSON body: " + err.Error())
+	} else if key != "" {
+		return nil, badRequest(fmt.Sprintf("Malformed JSON body: duplicate key %q", key))
+	}
 	if err := json.Unmarshal(raw, &o.fields); err != nil {
 		return nil, badRequest("Malformed JSON body: " + err.Error())
 	}
 	return o, nil
+}
+
+// duplicateKey returns the path ("config.recording.enabled", "items[2].name") of the
+// first key repeated within one object of body, "" when there is none. encoding/json
+// keeps the last of repeated keys, so a body could mean one thing to whatever checked it
+// on the way (a proxy, a log, a reviewer reading the first key) and another to Conclave:
+// such a body is refused rather than read. Keys are compared after unescaping, as they
+// are decoded ("a" and "\u0061" are the same key).
+func duplicateKey(body []byte) (string, error) {
+	return walkKeys(json.NewDecoder(bytes.NewReader(body)), "")
+}
+
+// walkKeys reads one value from dec, looking for a repeated key in every object in it.
+// The body has already been parsed once, so its nesting is within encoding/json's limit.
+func walkKeys(dec *json.Decoder, path string) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", err
+			}
+			key, _ := tok.(string) // a key is always a string here
+			at := key
+			if path != "" {
+				at = path + "." + key
+			}
+			if seen[key] {
+				return at, nil
+			}
+			seen[key] = true
+			if dup, err := walkKeys(dec, at); dup != "" || err != nil {
+				return dup, err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if dup, err := walkKeys(dec, fmt.Sprintf("%s[%d]", path, i)); dup != "" || err != nil {
+				return dup, err
+			}
+		}
+	default:
+		return "", nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", err
 }
 
 // problems collects the field errors of one request, so that it gets all of them at once.

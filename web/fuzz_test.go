@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"conclave/conclavetest"
@@ -62,6 +63,13 @@ var bodySeeds = []string{
 	`{"name":"Guest","baseRole":"speaker","customPermissions":null}`, `{"baseRole":7}`,
 	`{"customPermissions":{}}`, `{"customPermissions":[true]}`, `{"a":`, `{"a":"\ud800"}`, "{\"a\":\"\xff\"}",
 	`{"roomName":"` + string(bytes.Repeat([]byte("é"), 60)) + `"}`, `{"x":{"y":{"z":[1,{"w":null}]}}}`,
+	// Names that would pass for others, escaped and raw.
+	`{"roomName":"adm\u200bin"}`, "{\"roomName\":\"Team\u202esync\"}", `{"name":"Guest\ufeff","baseRole":"speaker"}`,
+	"{\"name\":\"\u2066Bob\u2069\",\"baseRole\":\"moderator\"}", `{"participantName":"x\u200f"}`,
+	// Repeated keys, at the top, nested, in arrays and through escapes.
+	`{"roomName":"a","roomName":"b"}`, `{"roomName":"a","room\u004eame":"b"}`,
+	`{"config":{"chat":{"enabled":true,"enabled":false}}}`, `{"x":[{"a":1},{"a":1,"a":2}]}`,
+	`{"userId":"admin","password":"wrong","password":"admin"}`, `{"baseRole":"speaker","baseRole":"moderator","name":"A"}`,
 }
 
 func FuzzDecodeRoomOptions(f *testing.F) {
@@ -190,6 +198,13 @@ func FuzzCreateRoomHTTP(f *testing.F) {
 				var e struct{ Error, Message string }
 				if json.Unmarshal(data, &e) != nil || e.Error == "" || e.Message == "" {
 					t.Fatalf("POST %s %q: error body %s", target, body, data)
+				}
+			} else {
+				// Whatever was created has a name that shows what it is.
+				var created struct{ RoomName, Name string }
+				_ = json.Unmarshal(data, &created)
+				if strings.ContainsFunc(created.RoomName+created.Name, func(r rune) bool { return slices.Contains(invisibles(), r) }) {
+					t.Fatalf("POST %s %q: created with an invisible character: %s", target, body, data)
 				}
 			}
 		}
