@@ -39,10 +39,11 @@ func (s *store) GetAPIKey(ctx context.Context, id string) (*core.APIKey, error) 
 	return &k, nil
 }
 
-// ListAPIKeys lists every key, oldest first (the oldest signs webhooks).
+// ListAPIKeys lists every key, oldest first (the oldest signs webhooks); keys made in the
+// same millisecond are in the order they were made (rowid), not by their random ids.
 func (s *store) ListAPIKeys(ctx context.Context) ([]core.APIKey, error) {
 	return queryAll(ctx, s.r, "list API keys", scanAPIKey,
-		`SELECT `+apiKeyCols+` FROM api_keys ORDER BY creation_date, id`)
+		`SELECT `+apiKeyCols+` FROM api_keys ORDER BY creation_date, rowid`)
 }
 
 // DeleteAPIKey revokes a key.
