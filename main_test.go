@@ -19,11 +19,18 @@ import (
 // base URL and a function that stops it (as SIGTERM does) and returns serve's error.
 func startServer(t *testing.T, cfg config) (string, func() error) {
 	t.Helper()
+	base, stop, _ := startServerOut(t, cfg)
+	return base, stop
+}
+
+// startServerOut is startServer that also returns what the server printed and logged.
+func startServerOut(t *testing.T, cfg config) (string, func() error, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	var out syncBuffer
-	go func() { done <- serve(ctx, cfg, &out, func(a string) { addr <- a }) }()
+	out := &syncBuffer{}
+	go func() { done <- serve(ctx, cfg, out, func(a string) { addr <- a }) }()
 	select {
 	case a := <-addr:
 		var once sync.Once
@@ -45,7 +52,7 @@ func startServer(t *testing.T, cfg config) (string, func() error) {
 				t.Logf("server output:\n%s", out.String())
 			}
 		})
-		return "http://" + a + "/meet", stop
+		return "http://" + a + "/meet", stop, out
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve failed: %v\n%s", err, out.String())
@@ -53,7 +60,7 @@ func startServer(t *testing.T, cfg config) (string, func() error) {
 		cancel()
 		t.Fatalf("server did not start\n%s", out.String())
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 type syncBuffer struct {
