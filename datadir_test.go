@@ -40,7 +40,7 @@ func privateModes(t *testing.T, dir string) (wrong []string, files int) {
 
 // TestDataDirectoryIsPrivate runs the real `conclave serve` on a fresh data directory under
 // the usual umask: the directory is 0700 and every file in it (the database and its -wal
-// and -shm, the SSH host key) 0600. Modes loosened while it was
+// and -shm, the SSH host key, the token signing key) 0600. Modes loosened while it was
 // stopped are repaired at the next start, and the log says so.
 func TestDataDirectoryIsPrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
@@ -50,12 +50,12 @@ func TestDataDirectoryIsPrivate(t *testing.T) {
 	// A sign-in writes (a session, an audit line), so the WAL is in use.
 	call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": "admin"}, 200)
 	wrong, files := privateModes(t, dir)
-	for _, name := range []string{"conclave.db", "conclave.db-wal", "conclave.db-shm", "ssh_host_ed25519_key"} {
+	for _, name := range []string{"conclave.db", "conclave.db-wal", "conclave.db-shm", "ssh_host_ed25519_key", "token_signing_key"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if len(wrong) > 0 || files < 4 {
+	if len(wrong) > 0 || files < 5 {
 		t.Fatalf("while running, %d files, not private: %v", files, wrong)
 	}
 	if err := stop(); err != nil {
@@ -63,7 +63,7 @@ func TestDataDirectoryIsPrivate(t *testing.T) {
 	}
 
 	db := filepath.Join(dir, "conclave.db")
-	for p, mode := range map[string]os.FileMode{dir: 0o755, db: 0o644} {
+	for p, mode := range map[string]os.FileMode{dir: 0o755, db: 0o644, filepath.Join(dir, "token_signing_key"): 0o640} {
 		if err := os.Chmod(p, mode); err != nil {
 			t.Fatal(err)
 		}

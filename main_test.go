@@ -145,8 +145,8 @@ func TestRestartKeepsEverything(t *testing.T) {
 
 	base2, stop2 := startServer(t, testConfig(t, dir))
 	defer stop2()
-	// The access token from before the restart still works: the signing key and the
-	// session live in the database.
+	// The access token from before the restart still works: the signing key (in its
+	// file beside the database) and the session are kept.
 	me := call(t, "GET", base2+"/internal-api/v1/users/me", tok, nil, 200)
 	if me["userId"] != "admin" {
 		t.Fatalf("me = %v", me)

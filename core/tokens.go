@@ -79,13 +79,34 @@ type memberTokenClaims struct {
 	jwt.RegisteredClaims
 }
 
-// signingKey returns the server's HS256 secret, creating it on first use. It lives in the
-// database so that every process sharing the database accepts the same tokens.
+// SigningKeyStore is implemented by a Store that keeps the token signing secret apart
+// from its records. db does, in a file of its own beside the database, so that a copy of
+// the database (a backup) holds no key to mint tokens for the live server with.
+type SigningKeyStore interface {
+	// SigningKey returns the secret (at least 32 bytes), creating it on first use; every
+	// process sharing the store gets the same one.
+	SigningKey(ctx context.Context) ([]byte, error)
+}
+
+// signingKey returns the server's HS256 secret, creating it on first use: from the store's
+// SigningKeyStore when it has one, else from the settings, so that every process sharing
+// the database accepts the same tokens.
 func (s *Service) signingKey(ctx context.Context) ([]byte, error) {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
 	if s.key != nil {
 		return s.key, nil
+	}
+	if ks, ok := s.store.(SigningKeyStore); ok {
+		key, err := ks.SigningKey(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load token signing key: %w", err)
+		}
+		if len(key) < 32 {
+			return nil, fmt.Errorf("token signing key is too short (%d bytes)", len(key))
+		}
+		s.key = key
+		return key, nil
 	}
 	v, err := s.store.GetSetting(ctx, settingJWTSecret)
 	if errors.Is(err, ErrNoRows) {
