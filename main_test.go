@@ -19,11 +19,18 @@ import (
 // base URL and a function that stops it (as SIGTERM does) and returns serve's error.
 func startServer(t *testing.T, cfg config) (string, func() error) {
 	t.Helper()
+	base, stop, _ := startServerOut(t, cfg)
+	return base, stop
+}
+
+// startServerOut is startServer that also returns what the server printed and logged.
+func startServerOut(t *testing.T, cfg config) (string, func() error, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	var out syncBuffer
-	go func() { done <- serve(ctx, cfg, &out, func(a string) { addr <- a }) }()
+	out := &syncBuffer{}
+	go func() { done <- serve(ctx, cfg, out, func(a string) { addr <- a }) }()
 	select {
 	case a := <-addr:
 		var once sync.Once
@@ -45,7 +52,7 @@ func startServer(t *testing.T, cfg config) (string, func() error) {
 				t.Logf("server output:\n%s", out.String())
 			}
 		})
-		return "http://" + a + "/meet", stop
+		return "http://" + a + "/meet", stop, out
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve failed: %v\n%s", err, out.String())
@@ -53,7 +60,7 @@ func startServer(t *testing.T, cfg config) (string, func() error) {
 		cancel()
 		t.Fatalf("server did not start\n%s", out.String())
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 type syncBuffer struct {
@@ -138,8 +145,8 @@ func TestRestartKeepsEverything(t *testing.T) {
 
 	base2, stop2 := startServer(t, testConfig(t, dir))
 	defer stop2()
-	// The access token from before the restart still works: the signing key and the
-	// session live in the database.
+	// The access token from before the restart still works: the signing key (in its
+	// file beside the database) and the session are kept.
 	me := call(t, "GET", base2+"/internal-api/v1/users/me", tok, nil, 200)
 	if me["userId"] != "admin" {
 		t.Fatalf("me = %v", me)

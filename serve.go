@@ -41,8 +41,8 @@ type stack struct {
 // startStack opens the database, seeds the root admin (telling out about a new password)
 // and starts the servers. The caller must call shutdown.
 func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+	if err := secureDataDir(cfg.Data, log); err != nil {
+		return nil, err
 	}
 	store, err := db.Open(filepath.Join(cfg.Data, "conclave.db"))
 	if err != nil {

@@ -220,6 +220,9 @@ func (s *Service) checkSession(ctx context.Context, c *accessClaims) (*User, *Se
 	} else if err != nil {
 		return nil, nil, internal("load user", err)
 	}
+	if !sameGeneration(u.Generation, c.Generation) {
+		return nil, nil, unauthenticated("The user of this token was deleted since it was issued: sign in again")
+	}
 	if u.TokenVersion != c.Version {
 		return nil, nil, unauthenticated("Token issued before the user's role or password changed: sign in again")
 	}
@@ -247,7 +250,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, meta Request
 	reused := false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		u, err := tx.GetUser(ctx, c.UserID)
-		if err != nil || u.TokenVersion != c.Version {
+		if err != nil || u.TokenVersion != c.Version || !sameGeneration(u.Generation, c.Generation) {
 			return &Error{Kind: KindBadRequest, Title: "Refresh Token Error", Message: "Invalid refresh token: sign in again"}
 		}
 		sess, err := tx.GetSession(ctx, c.SessionID)

@@ -56,7 +56,8 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, roomID string, in
 		return nil, nil, err
 	}
 	now := s.nowMS()
-	m := &Member{RoomID: roomID, BaseRole: in.BaseRole, Custom: in.Custom, MembershipDate: now, UpdatedAt: now, Version: 1}
+	m := &Member{RoomID: roomID, BaseRole: in.BaseRole, Custom: in.Custom, MembershipDate: now, UpdatedAt: now, Version: 1,
+		Generation: newGeneration()} // a member added again is a new incarnation
 	if m.Custom == nil {
 		m.Custom = PermissionSet{}
 	}

@@ -16,6 +16,12 @@ type MemberTokenRequest struct {
 // IssueMemberToken hands out the token a browser uses inside a room. The caller may be
 // anonymous (with a secret), a signed-in user, an API key, or the holder of an earlier
 // token for the same room, whose participant identity is kept.
+//
+// The token is bound to what it was issued through: the room's roles and access (which
+// also cover the access links' secrets), the member's and the user's incarnation and
+// version, and the session or API key that asked for it. It is refused once any of them
+// changed or went (AuthenticateMemberToken), and a token issued from it keeps the same
+// bindings, so no chain of refreshes outlives its issuer.
 func (s *Service) IssueMemberToken(ctx context.Context, p *Principal, roomID string, in MemberTokenRequest) (string, *MemberClaims, error) {
 	if p == nil {
 		return "", nil, ErrUnauthenticated
@@ -35,7 +41,10 @@ func (s *Service) IssueMemberToken(ctx context.Context, p *Principal, roomID str
 	a := Access{Secret: in.Secret}
 	var prev *MemberClaims
 	switch p.Kind {
-	case PrincipalAPIKey, PrincipalSystem:
+	case PrincipalSystem:
+		// Its token would be bound to no key and so never die with one.
+		return "", nil, forbidden("The server itself does not hold room member tokens")
+	case PrincipalAPIKey:
 		a.APIKey = true
 	case PrincipalMember:
 		if p.Member.RoomID != roomID {
@@ -82,17 +91,27 @@ func (s *Service) IssueMemberToken(ctx context.Context, p *Principal, roomID str
 		c.JoinMeeting = in.JoinMeeting || prev.JoinMeeting
 	case g.Source == GrantMember:
 		c.SubjectKind, c.MemberID, c.Identity, c.ParticipantName = SubjectMember, a.Member.MemberID, a.Member.MemberID, a.Member.Name
-		c.MemberVersion = a.Member.Version
+		c.MemberVersion, c.MemberGeneration = a.Member.Version, a.Member.Generation
 		if a.User != nil && a.Member.Type == MemberTypeUser {
-			c.UserID, c.UserVersion = a.User.UserID, a.User.TokenVersion
+			c.UserID, c.UserVersion, c.UserGeneration = a.User.UserID, a.User.TokenVersion, a.User.Generation
 		}
 	case a.User != nil && (g.Source == GrantAdmin || g.Source == GrantOwner || g.Source == GrantUserAccess):
 		c.SubjectKind, c.MemberID, c.Identity, c.ParticipantName = SubjectUser, a.User.UserID, a.User.UserID, a.User.Name
-		c.UserID, c.UserVersion = a.User.UserID, a.User.TokenVersion
+		c.UserID, c.UserVersion, c.UserGeneration = a.User.UserID, a.User.TokenVersion, a.User.Generation
 	case g.Source == GrantAPIKey:
 		c.SubjectKind, c.Identity = SubjectAPIKey, "api-"+randomID(10)
 	default:
 		c.SubjectKind, c.Identity = SubjectAnonymous, "anon-"+randomID(10)
+	}
+	if prev == nil {
+		// Bound to the credential that asked, whatever granted the rights: a token got
+		// through a session ends with it, one got with an API key dies with the key.
+		switch p.Kind {
+		case PrincipalUser:
+			c.SessionID = p.SessionID // "" for the control room, which has no session
+		case PrincipalAPIKey:
+			c.APIKeyID = p.APIKey.ID
+		}
 	}
 	if in.ParticipantName != "" && (c.SubjectKind == SubjectAnonymous || c.SubjectKind == SubjectAPIKey || c.SubjectKind == SubjectUser) {
 		var v validator
@@ -124,7 +143,8 @@ func (s *Service) IssueMemberToken(ctx context.Context, p *Principal, roomID str
 
 // AuthenticateMemberToken checks a room-member token. It is refused once the room's roles
 // or access, the member's permissions or the user's role changed after it was issued, or
-// when the room, member or user is gone.
+// when the room, member, user, session or API key it was issued through is gone, even if
+// a member or user of the same id exists again.
 func (s *Service) AuthenticateMemberToken(ctx context.Context, token string, meta RequestMeta) (*Principal, error) {
 	var c memberTokenClaims
 	if err := s.parse(ctx, token, &c); err != nil || c.Type != tokenMember {
@@ -146,6 +166,9 @@ func (s *Service) AuthenticateMemberToken(ctx context.Context, token string, met
 		} else if err != nil {
 			return nil, internal("load member", err)
 		}
+		if !sameGeneration(m.Generation, c.MemberGeneration) {
+			return nil, unauthenticated("This member was removed from the room since the token was issued: get a new one")
+		}
 		if m.Version != c.MemberVersion {
 			return nil, unauthenticated("Token issued before the member's permissions changed: get a new one")
 		}
@@ -157,8 +180,30 @@ func (s *Service) AuthenticateMemberToken(ctx context.Context, token string, met
 		} else if err != nil {
 			return nil, internal("load user", err)
 		}
+		if !sameGeneration(u.Generation, c.UserGeneration) {
+			return nil, unauthenticated("The user of this token was deleted since it was issued")
+		}
 		if u.TokenVersion != c.UserVersion {
 			return nil, unauthenticated("Token issued before the user's role or password changed: get a new one")
+		}
+	}
+	if c.SessionID != "" {
+		sess, err := s.store.GetSession(ctx, c.SessionID)
+		if isNoRows(err) || (err == nil && (sess.Expires <= s.nowMS() || (c.UserID != "" && sess.UserID != c.UserID))) {
+			return nil, unauthenticated("The sign-in session this token was issued through ended: sign in again")
+		} else if err != nil {
+			return nil, internal("load session", err)
+		}
+	}
+	if c.SubjectKind == SubjectAPIKey && c.APIKeyID == "" {
+		// Issued before tokens named their key: it could outlive the key.
+		return nil, unauthenticated("Token issued before API-key binding: get a new one")
+	}
+	if c.APIKeyID != "" {
+		if _, err := s.store.GetAPIKey(ctx, c.APIKeyID); isNoRows(err) {
+			return nil, unauthenticated("The API key this token was issued with was deleted")
+		} else if err != nil {
+			return nil, internal("load API key", err)
 		}
 	}
 	mc := c.MemberClaims
@@ -166,7 +211,9 @@ func (s *Service) AuthenticateMemberToken(ctx context.Context, token string, met
 }
 
 // RefreshMemberToken issues a fresh token with the same identity and permissions to the
-// holder of a valid token for roomID.
+// holder of a valid token for roomID. The fresh token keeps every binding of the old one
+// (incarnations, versions, session, API key), so it is refused as soon as the old one
+// would have been: a refresh never outlives what issued the first token.
 func (s *Service) RefreshMemberToken(ctx context.Context, p *Principal, roomID string) (string, error) {
 	if p == nil || p.Kind != PrincipalMember {
 		return "", ErrUnauthenticated

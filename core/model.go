@@ -41,6 +41,10 @@ type User struct {
 	// TokenVersion grows whenever the user's role or password changes; tokens carry the
 	// version they were issued under and are refused once it moved on.
 	TokenVersion int64
+	// Generation is random and set once, when the user is created: a user deleted and
+	// created again under the same userId is another incarnation, and tokens of the
+	// earlier one (whose TokenVersion the new one starts over) never match it.
+	Generation string
 }
 
 // Base roles of a room member or anonymous link.
@@ -155,6 +159,9 @@ type Member struct {
 	UpdatedAt      int64 // last change of base role or custom permissions
 	// Version grows whenever base role or custom permissions change.
 	Version int64
+	// Generation is random and set once, when the member is added: a member removed and
+	// added again is another incarnation, and tokens of the earlier one never match it.
+	Generation string
 }
 
 // EffectivePermissions is the base role's permissions in room overlaid with the member's

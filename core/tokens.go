@@ -52,15 +52,24 @@ type MemberClaims struct {
 	MemberVersion int64  `json:"mv,omitempty"`
 	UserVersion   int64  `json:"uv,omitempty"`
 	UserID        string `json:"uid,omitempty"`
-	IssuedAt      int64  `json:"iatms"`
-	ExpiresAt     int64  `json:"expms"`
+	// Incarnations at issue time. Versions start over when a member is added again or a
+	// userId is created again; generations never repeat, so a token outlives neither.
+	MemberGeneration string `json:"mg,omitempty"`
+	UserGeneration   string `json:"ug,omitempty"`
+	// What asked for the token: the user's sign-in session or the API key. The token, and
+	// every refresh of it, is refused once that session ended or that key was deleted.
+	SessionID string `json:"sid,omitempty"`
+	APIKeyID  string `json:"kid,omitempty"`
+	IssuedAt  int64  `json:"iatms"`
+	ExpiresAt int64  `json:"expms"`
 }
 
 type accessClaims struct {
-	Type      string `json:"typ"`
-	UserID    string `json:"uid"`
-	SessionID string `json:"sid"`
-	Version   int64  `json:"uv"`
+	Type       string `json:"typ"`
+	UserID     string `json:"uid"`
+	SessionID  string `json:"sid"`
+	Version    int64  `json:"uv"`
+	Generation string `json:"ug"`
 	jwt.RegisteredClaims
 }
 
@@ -70,13 +79,34 @@ type memberTokenClaims struct {
 	jwt.RegisteredClaims
 }
 
-// signingKey returns the server's HS256 secret, creating it on first use. It lives in the
-// database so that every process sharing the database accepts the same tokens.
+// SigningKeyStore is implemented by a Store that keeps the token signing secret apart
+// from its records. db does, in a file of its own beside the database, so that a copy of
+// the database (a backup) holds no key to mint tokens for the live server with.
+type SigningKeyStore interface {
+	// SigningKey returns the secret (at least 32 bytes), creating it on first use; every
+	// process sharing the store gets the same one.
+	SigningKey(ctx context.Context) ([]byte, error)
+}
+
+// signingKey returns the server's HS256 secret, creating it on first use: from the store's
+// SigningKeyStore when it has one, else from the settings, so that every process sharing
+// the database accepts the same tokens.
 func (s *Service) signingKey(ctx context.Context) ([]byte, error) {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
 	if s.key != nil {
 		return s.key, nil
+	}
+	if ks, ok := s.store.(SigningKeyStore); ok {
+		key, err := ks.SigningKey(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load token signing key: %w", err)
+		}
+		if len(key) < 32 {
+			return nil, fmt.Errorf("token signing key is too short (%d bytes)", len(key))
+		}
+		s.key = key
+		return key, nil
 	}
 	v, err := s.store.GetSetting(ctx, settingJWTSecret)
 	if errors.Is(err, ErrNoRows) {
@@ -130,7 +160,7 @@ func (s *Service) parse(ctx context.Context, token string, claims jwt.Claims) er
 func (s *Service) issueAccess(ctx context.Context, u *User, sessionID string) (string, error) {
 	now := s.now()
 	return s.sign(ctx, accessClaims{
-		Type: tokenAccess, UserID: u.UserID, SessionID: sessionID, Version: u.TokenVersion,
+		Type: tokenAccess, UserID: u.UserID, SessionID: sessionID, Version: u.TokenVersion, Generation: u.Generation,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   u.UserID,
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -142,7 +172,7 @@ func (s *Service) issueAccess(ctx context.Context, u *User, sessionID string) (s
 func (s *Service) issueRefresh(ctx context.Context, u *User, sess *Session) (string, error) {
 	now := s.now()
 	return s.sign(ctx, accessClaims{
-		Type: tokenRefresh, UserID: u.UserID, SessionID: sess.ID, Version: u.TokenVersion,
+		Type: tokenRefresh, UserID: u.UserID, SessionID: sess.ID, Version: u.TokenVersion, Generation: u.Generation,
 		RegisteredClaims: jwt.RegisteredClaims{
 			ID:        sess.RefreshJTI,
 			Subject:   u.UserID,
@@ -164,6 +194,23 @@ func (s *Service) issueMemberToken(ctx context.Context, c MemberClaims) (string,
 			ExpiresAt: jwt.NewNumericDate(time.UnixMilli(c.ExpiresAt)),
 		},
 	})
+}
+
+// newGeneration returns the id of a new incarnation of a user or member: 96 random bits,
+// so that no two incarnations of one id ever share it.
+func newGeneration() string {
+	buf := make([]byte, 12)
+	if _, err := rand.Read(buf); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // as in randomFrom
+	}
+	return hex.EncodeToString(buf)
+}
+
+// sameGeneration reports whether a token's generation is the identity's current one. A
+// token without one predates generations and is refused: it may be of an earlier
+// incarnation.
+func sameGeneration(current, token string) bool {
+	return token != "" && current == token
 }
 
 // randomID returns n characters of [a-z0-9] from a cryptographic source (5.17 bits each).

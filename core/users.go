@@ -45,6 +45,7 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in NewUser) (*Us
 	u := &User{
 		UserID: in.UserID, Name: in.Name, Role: role, PasswordHash: string(hash),
 		MustChangePassword: true, RegistrationDate: now, RoleUpdatedAt: now, TokenVersion: 1,
+		Generation: newGeneration(), // a userId created again is a new incarnation
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateUser(ctx, u); errors.Is(err, ErrDuplicate) {
@@ -395,7 +396,7 @@ func (s *Service) Bootstrap(ctx context.Context, production bool, password strin
 	}
 	now := s.nowMS()
 	u := &User{UserID: RootAdminID, Name: "Administrator", Role: RoleAdmin, PasswordHash: string(hash),
-		RegistrationDate: now, RoleUpdatedAt: now, TokenVersion: 1}
+		RegistrationDate: now, RoleUpdatedAt: now, TokenVersion: 1, Generation: newGeneration()}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateUser(ctx, u); errors.Is(err, ErrDuplicate) {
 			return nil // another process won the race

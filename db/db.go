@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,10 +53,13 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the database file at path, brings its schema up to date
-// and refuses a database written by a newer Conclave.
+// and refuses a database written by a newer Conclave. The database's files are made 0600.
 func Open(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
+	}
+	if err := privateFiles(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ctx := context.Background()
 	base := "file:" + escapeURIPath(path)
@@ -139,17 +143,29 @@ func (d *DB) Close() error {
 }
 
 // Backup writes a consistent copy of the database to dest while the server runs. dest must
-// not exist yet.
-func (d *DB) Backup(ctx context.Context, dest string) error {
+// not exist yet; the copy is 0600, as private as the database.
+func (d *DB) Backup(ctx context.Context, dest string) (err error) {
 	abs, err := filepath.Abs(dest)
 	if err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
-	if _, err := os.Stat(abs); err == nil {
+	// VACUUM INTO would create the file under the umask; it also accepts an empty file,
+	// so the copy gets its mode from here (and no other process can slip in a file).
+	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, privateFile)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("backup to %s: file already exists", dest)
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
+	if err := errors.Join(f.Chmod(privateFile), f.Close()); err != nil {
+		os.Remove(abs)
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(abs) // no half or empty copy that looks like a backup
+		}
+	}()
 	// VACUUM INTO reads one snapshot, so writers carry on meanwhile. It needs a connection
 	// of its own: the writer would hold up every write for the whole copy, and query_only
 	// readers refuse it (it writes, if only to another file). The path is absolute so
@@ -166,13 +182,13 @@ func (d *DB) Backup(ctx context.Context, dest string) error {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
 	// VACUUM INTO does not fsync its output; a backup that a crash can truncate is no backup.
-	f, err := os.Open(abs)
+	f, err = os.Open(abs)
 	if err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
 	serr := f.Sync()
 	cerr := f.Close()
-	if err := errors.Join(serr, cerr); err != nil {
+	if err = errors.Join(serr, cerr); err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)
 	}
 	return nil

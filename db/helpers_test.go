@@ -27,6 +27,7 @@ func sampleUser(id string) *core.User {
 		UserID: id, Name: "Name of " + id, Role: core.RoleRoomManager,
 		PasswordHash: "$2a$10$abcdefghijklmnopqrstuv", MustChangePassword: true,
 		RegistrationDate: 1_700_000_000_000, RoleUpdatedAt: 1_700_000_000_001, TokenVersion: 3,
+		Generation: "gen-of-" + id,
 	}
 }
 
@@ -69,6 +70,7 @@ func sampleMember(roomID, userID string) *core.Member {
 		BaseRole:       core.BaseRoleSpeaker,
 		Custom:         core.PermissionSet{"recordingDownload": true, "chatWrite": false},
 		MembershipDate: 1_700_000_001_000, UpdatedAt: 1_700_000_002_000, Version: 2,
+		Generation: "gen-of-" + userID + "@" + roomID,
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 
 var _ core.MemberStore = (*store)(nil)
 
-const memberCols = `room_id, member_id, type, name, base_role, custom, membership_date, updated_at, version`
+// generation is written once, by CreateMember: UpdateMember leaves it alone.
+const memberCols = `room_id, member_id, type, name, base_role, custom, membership_date, updated_at, version, generation`
 
 func scanMember(sc scanner) (core.Member, error) {
 	var (
@@ -21,7 +22,7 @@ func scanMember(sc scanner) (core.Member, error) {
 		custom string
 	)
 	if err := sc.Scan(&m.RoomID, &m.MemberID, &m.Type, &m.Name, &m.BaseRole, &custom,
-		&m.MembershipDate, &m.UpdatedAt, &m.Version); err != nil {
+		&m.MembershipDate, &m.UpdatedAt, &m.Version, &m.Generation); err != nil {
 		return m, err
 	}
 	if err := json.Unmarshal([]byte(custom), &m.Custom); err != nil {
@@ -38,9 +39,9 @@ func (s *store) CreateMember(ctx context.Context, m *core.Member) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = s.w.ExecContext(ctx, `INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.RoomID, m.MemberID, m.Type, m.Name, m.BaseRole, string(custom),
-		m.MembershipDate, m.UpdatedAt, m.Version)
+		m.MembershipDate, m.UpdatedAt, m.Version, m.Generation)
 	return mapErr(err, what)
 }
 
@@ -54,7 +55,7 @@ func (s *store) GetMember(ctx context.Context, roomID, memberID string) (*core.M
 	return &m, nil
 }
 
-// UpdateMember replaces every field of the member but its room and id.
+// UpdateMember replaces every field of the member but its room, id and generation.
 func (s *store) UpdateMember(ctx context.Context, m *core.Member) error {
 	what := fmt.Sprintf("update member %q of room %q", m.MemberID, m.RoomID)
 	custom, err := json.Marshal(m.Custom)

@@ -25,6 +25,12 @@ func TestUserRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, u) {
 		t.Fatalf("after update got %+v\nwant %+v", got, u)
 	}
+	// The generation is the incarnation's: no update changes it.
+	u.Generation = "another"
+	must(t, d.UpdateUser(bg, u))
+	if got, _ := d.GetUser(bg, "alice"); got.Generation != "gen-of-alice" {
+		t.Fatalf("UpdateUser changed the generation to %q", got.Generation)
+	}
 	if n, err := d.CountUsers(bg); err != nil || n != 1 {
 		t.Errorf("CountUsers = %d, %v", n, err)
 	}
@@ -118,6 +124,11 @@ func TestMemberRoundTrip(t *testing.T) {
 	must(t, err)
 	if !reflect.DeepEqual(got, user) {
 		t.Errorf("after update got %+v\nwant %+v", got, user)
+	}
+	user.Generation = "another"
+	must(t, d.UpdateMember(bg, user))
+	if got, _ := d.GetMember(bg, "r1", "alice"); got.Generation != "gen-of-alice@r1" {
+		t.Errorf("UpdateMember changed the generation to %q", got.Generation)
 	}
 	must(t, d.DeleteMember(bg, "r1", "ext-abc"))
 	if _, err := d.GetMember(bg, "r1", "ext-abc"); !errors.Is(err, core.ErrNoRows) {

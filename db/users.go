@@ -11,21 +11,23 @@ import (
 
 var _ core.UserStore = (*store)(nil)
 
+// generation is written once, by CreateUser: UpdateUser leaves it alone, so no update can
+// give a user another incarnation's tokens.
 const userCols = `user_id, name, role, password_hash, must_change_password, registration_date,
-	role_updated_at, token_version`
+	role_updated_at, token_version, generation`
 
 func scanUser(sc scanner) (core.User, error) {
 	var u core.User
 	err := sc.Scan(&u.UserID, &u.Name, &u.Role, &u.PasswordHash, &u.MustChangePassword,
-		&u.RegistrationDate, &u.RoleUpdatedAt, &u.TokenVersion)
+		&u.RegistrationDate, &u.RoleUpdatedAt, &u.TokenVersion, &u.Generation)
 	return u, err
 }
 
 // CreateUser inserts u; an existing userId gives core.ErrDuplicate.
 func (s *store) CreateUser(ctx context.Context, u *core.User) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.UserID, u.Name, string(u.Role), u.PasswordHash, boolInt(u.MustChangePassword),
-		u.RegistrationDate, u.RoleUpdatedAt, u.TokenVersion)
+		u.RegistrationDate, u.RoleUpdatedAt, u.TokenVersion, u.Generation)
 	return mapErr(err, fmt.Sprintf("create user %q", u.UserID))
 }
 
@@ -38,7 +40,7 @@ func (s *store) GetUser(ctx context.Context, userID string) (*core.User, error) 
 	return &u, nil
 }
 
-// UpdateUser replaces every field of the user but its id.
+// UpdateUser replaces every field of the user but its id and generation.
 func (s *store) UpdateUser(ctx context.Context, u *core.User) error {
 	return execOne(ctx, s.w, fmt.Sprintf("update user %q", u.UserID),
 		`UPDATE users SET name = ?, role = ?, password_hash = ?, must_change_password = ?,

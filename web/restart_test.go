@@ -8,7 +8,8 @@ import (
 
 // TestRestartKeepsEverything creates state through HTTP, stops the server and closes the
 // database, then opens the same file with a new core and web: everything is there, and
-// credentials issued before the restart still work (the signing key is in the database).
+// credentials issued before the restart still work (the signing key is kept beside the
+// database).
 func TestRestartKeepsEverything(t *testing.T) {
 	s := newStack(t)
 	adm := s.admin()
