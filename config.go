@@ -32,6 +32,15 @@ type config struct {
 	BehindProxy bool
 	// AdminPassword comes only from CONCLAVE_ADMIN_PASSWORD: a flag would show in ps.
 	AdminPassword string
+
+	// SSH limits on connections that have not signed in yet (sshd.Options).
+	SSHHandshakeTimeout    time.Duration
+	SSHLoginTimeout        time.Duration
+	SSHMaxPreAuth          int
+	SSHMaxPreAuthPerSource int
+	SSHPreAuthReserved     int // 0: sshd's default, a quarter of SSHMaxPreAuth
+	// HTTPBodyTimeout bounds the reading of a request body (web.Options.BodyTimeout).
+	HTTPBodyTimeout time.Duration
 }
 
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
@@ -57,6 +66,14 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	var idle, maxSessions string
 	str(&idle, "ssh-idle-timeout", "15m", "end SSH sessions idle this long")
 	str(&maxSessions, "ssh-max-sessions", "50", "SSH sessions allowed at once")
+	var handshake, login, maxPreAuth, perSource, reserved string
+	str(&handshake, "ssh-handshake-timeout", "10s", "close SSH connections that have not finished the key exchange by then")
+	str(&login, "ssh-login-timeout", "30s", "close SSH connections that have not signed in and opened a session by then")
+	str(&maxPreAuth, "ssh-max-preauth", "64", "SSH connections not signed in yet, in total")
+	str(&perSource, "ssh-max-preauth-per-source", "10", "SSH connections not signed in yet, per source address (IPv6: per /64)")
+	str(&reserved, "ssh-preauth-reserved", "", "of --ssh-max-preauth, slots only for addresses that signed in before (default a quarter)")
+	var bodyTimeout string
+	str(&bodyTimeout, "http-body-timeout", "10s", "answer 408 to a request whose body has not arrived in full by then")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
 	str(&c.PublicURL, "public-url", "http://localhost:8080", "base of every URL the server hands out")
 	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
@@ -86,6 +103,29 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.SSHMax, err = strconv.Atoi(maxSessions); err != nil || c.SSHMax < 1 || c.SSHMax > 10000 {
 		return c, nil, fmt.Errorf("--ssh-max-sessions %q: want a number from 1 to 10000", maxSessions)
 	}
+	if c.SSHHandshakeTimeout, err = positiveDuration("ssh-handshake-timeout", handshake); err != nil {
+		return c, nil, err
+	}
+	if c.SSHLoginTimeout, err = positiveDuration("ssh-login-timeout", login); err != nil {
+		return c, nil, err
+	}
+	if c.SSHLoginTimeout < c.SSHHandshakeTimeout {
+		return c, nil, fmt.Errorf("--ssh-login-timeout %s is shorter than --ssh-handshake-timeout %s: signing in comes after the key exchange", login, handshake)
+	}
+	if c.SSHMaxPreAuth, err = strconv.Atoi(maxPreAuth); err != nil || c.SSHMaxPreAuth < 1 || c.SSHMaxPreAuth > 100000 {
+		return c, nil, fmt.Errorf("--ssh-max-preauth %q: want a number from 1 to 100000", maxPreAuth)
+	}
+	if c.SSHMaxPreAuthPerSource, err = strconv.Atoi(perSource); err != nil || c.SSHMaxPreAuthPerSource < 1 || c.SSHMaxPreAuthPerSource > c.SSHMaxPreAuth {
+		return c, nil, fmt.Errorf("--ssh-max-preauth-per-source %q: want a number from 1 to --ssh-max-preauth (%d)", perSource, c.SSHMaxPreAuth)
+	}
+	if reserved != "" {
+		if c.SSHPreAuthReserved, err = strconv.Atoi(reserved); err != nil || c.SSHPreAuthReserved < 1 || c.SSHPreAuthReserved >= c.SSHMaxPreAuth {
+			return c, nil, fmt.Errorf("--ssh-preauth-reserved %q: want a number from 1 to %d, below --ssh-max-preauth so that a new address can still sign in", reserved, c.SSHMaxPreAuth-1)
+		}
+	}
+	if c.HTTPBodyTimeout, err = positiveDuration("http-body-timeout", bodyTimeout); err != nil {
+		return c, nil, err
+	}
 	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
 		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)
 	}
@@ -105,6 +145,15 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		return c, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return c, fs.Args(), c.check()
+}
+
+// positiveDuration parses the value of flag name, which must be a duration above zero.
+func positiveDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--%s %q: want a duration such as 10s", name, v)
+	}
+	return d, nil
 }
 
 func (c *config) check() error {

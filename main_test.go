@@ -184,6 +184,12 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{"--rtc-port", "70000"},
 		{"--rtc-ips", "localhost"},
 		{"--rtc-public-ip", "example.com"},
+		{"--ssh-handshake-timeout", "0s"},
+		{"--ssh-login-timeout", "5s"}, // shorter than the handshake's 10 s
+		{"--ssh-max-preauth", "0"},
+		{"--ssh-max-preauth-per-source", "65"}, // more than the total of 64
+		{"--ssh-preauth-reserved", "64"},       // would leave no slot for a new address
+		{"--http-body-timeout", "forever"},
 	} {
 		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

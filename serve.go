@@ -85,7 +85,9 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
-			Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log})}),
+			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log})}),
+		// The header is bounded here, each body by web (Options.BodyTimeout), so that a
+		// route may one day allow an upload longer.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -124,6 +126,12 @@ func (st *stack) startSSH(log *slog.Logger) error {
 		MaxSessions: st.cfg.SSHMax,
 		Logger:      log,
 		TUI:         st.tuiOptions(),
+
+		HandshakeTimeout:    st.cfg.SSHHandshakeTimeout,
+		LoginTimeout:        st.cfg.SSHLoginTimeout,
+		MaxPreAuth:          st.cfg.SSHMaxPreAuth,
+		MaxPreAuthPerSource: st.cfg.SSHMaxPreAuthPerSource,
+		PreAuthReserved:     st.cfg.SSHPreAuthReserved,
 	})
 	if err != nil {
 		return err

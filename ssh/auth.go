@@ -34,43 +34,77 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		ServerVersion: "SSH-2.0-Conclave",
 		MaxAuthTries:  6,
 		PreAuthConnCallback: func(c gossh.ServerPreAuthConn) {
-			if !st.refused {
+			// The key exchange is done: the connection now has until the login deadline.
+			if st.conn != nil {
+				st.conn.keyed()
+			}
+			if s.signedIn.Load() < int64(s.opts.MaxConnections) {
 				return
 			}
-			_ = c.SendAuthBanner(fmt.Sprintf("Conclave: too many connections (limit %d); try again later.\r\n", s.opts.MaxConnections))
-			s.log.Warn("ssh connection refused: too many connections", "source", hostOf(c.RemoteAddr()), "limit", s.opts.MaxConnections)
-			st.closeSoon()
+			st.refused.Store(true)
+			s.refuseSignedIn(st)
+			_ = c.SendAuthBanner(s.tooManyConnections())
 		},
 		PasswordCallback: func(c gossh.ConnMetadata, password []byte) (*gossh.Permissions, error) {
-			if st.refused {
+			if st.refused.Load() {
 				return nil, errDenied
 			}
 			u, err := s.svc.CheckPassword(ctx, c.User(), string(password), metaOf(c))
 			if err != nil {
 				return nil, s.authFailure(c, "password", err)
 			}
-			return s.permit(c, "password", u), nil
+			return s.permit(st, c, "password", u)
 		},
 		PublicKeyCallback: func(c gossh.ConnMetadata, key gossh.PublicKey) (*gossh.Permissions, error) {
-			if st.refused {
+			if st.refused.Load() {
 				return nil, errDenied
 			}
 			u, err := s.svc.AuthenticatePublicKey(ctx, c.User(), key.Marshal(), metaOf(c))
 			if err != nil {
 				return nil, s.authFailure(c, "publickey", err)
 			}
-			return s.permit(c, "publickey", u), nil
+			return s.permit(st, c, "publickey", u)
+		},
+		AuthLogCallback: func(c gossh.ConnMetadata, _ string, err error) {
+			if err != nil {
+				return
+			}
+			// Signed in (for a public key, the signature checked too): the connection
+			// leaves the pre-authentication limits, and its address is one that signs in.
+			s.leavePreAuth(st)
+			s.gate.remember(st.source)
 		},
 		// No KeyboardInteractiveCallback: passwords come through the password method only,
 		// where the login limiter and the audit log see them.
 	}
 }
 
-func (s *Server) permit(c gossh.ConnMetadata, method string, u *core.User) *gossh.Permissions {
+func (s *Server) permit(st *connState, c gossh.ConnMetadata, method string, u *core.User) (*gossh.Permissions, error) {
 	// Only a successful check reaches here; for a public key the library has yet to verify
 	// the signature, so the sign-in itself is logged when the first session starts.
+	if !s.takeSignedIn(st) {
+		if st.slot.Load() == slotGone {
+			return nil, errDenied // closed meanwhile: nobody to tell
+		}
+		// Others signed in since this connection arrived.
+		st.refused.Store(true)
+		s.refuseSignedIn(st)
+		return nil, &gossh.BannerError{Err: errDenied, Message: s.tooManyConnections()}
+	}
 	s.log.Debug("ssh credentials accepted", "user", u.UserID, "method", method, "source", hostOf(c.RemoteAddr()))
-	return &gossh.Permissions{Extensions: map[string]string{userExtension: u.UserID, methodExtension: method}}
+	return &gossh.Permissions{Extensions: map[string]string{userExtension: u.UserID, methodExtension: method}}, nil
+}
+
+// tooManyConnections is the banner of a connection refused over MaxConnections.
+func (s *Server) tooManyConnections() string {
+	return fmt.Sprintf("Conclave: too many connections (limit %d); try again later.\r\n", s.opts.MaxConnections)
+}
+
+// refuseSignedIn logs a connection refused over MaxConnections and closes it once its
+// banner had time to arrive.
+func (s *Server) refuseSignedIn(st *connState) {
+	s.refusals.note("too many connections signed in", st.source, "limit", s.opts.MaxConnections)
+	st.closeSoon()
 }
 
 // authFailure turns a refused sign-in into the error the client sees. Every refusal looks

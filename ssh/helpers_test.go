@@ -61,7 +61,9 @@ func startOn(t *testing.T, svc *core.Service, dir string, opts sshd.Options) *st
 	if opts.HostKeyPath == "" {
 		opts.HostKeyPath = filepath.Join(dir, "ssh_host_ed25519_key")
 	}
-	opts.Logger = testLogger()
+	if opts.Logger == nil {
+		opts.Logger = testLogger()
+	}
 	srv, err := sshd.New(svc, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -47,9 +47,20 @@ func (s *slots) release() {
 // every callback.
 type connState struct {
 	conn *trackedConn
-	// refused is set when the connection arrived over MaxConnections: it is told so in an
-	// authentication banner and closed, without spending any password check on it.
-	refused bool
+	// source is what the pre-authentication limits count the connection under.
+	source string
+	// preAuth is set while the connection holds a pre-authentication slot: from its
+	// arrival until it signs in or goes away.
+	preAuth atomic.Bool
+	// slot says whether the connection holds one of the MaxConnections slots: from the
+	// moment its credentials are accepted until it goes away (slotNone, slotHeld,
+	// slotGone once closed, so that a sign-in finishing as the connection closes cannot
+	// take a slot nobody gives back).
+	slot atomic.Int32
+	// refused is set when the connection arrived with MaxConnections signed in already:
+	// it is told so in an authentication banner and closed, without spending any
+	// password check on it.
+	refused atomic.Bool
 	// channels counts open session channels, running counts sessions running a handler.
 	channels atomic.Int32
 	running  atomic.Int32
@@ -57,6 +68,12 @@ type connState struct {
 	// session, since a public-key callback may only be a client probing its keys.
 	audited atomic.Bool
 }
+
+const (
+	slotNone int32 = iota
+	slotHeld
+	slotGone
+)
 
 type connStateKey struct{}
 
@@ -81,42 +98,62 @@ func (st *connState) closeSoon() {
 	})
 }
 
-// trackedConn is a connection as the server sees it: it counts itself out of the open
-// connections when closed, and closes itself when it has not finished signing in within
-// handshakeTimeout or has carried no traffic for idleTimeout.
+// trackedConn is a connection as the server sees it: it reports itself closed, and closes
+// itself when it has not finished the key exchange within the handshake timeout, not
+// signed in and opened a first session within the login timeout, or carried no traffic
+// for idleTimeout.
 //
-// The ssh library can do both (Server.HandshakeTimeout, IdleTimeout), but it clears its
-// handshake deadline while its read loop reads it, a data race; and resetting a deadline
-// on every read and write is more work than a timestamp and a timer.
+// The ssh library can do some of this (Server.HandshakeTimeout, IdleTimeout), but it
+// clears its handshake deadline while its read loop reads it, a data race; and resetting
+// a deadline on every read and write is more work than a timestamp and a timer.
 type trackedConn struct {
 	net.Conn
 	once    sync.Once
 	onClose func()
 
 	idleTimeout time.Duration
-	handshake   time.Time    // deadline for opening a first session, until established
+	login       time.Time    // deadline for signing in and opening a first session
+	deadline    atomic.Int64 // UnixNano of the current stage's deadline, 0 once established
 	last        atomic.Int64 // UnixNano of the last read or write
 	established atomic.Bool
 	closed      atomic.Bool
 }
 
-func newTrackedConn(c net.Conn, handshakeTimeout, idleTimeout time.Duration, onClose func()) *trackedConn {
-	tc := &trackedConn{Conn: c, onClose: onClose, idleTimeout: idleTimeout, handshake: time.Now().Add(handshakeTimeout)}
-	tc.last.Store(time.Now().UnixNano())
-	time.AfterFunc(min(handshakeTimeout, idleTimeout), tc.check)
+func newTrackedConn(c net.Conn, handshakeTimeout, loginTimeout, idleTimeout time.Duration, onClose func()) *trackedConn {
+	now := time.Now()
+	tc := &trackedConn{Conn: c, onClose: onClose, idleTimeout: idleTimeout, login: now.Add(max(loginTimeout, handshakeTimeout))}
+	tc.deadline.Store(now.Add(handshakeTimeout).UnixNano())
+	tc.last.Store(now.UnixNano())
 	return tc
 }
 
-// establish marks the connection signed in and using a session: the handshake deadline no
-// longer applies.
-func (c *trackedConn) establish() { c.established.Store(true) }
+// watch starts enforcing the deadlines.
+func (c *trackedConn) watch() {
+	c.check()
+}
+
+// keyed marks the key exchange done: from now on the connection has until the login
+// deadline, time for a person to type a password.
+func (c *trackedConn) keyed() {
+	if !c.established.Load() {
+		c.deadline.Store(c.login.UnixNano())
+	}
+}
+
+// establish marks the connection signed in and using a session: the handshake and login
+// deadlines no longer apply.
+func (c *trackedConn) establish() {
+	c.established.Store(true)
+	c.deadline.Store(0)
+}
 
 func (c *trackedConn) check() {
 	if c.closed.Load() {
 		return
 	}
 	now := time.Now()
-	if !c.established.Load() && !now.Before(c.handshake) {
+	deadline := c.deadline.Load()
+	if deadline != 0 && now.UnixNano() >= deadline {
 		_ = c.Close()
 		return
 	}
@@ -126,8 +163,8 @@ func (c *trackedConn) check() {
 		return
 	}
 	next := c.idleTimeout - quiet
-	if !c.established.Load() {
-		next = min(next, c.handshake.Sub(now))
+	if deadline != 0 {
+		next = min(next, time.Unix(0, deadline).Sub(now))
 	}
 	time.AfterFunc(next, c.check)
 }

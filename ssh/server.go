@@ -28,9 +28,17 @@ const (
 	DefaultAddr        = ":2222"
 	DefaultIdleTimeout = 15 * time.Minute
 	DefaultMaxSessions = 50
-	// handshakeTimeout bounds key exchange, authentication and opening a first session,
-	// so that connections that never get anywhere do not pile up.
-	handshakeTimeout = 30 * time.Second
+	// DefaultHandshakeTimeout bounds the key exchange: a few round trips for any real
+	// client, so a connection that has not got through it by then never will.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultLoginTimeout bounds signing in and opening a first session, counted from the
+	// connection's arrival: long enough for a person to type a password.
+	DefaultLoginTimeout = 30 * time.Second
+	// DefaultMaxPreAuth bounds the connections that have not signed in yet.
+	DefaultMaxPreAuth = 64
+	// DefaultMaxPreAuthPerSource bounds them per source address: a person or a script
+	// signs in on a few connections at once, a flood on hundreds.
+	DefaultMaxPreAuthPerSource = 10
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
@@ -49,9 +57,28 @@ type Options struct {
 	// MaxSessions bounds the sessions (control rooms and commands) running at once
 	// (DefaultMaxSessions when zero); one more is told so and closed.
 	MaxSessions int
-	// MaxConnections bounds open connections, signed in or not (2×MaxSessions when
-	// zero); one more gets a banner saying so and is closed before any password check.
+	// MaxConnections bounds signed-in connections (2×MaxSessions when zero); one more
+	// gets a banner saying so and is closed before any password check. Connections still
+	// signing in do not count here: MaxPreAuth bounds them.
 	MaxConnections int
+	// HandshakeTimeout closes a connection that has not finished the SSH key exchange
+	// this long after it arrived (DefaultHandshakeTimeout when zero); a client that
+	// connects and never sends its banner is one.
+	HandshakeTimeout time.Duration
+	// LoginTimeout closes a connection that has not signed in and opened a session this
+	// long after it arrived (DefaultLoginTimeout when zero, at least HandshakeTimeout).
+	LoginTimeout time.Duration
+	// MaxPreAuth bounds the connections that have not signed in yet, in total
+	// (DefaultMaxPreAuth when zero); MaxPreAuthPerSource bounds them per source address,
+	// an IPv4 address or an IPv6 /64 (DefaultMaxPreAuthPerSource when zero). One more is
+	// sent a line saying so and closed before the SSH handshake.
+	MaxPreAuth          int
+	MaxPreAuthPerSource int
+	// PreAuthReserved is the share of MaxPreAuth that only addresses which have signed in
+	// before (since the server started, the last few thousand) may take: strangers get
+	// MaxPreAuth−PreAuthReserved. A quarter of MaxPreAuth when zero; always less than
+	// MaxPreAuth, so that a new address can sign in for the first time.
+	PreAuthReserved int
 	// Logger receives the server's logs, and nothing else does: the local terminal may
 	// belong to the control room (slog.Default when nil).
 	Logger *slog.Logger
@@ -66,7 +93,12 @@ type Server struct {
 	log   *slog.Logger
 	srv   *ssh.Server
 	slots slots
-	conns atomic.Int64
+	conns atomic.Int64 // open connections, signed in or not
+	// signedIn counts the connections holding a MaxConnections slot.
+	signedIn atomic.Int64
+	// gate holds the pre-authentication limits, refusals logs what they refuse.
+	gate     *gate
+	refusals *refusalLog
 
 	// base is cancelled by Shutdown and Close: every session's context derives from it,
 	// so that control rooms quit cleanly instead of being cut off.
@@ -77,6 +109,9 @@ type Server struct {
 	mu      sync.Mutex
 	ln      net.Listener
 	closing bool // set by Shutdown and Close: no session starts after it
+	// pending are the connections not signed in yet: the ssh library knows nothing of
+	// them until their handshake ends, so Shutdown and Close close them here.
+	pending map[*trackedConn]struct{}
 }
 
 // New builds the server and loads (or creates) its host key. It does not listen yet.
@@ -99,13 +134,32 @@ func New(svc *core.Service, opts Options) (*Server, error) {
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = 2 * opts.MaxSessions
 	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if opts.LoginTimeout <= 0 {
+		opts.LoginTimeout = DefaultLoginTimeout
+	}
+	opts.LoginTimeout = max(opts.LoginTimeout, opts.HandshakeTimeout)
+	if opts.MaxPreAuth <= 0 {
+		opts.MaxPreAuth = DefaultMaxPreAuth
+	}
+	if opts.MaxPreAuthPerSource <= 0 {
+		opts.MaxPreAuthPerSource = DefaultMaxPreAuthPerSource
+	}
+	if opts.PreAuthReserved <= 0 {
+		opts.PreAuthReserved = opts.MaxPreAuth / 4
+	}
+	opts.PreAuthReserved = min(opts.PreAuthReserved, opts.MaxPreAuth-1)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.TUI.SSHAddr == "" {
 		opts.TUI.SSHAddr = opts.Addr
 	}
-	s := &Server{svc: svc, opts: opts, log: opts.Logger, slots: slots{max: opts.MaxSessions}}
+	s := &Server{svc: svc, opts: opts, log: opts.Logger, slots: slots{max: opts.MaxSessions},
+		gate:     newGate(opts.MaxPreAuth, opts.MaxPreAuthPerSource, opts.PreAuthReserved),
+		refusals: newRefusalLog(opts.Logger), pending: map[*trackedConn]struct{}{}}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 
 	signer, err := loadHostKey(opts.HostKeyPath, s.log)
@@ -140,15 +194,88 @@ func New(svc *core.Service, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// onConn counts a new connection and attaches its state.
+// onConn admits a new connection under the pre-authentication limits, or refuses it
+// before the SSH handshake costs anything; it attaches the state of an admitted one.
 func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
-	n := s.conns.Add(1)
+	src := sourceOf(c.RemoteAddr())
+	if why := s.gate.admit(src); why != "" {
+		s.refusals.note(why, src, "limit", s.preAuthLimit(why))
+		refuseEarly(c, why)
+		return nil // the ssh library closes it
+	}
+	st := &connState{source: src}
+	st.preAuth.Store(true)
+	s.conns.Add(1)
 	// The connection's own idle timeout only reaps connections with nothing going on:
 	// sessions time out on missing input (idleWatch), which keepalives and redraws do not
 	// reset, and say why before they go.
-	tc := newTrackedConn(c, handshakeTimeout, s.opts.IdleTimeout+10*time.Second, func() { s.conns.Add(-1) })
-	ctx.SetValue(connStateKey{}, &connState{conn: tc, refused: n > int64(s.opts.MaxConnections)})
+	tc := newTrackedConn(c, s.opts.HandshakeTimeout, s.opts.LoginTimeout, s.opts.IdleTimeout+10*time.Second, func() {
+		s.leavePreAuth(st)
+		if st.slot.Swap(slotGone) == slotHeld {
+			s.signedIn.Add(-1)
+		}
+		s.conns.Add(-1)
+	})
+	st.conn = tc
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = tc.Close()
+		return nil
+	}
+	s.pending[tc] = struct{}{}
+	s.mu.Unlock()
+	tc.watch()
+	ctx.SetValue(connStateKey{}, st)
 	return tc
+}
+
+// preAuthLimit is the limit a refusal for why ran into, for the log.
+func (s *Server) preAuthLimit(why string) int {
+	if why == refusedPerSource {
+		return s.opts.MaxPreAuthPerSource
+	}
+	return s.opts.MaxPreAuth
+}
+
+// leavePreAuth gives back the pre-authentication slot of a connection that signed in or
+// went away; only the first call counts.
+func (s *Server) leavePreAuth(st *connState) {
+	if !st.preAuth.CompareAndSwap(true, false) {
+		return
+	}
+	s.gate.leave(st.source)
+	s.mu.Lock()
+	delete(s.pending, st.conn)
+	s.mu.Unlock()
+}
+
+// takeSignedIn gives a connection whose credentials were accepted one of the
+// MaxConnections slots; false when they are all taken. A connection takes one slot
+// however many of its keys are accepted.
+func (s *Server) takeSignedIn(st *connState) bool {
+	switch st.slot.Load() {
+	case slotHeld:
+		return true
+	case slotGone:
+		return false
+	}
+	for {
+		n := s.signedIn.Load()
+		if n >= int64(s.opts.MaxConnections) {
+			return false
+		}
+		if s.signedIn.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	if !st.slot.CompareAndSwap(slotNone, slotHeld) {
+		// The connection closed meanwhile (its login deadline, say): it gave back
+		// nothing, so the slot goes back here.
+		s.signedIn.Add(-1)
+		return false
+	}
+	return true
 }
 
 // ListenAndServe listens on Options.Addr and serves until Shutdown or Close.
@@ -249,15 +376,23 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// stopSessions stops listening, refuses new sessions and cancels the running ones.
+// stopSessions stops listening, refuses new sessions and cancels the running ones. The
+// connections still signing in are closed: they could not start a session anyway.
 func (s *Server) stopSessions() {
 	s.mu.Lock()
 	s.closing = true
 	if s.ln != nil {
 		_ = s.ln.Close()
 	}
+	pending := make([]*trackedConn, 0, len(s.pending))
+	for tc := range s.pending {
+		pending = append(pending, tc)
+	}
 	s.mu.Unlock()
 	s.cancelBase()
+	for _, tc := range pending {
+		_ = tc.Close()
+	}
 }
 
 // enter registers a starting session; false once the server is shutting down.

@@ -28,6 +28,10 @@ func readObject(w http.ResponseWriter, r *http.Request) (*obj, error) {
 			return nil, &httpError{status: http.StatusRequestEntityTooLarge, title: "Payload Too Large",
 				message: fmt.Sprintf("Request body is larger than %d bytes", maxBody)}
 		}
+		var timedOut *httpError // the body's deadline passed (timedBody)
+		if errors.As(err, &timedOut) {
+			return nil, timedOut
+		}
 		return nil, badRequest("Could not read the request body")
 	}
 	return parseObject(body)

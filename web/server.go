@@ -27,6 +27,13 @@ type Options struct {
 	TrustProxy bool
 	// Signal, when set, serves the signalling endpoint GET <base>/ws (package signal).
 	Signal Signaller
+	// BodyTimeout bounds the time to read a request body, counted from the end of its
+	// header (DefaultBodyTimeout when zero): a body still arriving then is answered 408
+	// and its connection closed, so that a client trickling a body in cannot hold a
+	// connection and a handler for long. A route that takes uploads can be given longer
+	// (withBodyTimeout). The header itself is bounded by the http.Server's
+	// ReadHeaderTimeout.
+	BodyTimeout time.Duration
 }
 
 // Signaller serves signalling connections; *signal.Server is one. meta is where the
@@ -42,6 +49,9 @@ type server struct {
 	base       string
 	trustProxy bool
 	mux        *http.ServeMux
+	// bodyTimeout is Options.BodyTimeout; slowBodies logs the requests it cut off.
+	bodyTimeout time.Duration
+	slowBodies  *offenderLog
 }
 
 // New builds the HTTP handler of the REST API over svc.
@@ -60,6 +70,11 @@ func New(svc *core.Service, opts Options) http.Handler {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.bodyTimeout = opts.BodyTimeout
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
+	s.slowBodies = newOffenderLog(s.log, "http request body too slow: answered 408", time.Minute)
 	if s.base != svc.BasePath() {
 		// The urls core hands out (access links, Location) would not lead here.
 		s.log.Warn("web base path differs from core's", "web", s.base, "core", svc.BasePath())
@@ -134,8 +149,15 @@ func (s *server) routes() {
 // the one error writer to answer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *core.Principal) error
 
-func (s *server) handle(method, route string, creds credSet, h handlerFunc) {
+func (s *server) handle(method, route string, creds credSet, h handlerFunc, opts ...routeOption) {
+	var cfg routeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	s.mux.HandleFunc(method+" "+s.base+route, func(w http.ResponseWriter, r *http.Request) {
+		if cfg.bodyTimeout > 0 {
+			extendBody(r, cfg.bodyTimeout)
+		}
 		if err := checkPathIDs(r); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -156,6 +178,12 @@ func (s *server) handle(method, route string, creds credSet, h handlerFunc) {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w}
+	if s.bodyTimeout > 0 {
+		orig := r
+		r = limitBody(rw, r, s.bodyTimeout, func(timeout time.Duration) {
+			s.slowBodies.note(s.clientIP(orig), "method", orig.Method, "path", orig.URL.Path, "timeout", timeout)
+		})
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
