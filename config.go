@@ -41,6 +41,9 @@ type config struct {
 	SSHPreAuthReserved     int // 0: sshd's default, a quarter of SSHMaxPreAuth
 	// HTTPBodyTimeout bounds the reading of a request body (web.Options.BodyTimeout).
 	HTTPBodyTimeout time.Duration
+	// WSFrameRate is the frames per second one signalling connection may send in all
+	// (signal.Limits.Frames, bursts of twice that); the per-kind limits are signal's.
+	WSFrameRate int
 }
 
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
@@ -72,8 +75,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	str(&maxPreAuth, "ssh-max-preauth", "64", "SSH connections not signed in yet, in total")
 	str(&perSource, "ssh-max-preauth-per-source", "10", "SSH connections not signed in yet, per source address (IPv6: per /64)")
 	str(&reserved, "ssh-preauth-reserved", "", "of --ssh-max-preauth, slots only for addresses that signed in before (default a quarter)")
-	var bodyTimeout string
+	var bodyTimeout, wsRate string
 	str(&bodyTimeout, "http-body-timeout", "10s", "answer 408 to a request whose body has not arrived in full by then")
+	str(&wsRate, "ws-frame-rate", "50", "signalling frames per second one connection may send in all (bursts of twice that)")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
 	str(&c.PublicURL, "public-url", "http://localhost:8080", "base of every URL the server hands out")
 	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
@@ -125,6 +129,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.HTTPBodyTimeout, err = positiveDuration("http-body-timeout", bodyTimeout); err != nil {
 		return c, nil, err
+	}
+	if c.WSFrameRate, err = strconv.Atoi(wsRate); err != nil || c.WSFrameRate < 1 || c.WSFrameRate > 10000 {
+		return c, nil, fmt.Errorf("--ws-frame-rate %q: want a number of frames per second from 1 to 10000", wsRate)
 	}
 	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
 		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)

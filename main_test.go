@@ -190,6 +190,7 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{"--ssh-max-preauth-per-source", "65"}, // more than the total of 64
 		{"--ssh-preauth-reserved", "64"},       // would leave no slot for a new address
 		{"--http-body-timeout", "forever"},
+		{"--ws-frame-rate", "0"},
 	} {
 		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

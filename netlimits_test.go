@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+
+	"conclave/media/mediatest"
 )
 
 func TestNetworkLimitDefaults(t *testing.T) {
@@ -23,6 +27,9 @@ func TestNetworkLimitDefaults(t *testing.T) {
 	if cfg.SSHHandshakeTimeout != 10*time.Second || cfg.SSHLoginTimeout != 30*time.Second ||
 		cfg.SSHMaxPreAuth != 64 || cfg.SSHMaxPreAuthPerSource != 10 {
 		t.Errorf("SSH pre-authentication defaults: %+v", cfg)
+	}
+	if cfg.WSFrameRate != 50 {
+		t.Errorf("signalling frame rate default %d, want 50", cfg.WSFrameRate)
 	}
 	if cfg.HTTPBodyTimeout != 3*time.Second || cfg.SSHPreAuthReserved != 5 {
 		t.Errorf("limits from the environment: body timeout %s, reserved %d", cfg.HTTPBodyTimeout, cfg.SSHPreAuthReserved)
@@ -116,6 +123,48 @@ func TestNetworkLimitFlagsReachTheServers(t *testing.T) {
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		if _, err := io.Copy(io.Discard, c); err != nil {
 			t.Errorf("stalled connection %d not closed after the handshake timeout: %v", i+1, err)
+		}
+	}
+}
+
+// --ws-frame-rate reaches the signalling connections `conclave serve` accepts: with 2
+// frames per second (bursts of 4), a burst of bad frames is answered rate_limited.
+func TestWSFrameRateReachesSignalling(t *testing.T) {
+	mediatest.NeedNetns(t)
+	dir := t.TempDir()
+	cfg, _, err := parseConfig("serve", []string{"--http", "127.0.0.1:0", "--ssh", "off", "--rtc-port", "0",
+		"--rtc-ips", "127.0.0.1", "--data", dir, "--ws-frame-rate", "2"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startServer(t, cfg)
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": "admin"}, 200)
+	adm, _ := login["accessToken"].(string)
+	room := call(t, "POST", base+"/api/v1/rooms", adm, map[string]any{"roomName": "Rates"}, 201)
+	roomID, _ := room["roomId"].(string)
+	link, _ := room["access"].(map[string]any)["anonymous"].(map[string]any)["speaker"].(map[string]any)["url"].(string)
+	secret := link[strings.Index(link, "secret=")+len("secret="):]
+	tok := call(t, "POST", base+"/internal-api/v1/rooms/"+roomID+"/members/token", "",
+		map[string]any{"secret": secret, "joinMeeting": true, "participantName": "Rita"}, 200)["token"].(string)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?token="+tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	for range 8 {
+		if err := ws.Write(ctx, websocket.MessageText, []byte(`{"v":1,"type":"dance"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("no rate_limited before the socket ended: %v", err)
+		}
+		if strings.Contains(string(data), `"code":"rate_limited"`) {
+			return
 		}
 	}
 }

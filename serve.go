@@ -85,7 +85,8 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
-			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log})}),
+			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log, Limits: signalling.Limits{
+				Frames: signalling.Rate{PerSecond: float64(cfg.WSFrameRate), Burst: 2 * cfg.WSFrameRate}}})}),
 		// The header is bounded here, each body by web (Options.BodyTimeout), so that a
 		// route may one day allow an upload longer.
 		ReadHeaderTimeout: 10 * time.Second,
