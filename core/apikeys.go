@@ -69,6 +69,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, p *Principal, id string) err
 		return s.auditAs(ctx, tx, p, "apiKey.delete", "apiKey:"+id, nil)
 	})
 	if err == nil {
+		s.apiKeysChanged(ctx)
 		s.bus.Publish(Event{Type: EventAPIKeyChanged})
 	}
 	return err
@@ -98,6 +99,7 @@ func (s *Service) DeleteAllAPIKeys(ctx context.Context, p *Principal) (int, erro
 		return nil
 	})
 	if err == nil && n > 0 {
+		s.apiKeysChanged(ctx)
 		s.bus.Publish(Event{Type: EventAPIKeyChanged})
 	}
 	return n, err

@@ -17,6 +17,7 @@ type seatOrigin struct {
 	subject string // a Subject* constant of its token
 	userID  string // the internal user it is, if any
 	member  string // its member id, for SubjectMember
+	apiKey  string // the API key that minted its token, for SubjectAPIKey
 	// linkSecret is the anonymous link's secret it came through: the one the room held
 	// when it joined (its token's room version was current, so the same secret).
 	linkSecret string
@@ -24,7 +25,7 @@ type seatOrigin struct {
 
 // originOf records where a joining participant's rights come from.
 func originOf(c *MemberClaims, room *Room) seatOrigin {
-	o := seatOrigin{subject: c.SubjectKind, userID: c.UserID}
+	o := seatOrigin{subject: c.SubjectKind, userID: c.UserID, apiKey: c.APIKeyID}
 	switch c.SubjectKind {
 	case SubjectMember:
 		o.member = c.MemberID
@@ -47,6 +48,11 @@ func (s *Service) grantNow(ctx context.Context, room *Room, o seatOrigin) (Grant
 	a := Access{}
 	switch o.subject {
 	case SubjectAPIKey:
+		if _, err := s.store.GetAPIKey(ctx, o.apiKey); isNoRows(err) {
+			return Grant{Source: GrantNone}, nil // the key was revoked
+		} else if err != nil {
+			return Grant{}, internal("load API key", err)
+		}
 		a.APIKey = true
 	case SubjectAnonymous:
 		a.Secret = o.linkSecret
@@ -185,5 +191,25 @@ func (s *Service) liveRoomsOf(userID string) []string {
 func (s *Service) userChanged(ctx context.Context, userID, message string) {
 	for _, roomID := range s.liveRoomsOf(userID) {
 		s.reevaluate(ctx, roomID, func(pt *Participant) bool { return pt.origin.userID == userID }, message)
+	}
+}
+
+// apiKeysChanged re-evaluates every seat taken with a token an API key minted: a revoked
+// key's participants go.
+func (s *Service) apiKeysChanged(ctx context.Context) {
+	byKey := func(pt *Participant) bool { return pt.origin.subject == SubjectAPIKey }
+	s.live.mu.Lock()
+	var rooms []string
+	for id, lr := range s.live.rooms {
+		for _, pt := range lr.parts {
+			if byKey(pt) {
+				rooms = append(rooms, id)
+				break
+			}
+		}
+	}
+	s.live.mu.Unlock()
+	for _, id := range rooms {
+		s.reevaluate(ctx, id, byKey, "The API key that let you in was revoked")
 	}
 }

@@ -192,3 +192,37 @@ func TestUserRoleChangeReachesItsSeat(t *testing.T) {
 		t.Fatalf("permissions %v", got)
 	}
 }
+
+func TestRevokedAPIKeyExpelsTheSeatsItMinted(t *testing.T) {
+	s := newSigStack(t)
+	ctx := context.Background()
+	key, err := s.Svc.CreateAPIKey(ctx, s.admin, "integration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.Svc.CreateAPIKey(ctx, s.admin, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenOf := func(k *core.NewAPIKey, name string) string {
+		p, err := s.Svc.AuthenticateAPIKey(ctx, k.Key, conclavetest.Meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := s.Svc.IssueMemberToken(ctx, p, s.roomID, core.MemberTokenRequest{JoinMeeting: true, ParticipantName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	bot := s.connectWith("Bot", tokenOf(key, "Bot"))
+	stays := s.connectWith("Other bot", tokenOf(other, "Other bot"))
+	start := time.Now()
+	if err := s.Svc.DeleteAPIKey(ctx, s.admin, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	bot.expelledWithin(start, time.Second)
+	stays.noFrame("kicked", "", 300*time.Millisecond)
+	stays.send(map[string]any{"type": "chat", "text": "still here"})
+	stays.expect("chat")
+}
