@@ -25,6 +25,9 @@ type Client interface {
 	// TracksChanged tells the client its participant's set of published tracks changed
 	// (p.Tracks() is the new set), so that the others can be told.
 	TracksChanged(p Participant)
+	// RecordingChanged tells the client whether the meeting is being recorded now (the
+	// recording indicator, which no setting hides).
+	RecordingChanged(active bool)
 }
 
 // CloseReason says why core closed a client.

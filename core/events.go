@@ -20,16 +20,21 @@ const (
 	EventParticipantUpdated = "participantUpdated"
 	// EventTrackStats says a participant's track figures were refreshed (every few s).
 	EventTrackStats = "trackStats"
+	// EventRecordingChanged: a recording started, changed status or was deleted.
+	EventRecordingChanged = "recordingChanged"
+	// EventSettingsChanged: an admin changed a server setting (the recording switch).
+	EventSettingsChanged = "settingsChanged"
 	// EventResync tells a subscriber it missed events and must re-read what it shows.
 	EventResync = "resync"
 )
 
 // Event is a notification that something changed; subscribers re-read what they need.
 type Event struct {
-	Type     string
-	RoomID   string
-	UserID   string
-	MemberID string
+	Type        string
+	RoomID      string
+	UserID      string
+	MemberID    string
+	RecordingID string
 }
 
 // Bus fans events out to subscribers without ever blocking the publisher: each subscriber

@@ -165,6 +165,13 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 		s.bus.Publish(Event{Type: EventMeetingStarted, RoomID: room.RoomID})
 	}
 	s.bus.Publish(Event{Type: EventParticipantJoined, RoomID: room.RoomID, MemberID: pt.Identity})
+	if first && room.Config.Recording.Enabled && room.Config.Recording.AutoStart {
+		// autoStart: the meeting is recorded from its start; someone with recordingControl
+		// may still stop and restart it.
+		if _, err := s.startRecording(ctx, System(), room, ""); err != nil {
+			s.log.Info("meeting not recorded automatically", "room", room.RoomID, "err", err)
+		}
+	}
 	out := pt.clone()
 	return &out, nil
 }
@@ -283,6 +290,9 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 	}
 	delete(s.live.rooms, roomID)
 	s.live.mu.Unlock()
+	// Its recording ends with it, files finished before the meeting is marked over (and,
+	// at shutdown, before the server exits).
+	s.stopRoomRecording(roomID, "The meeting ended")
 	if err := s.setMeetingStatus(context.Background(), roomID, false); err != nil {
 		s.log.Error("meeting end not recorded", "room", roomID, "err", err)
 	}

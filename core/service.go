@@ -37,6 +37,13 @@ type Config struct {
 	// MeetingEndGrace is how long a meeting outlives its last participant
 	// (DefaultMeetingEndGrace when zero).
 	MeetingEndGrace time.Duration
+	// Recorder writes recordings (nil: recording is off whatever the switches say).
+	Recorder Recorder
+	// Recording is the server switch's value when admins never set it: "on" or "off".
+	Recording string
+	// MinFreeDisk is the free space below which recordings do not start and running ones
+	// stop as limit_reached (DefaultMinFreeDisk when zero).
+	MinFreeDisk uint64
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
@@ -48,6 +55,7 @@ type Service struct {
 	bus     *Bus
 	limiter *loginLimiter
 	live    meetings
+	rec     recordings
 
 	keyMu sync.Mutex
 	key   []byte
@@ -76,6 +84,9 @@ func New(store Store, cfg Config) (*Service, error) {
 		cfg.PublicURL = "http://localhost:8080"
 	}
 	cfg.BasePath = NormalizeBasePath(cfg.BasePath)
+	if cfg.MinFreeDisk == 0 {
+		cfg.MinFreeDisk = DefaultMinFreeDisk
+	}
 	if cfg.MeetingEndGrace <= 0 {
 		cfg.MeetingEndGrace = DefaultMeetingEndGrace
 	}

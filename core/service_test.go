@@ -29,15 +29,16 @@ func (c *clock) Add(d time.Duration) {
 // recordingMeetings stands in for the participants' connections (package signal's
 // clients): it hands out clients that record what core asks of them.
 type recordingMeetings struct {
-	mu       sync.Mutex
-	ended    []string
-	expelled []string
-	replaced []string
-	updated  []string
-	muted    []string
-	tracks   []string
-	away     []string
-	clients  map[string]*recordingClient
+	mu        sync.Mutex
+	ended     []string
+	expelled  []string
+	replaced  []string
+	updated   []string
+	muted     []string
+	tracks    []string
+	away      []string
+	recording []string
+	clients   map[string]*recordingClient
 }
 
 // client is the connection of the participant p is about to join as (the same one for
@@ -93,6 +94,12 @@ func (c *recordingClient) Update(p core.Participant, perms core.Permissions) {
 func (c *recordingClient) Mute(kind string) {
 	c.m.mu.Lock()
 	c.m.muted = append(c.m.muted, c.at+":"+kind)
+	c.m.mu.Unlock()
+}
+
+func (c *recordingClient) RecordingChanged(active bool) {
+	c.m.mu.Lock()
+	c.m.recording = append(c.m.recording, fmt.Sprintf("%s:%v", c.at, active))
 	c.m.mu.Unlock()
 }
 

@@ -20,6 +20,7 @@ type Store interface {
 	MemberStore
 	AuditStore
 	SettingStore
+	RecordingStore
 
 	// InTx runs fn in one immediate (write-locking) transaction; fn's Store sees and makes
 	// changes inside it. Calling InTx on the Store given to fn runs fn2 inline.
@@ -27,6 +28,22 @@ type Store interface {
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
+}
+
+// RecordingStore keeps the recordings of meetings (their files are the recorder's).
+type RecordingStore interface {
+	// CreateRecording inserts r; ErrDuplicate when its room already has a recording being
+	// made (at most one per room, SPEC 7.1) or the id exists.
+	CreateRecording(ctx context.Context, r *Recording) error
+	GetRecording(ctx context.Context, recordingID string) (*Recording, error)
+	UpdateRecording(ctx context.Context, r *Recording) error
+	DeleteRecording(ctx context.Context, recordingID string) error
+	ListRecordings(ctx context.Context, q RecordingQuery) (Page[Recording], error)
+	// RecordingsInStatus lists the recordings in any of statuses, oldest first (start-up
+	// finds those a crash left being made).
+	RecordingsInStatus(ctx context.Context, statuses ...string) ([]Recording, error)
+	// CountRoomRecordings counts a room's recordings, whatever their status.
+	CountRoomRecordings(ctx context.Context, roomID string) (int, error)
 }
 
 // UserStore keeps the internal users.

@@ -367,6 +367,10 @@ func (s *Service) Bootstrap(ctx context.Context, production bool, password strin
 	} else if n > 0 {
 		s.log.Warn("ended meetings left live by the last run", "rooms", n)
 	}
+	// Nor does a recording: those a crash left being made are repaired, never lost.
+	if _, err := s.RecoverRecordings(ctx); err != nil {
+		return BootstrapResult{}, err
+	}
 	_, err := s.store.GetUser(ctx, RootAdminID)
 	if err == nil {
 		return BootstrapResult{}, nil

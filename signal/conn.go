@@ -142,6 +142,12 @@ func (c *conn) TracksChanged(p core.Participant) {
 	}
 }
 
+// RecordingChanged tells the participant whether the meeting is being recorded (its
+// recording indicator).
+func (c *conn) RecordingChanged(active bool) {
+	c.send(outFrame{Type: outRecording, Recording: &recordingInfo{Active: active}})
+}
+
 func hasTrack(ts []core.TrackStat, id string) bool {
 	for _, t := range ts {
 		if t.TrackID == id {

@@ -55,6 +55,7 @@ const (
 	outGoingAway          = "goingAway"
 	outMuted              = "muted"
 	outPermissions        = "permissions"
+	outRecording          = "recording"
 	outResult             = "result"
 	outError              = "error"
 )

@@ -50,7 +50,7 @@ func (c *conn) serve(pt *core.Participant, perms core.Permissions, old *conn) {
 	pc := perms
 	c.send(outFrame{
 		Type: outJoined, Identity: c.identity, Name: c.name, Role: c.role, Permissions: &pc,
-		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{},
+		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{Active: c.s.svc.Recording(c.roomID)},
 		Resume: c.resume, Participants: others,
 	})
 	if old == nil {
