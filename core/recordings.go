@@ -100,6 +100,14 @@ func (s *Service) RecordingEnabled(ctx context.Context) bool {
 	return v != "off"
 }
 
+// RecordingSwitch is the server switch, for admins.
+func (s *Service) RecordingSwitch(ctx context.Context, p *Principal) (bool, error) {
+	if err := p.requireAdmin(); err != nil {
+		return false, err
+	}
+	return s.RecordingEnabled(ctx), nil
+}
+
 // SetRecordingEnabled turns the server switch on or off (admins); it applies to new
 // recordings, is persisted and audited.
 func (s *Service) SetRecordingEnabled(ctx context.Context, p *Principal, on bool) error {

@@ -139,6 +139,17 @@ func (s *server) routes() {
 	s.handle("POST", in+"/rooms/{roomId}/members/token", withMember|credAnonymous, s.issueMemberToken)
 	s.handle("POST", in+"/rooms/{roomId}/members/token/refresh", credMember, s.refreshMemberToken)
 
+	s.handle("POST", pub+"/recordings", withMember, s.startRecording)
+	s.handle("GET", pub+"/recordings", withMember, s.listRecordings)
+	s.handle("DELETE", pub+"/recordings", std, s.bulkDeleteRecordings)
+	s.handle("GET", pub+"/recordings/{recordingId}", withMember, s.getRecording)
+	s.handle("DELETE", pub+"/recordings/{recordingId}", withMember, s.deleteRecording)
+	s.handle("POST", pub+"/recordings/{recordingId}/stop", withMember, s.stopRecording)
+	s.handle("GET", pub+"/recordings/{recordingId}/media", withMember, s.recordingMedia)
+	s.handle("GET", pub+"/recordings/{recordingId}/download", withMember, s.downloadRecording)
+	s.handle("GET", in+"/config/recording", std, s.recordingSwitch)
+	s.handle("PUT", in+"/config/recording", std, s.setRecordingSwitch)
+
 	s.handle("DELETE", in+"/meetings/{roomId}", withMember, s.endMeeting)
 	s.handle("DELETE", in+"/meetings/{roomId}/participants/{participantIdentity}", withMember, s.kickParticipant)
 	s.handle("PUT", in+"/meetings/{roomId}/participants/{participantIdentity}/role", withMember, s.updateParticipantRole)
