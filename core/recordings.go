@@ -434,6 +434,14 @@ func (s *Service) recordingChanged(rec *Recording) {
 // Recording reports whether the room is being recorded now (the `joined` frame's state).
 func (s *Service) Recording(roomID string) bool { return s.liveRecordingOf(roomID, "") != nil }
 
+// RoomRecordingID is the id of the recording being made of the room, "" when none.
+func (s *Service) RoomRecordingID(roomID string) string {
+	if lr := s.liveRecordingOf(roomID, ""); lr != nil {
+		return lr.id
+	}
+	return ""
+}
+
 // RecoverRecordings runs at start-up: recordings a crash left being made have their files
 // repaired and become complete (or aborted when nothing survived), never lost.
 func (s *Service) RecoverRecordings(ctx context.Context) (int, error) {

@@ -93,6 +93,8 @@ func TestErrorCodesAreDocumented(t *testing.T) {
 		core.ErrRoomClosed, core.ErrAlreadyJoined, core.ErrParticipantNotFound, core.ErrNoMeeting,
 		core.ErrCannotPromote, core.ErrCannotDemote, core.ErrBadResume, core.ErrUnauthenticated,
 		core.ErrForbidden, core.ErrValidation, core.ErrBadRequest, core.ErrNotFound,
+		core.ErrRecordingActive, core.ErrRecordingNotActive, core.ErrRecordingNoOne,
+		core.ErrRecordingDisabled, core.ErrInsufficientStorage, core.ErrRecordingNotFound,
 	} {
 		code := signalling.ErrorCode(sentinel)
 		if code == "" {

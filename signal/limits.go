@@ -95,7 +95,7 @@ func (lm *limiter) bucket(typ string) (*rate.Limiter, string) {
 		return lm.candidates, "candidates"
 	case inMute, inUnmute:
 		return lm.mutes, "mutes"
-	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording:
 		return lm.moderation, "moderation"
 	case inChat:
 		return lm.chat, "chat"

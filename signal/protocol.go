@@ -36,6 +36,9 @@ const (
 	inMuteParticipant = "muteParticipant"
 	inSetRole         = "setRole"
 	inEndMeeting      = "endMeeting"
+	// Recording control, answered the same way (needs recordingControl).
+	inStartRecording = "startRecording"
+	inStopRecording  = "stopRecording"
 )
 
 // Server → client frame types.
@@ -91,6 +94,13 @@ const (
 	codeNoMeeting           = "no_meeting"
 	codeCannotPromote       = "cannot_promote"
 	codeCannotDemote        = "cannot_demote"
+	// Refusals of recording control.
+	codeRecordingActive     = "recording_active"
+	codeRecordingNotActive  = "recording_not_active"
+	codeNoParticipants      = "no_participants"
+	codeRecordingDisabled   = "recording_disabled"
+	codeInsufficientStorage = "insufficient_storage"
+	codeRecordingNotFound   = "recording_not_found"
 )
 
 // WebSocket close codes beyond the standard ones.
@@ -218,11 +228,11 @@ func decodeFrame(data []byte) (inFrame, *outFrame) {
 		if f.Type == inMute && f.Muted == nil {
 			return bad(codeBadRequest, "A mute frame needs muted: true or false")
 		}
-	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording:
 		if f.Ref == "" {
 			return bad(codeBadRef, "A moderation frame needs a ref of 1 to 64 characters")
 		}
-		if f.Type != inEndMeeting && f.Identity == "" {
+		if f.Type != inEndMeeting && f.Type != inStartRecording && f.Type != inStopRecording && f.Identity == "" {
 			return bad(codeBadRequest, "A moderation frame needs the identity of a participant")
 		}
 	case inChat, inLeave:

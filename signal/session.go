@@ -180,7 +180,7 @@ func (c *conn) handle(peer *media.Peer, data []byte) bool {
 		if err = c.setMuted(f.Source, muted); err == nil {
 			c.announceMute(f.Source, muted)
 		}
-	case inKick, inMuteParticipant, inSetRole, inEndMeeting:
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording:
 		c.moderate(f)
 		return true
 	case inLeave:
