@@ -44,6 +44,12 @@ type config struct {
 	// WSFrameRate is the frames per second one signalling connection may send in all
 	// (signal.Limits.Frames, bursts of twice that); the per-kind limits are signal's.
 	WSFrameRate int
+	// Recording is the server switch as given on the command line ("on", "off", or ""
+	// when not given: the value admins last set, on by default).
+	Recording string
+	// MinFreeDisk is the free space below which recordings do not start, and running
+	// ones stop as limit_reached.
+	MinFreeDisk uint64
 }
 
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
@@ -78,6 +84,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	var bodyTimeout, wsRate string
 	str(&bodyTimeout, "http-body-timeout", "10s", "answer 408 to a request whose body has not arrived in full by then")
 	str(&wsRate, "ws-frame-rate", "50", "signalling frames per second one connection may send in all (bursts of twice that)")
+	var minFree string
+	str(&c.Recording, "recording", "", "server switch for every recording: on or off (default: as admins last set it, on)")
+	str(&minFree, "min-free-disk", "1GiB", "free disk below which recordings do not start and running ones stop (e.g. 500MiB, 2GiB)")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
 	str(&c.PublicURL, "public-url", "http://localhost:8080", "base of every URL the server hands out")
 	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
@@ -133,6 +142,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.WSFrameRate, err = strconv.Atoi(wsRate); err != nil || c.WSFrameRate < 1 || c.WSFrameRate > 10000 {
 		return c, nil, fmt.Errorf("--ws-frame-rate %q: want a number of frames per second from 1 to 10000", wsRate)
 	}
+	if c.Recording != "" && c.Recording != "on" && c.Recording != "off" {
+		return c, nil, fmt.Errorf("--recording %q: want on or off", c.Recording)
+	}
+	if c.MinFreeDisk, err = parseBytes(minFree); err != nil {
+		return c, nil, fmt.Errorf("--min-free-disk %q: want a size such as 500MiB or 1GiB", minFree)
+	}
 	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
 		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)
 	}
@@ -152,6 +167,26 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		return c, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return c, fs.Args(), c.check()
+}
+
+// parseBytes reads a size such as 1GiB, 500MiB, 64KiB or a plain number of bytes.
+func parseBytes(v string) (uint64, error) {
+	v = strings.TrimSpace(v)
+	mult := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		m      uint64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	return n * mult, nil
 }
 
 // positiveDuration parses the value of flag name, which must be a duration above zero.

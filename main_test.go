@@ -191,6 +191,8 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{"--ssh-preauth-reserved", "64"},       // would leave no slot for a new address
 		{"--http-body-timeout", "forever"},
 		{"--ws-frame-rate", "0"},
+		{"--recording", "maybe"},
+		{"--min-free-disk", "lots"},
 	} {
 		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

@@ -55,10 +55,27 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			store.Close()
 		}
 	}()
+	// The SFU first: the recorder records from it, and core drives the recorder. The
+	// SFU's track reports reach core through st.svc, set below before any server starts
+	// (no track exists before a participant joins through them).
+	mcfg := media.Config{UDPPort: cfg.RTCPort, IPs: cfg.RTCIPs, PublicIP: cfg.RTCPublicIP, Logger: log}
+	signalling.ReportTracks(func() *core.Service { return st.svc }, &mcfg)
+	st.sfu, err = media.New(mcfg)
+	if err != nil {
+		return nil, fmt.Errorf("media on UDP port %d: %w", cfg.RTCPort, err)
+	}
+	defer func() {
+		if !ok {
+			st.sfu.Close()
+		}
+	}()
 	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
-		Production: cfg.Mode == "production"})
+		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk})
 	if err != nil {
 		return nil, err
+	}
+	if err := st.svc.ApplyRecordingFlag(context.Background(), cfg.Recording); err != nil {
+		return nil, fmt.Errorf("recording switch: %w", err)
 	}
 	boot, err := st.svc.Bootstrap(context.Background(), cfg.Mode == "production", cfg.AdminPassword)
 	if err != nil {
@@ -71,15 +88,8 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		fmt.Fprintln(out, "Root admin created: user admin, password admin (local mode)")
 	}
 
-	mcfg := media.Config{UDPPort: cfg.RTCPort, IPs: cfg.RTCIPs, PublicIP: cfg.RTCPublicIP, Logger: log}
-	signalling.ReportTracks(st.svc, &mcfg)
-	st.sfu, err = media.New(mcfg)
-	if err != nil {
-		return nil, fmt.Errorf("media on UDP port %d: %w", cfg.RTCPort, err)
-	}
 	ln, err := net.Listen("tcp", cfg.HTTP)
 	if err != nil {
-		st.sfu.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
 	}
 	st.httpAddr = ln.Addr().String()

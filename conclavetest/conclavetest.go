@@ -131,7 +131,7 @@ func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
 	wo := web.Options{BasePath: cfg.BasePath, Logger: cfg.Logger}
 	if cfg.Media {
 		mc := media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: cfg.Logger}
-		signalling.ReportTracks(svc, &mc)
+		signalling.ReportTracks(func() *core.Service { return svc }, &mc)
 		sfu, err := media.New(mc)
 		if err != nil {
 			srv.Close()
