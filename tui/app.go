@@ -197,7 +197,29 @@ func (a *app) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 			m, cmd = a, flash(levelError, "Internal error: %v", r)
 		}
 	}()
-	return a.update(msg)
+	m, cmd = a.update(msg)
+	return m, tea.Batch(cmd, a.showing())
+}
+
+// shower is a page that wants to know when it comes on screen (the Live tab restarts
+// the clock of the recordings it shows).
+type shower interface{ shown() tea.Cmd }
+
+// showing records which tab is on screen, after any message that may have switched it,
+// and tells the page that just came on screen.
+func (a *app) showing() tea.Cmd {
+	t := tabNone
+	if a.page() != nil {
+		t = a.tabs[a.active]
+	}
+	if t == a.c.shown {
+		return nil
+	}
+	a.c.shown = t
+	if s, ok := a.page().(shower); ok {
+		return s.shown()
+	}
+	return nil
 }
 
 func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {

@@ -16,6 +16,8 @@ const (
 	tabUsers
 	tabAudit
 	tabAccount
+	// tabNone is no tab: the principal is not known yet.
+	tabNone tabID = -1
 )
 
 // tabTitle is the name shown in the tab bar.
