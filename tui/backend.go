@@ -120,8 +120,8 @@ type AuditBackend interface {
 	ListAudit(ctx context.Context, p *core.Principal, q core.AuditQuery) (core.Page[core.AuditEntry], error)
 }
 
-// RecordingBackend starts and stops the recording of a live meeting (SPEC 7.1). Core
-// checks recordingControl and recordingList itself.
+// RecordingBackend starts and stops the recording of a live meeting and lists a room's
+// recordings (SPEC 7.1). Core checks recordingControl and recordingList itself.
 type RecordingBackend interface {
 	// RoomRecordingID is the id of the recording being made of a room, "" when none.
 	RoomRecordingID(roomID string) string
@@ -133,6 +133,8 @@ type RecordingBackend interface {
 	// StopRecording stops a recording (recordingControl); it answers at once with the
 	// recording ending, and it becomes complete once its files are finished.
 	StopRecording(ctx context.Context, p *core.Principal, recordingID string) (*core.Recording, error)
+	// ListRecordings lists a page of the recordings p may list, newest first by default.
+	ListRecordings(ctx context.Context, p *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error)
 }
 
 // EventBackend is how the control room learns of changes made elsewhere (the REST API,

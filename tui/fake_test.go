@@ -279,6 +279,21 @@ func (f *fakeBackend) StopRecording(_ context.Context, _ *core.Principal, id str
 	return &cp, nil
 }
 
+// ListRecordings filters by room and lists newest first, one page of MaxItems.
+func (f *fakeBackend) ListRecordings(_ context.Context, _ *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error) {
+	var page core.Page[core.Recording]
+	for _, r := range f.recordings {
+		if q.RoomID == "" || r.RoomID == q.RoomID {
+			page.Items = append(page.Items, r)
+		}
+	}
+	slices.SortFunc(page.Items, func(a, b core.Recording) int { return int(b.StartDate - a.StartDate) })
+	if q.MaxItems > 0 && len(page.Items) > q.MaxItems {
+		page.Items, page.Next = page.Items[:q.MaxItems], "more"
+	}
+	return page, nil
+}
+
 // speakerGrant is what a member with the speaker role may do in a room.
 func speakerGrant() core.Grant {
 	return core.Grant{Permissions: core.DefaultSpeaker(), Source: core.GrantMember, Role: core.BaseRoleSpeaker}
