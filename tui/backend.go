@@ -20,6 +20,7 @@ type Backend interface {
 	AccountBackend
 	AuditBackend
 	RecordingBackend
+	SettingsBackend
 	EventBackend
 }
 
@@ -135,6 +136,15 @@ type RecordingBackend interface {
 	StopRecording(ctx context.Context, p *core.Principal, recordingID string) (*core.Recording, error)
 	// ListRecordings lists a page of the recordings p may list, newest first by default.
 	ListRecordings(ctx context.Context, p *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error)
+}
+
+// SettingsBackend reads and changes the server's settings (admins).
+type SettingsBackend interface {
+	// RecordingSwitch is the server recording switch (SPEC 7.1).
+	RecordingSwitch(ctx context.Context, p *core.Principal) (bool, error)
+	// SetRecordingEnabled turns the server recording switch on or off; it is persisted,
+	// audited and applies to new recordings.
+	SetRecordingEnabled(ctx context.Context, p *core.Principal, on bool) error
 }
 
 // EventBackend is how the control room learns of changes made elsewhere (the REST API,

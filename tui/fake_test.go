@@ -36,10 +36,11 @@ type fakeBackend struct {
 
 	recordings []core.Recording // in any order; ListRecordings sorts
 	// recordingCalls logs the recording calls that change something: "start <roomId>",
-	// "stop <recordingId>".
+	// "stop <recordingId>", "switch on|off".
 	recordingCalls []string
 	// startErr, when set, is StartRecording's answer (core's refusal).
-	startErr error
+	startErr     error
+	recordingOff bool // the server switch
 }
 
 // fakeRoom is a room and the grant every caller has in it.
@@ -292,6 +293,17 @@ func (f *fakeBackend) ListRecordings(_ context.Context, _ *core.Principal, q cor
 		page.Items, page.Next = page.Items[:q.MaxItems], "more"
 	}
 	return page, nil
+}
+
+func (f *fakeBackend) RecordingSwitch(context.Context, *core.Principal) (bool, error) {
+	return !f.recordingOff, nil
+}
+
+func (f *fakeBackend) SetRecordingEnabled(_ context.Context, _ *core.Principal, on bool) error {
+	f.recordingCalls = append(f.recordingCalls, "switch "+map[bool]string{true: "on", false: "off"}[on])
+	f.recordingOff = !on
+	f.bus.Publish(core.Event{Type: core.EventSettingsChanged})
+	return nil
 }
 
 // speakerGrant is what a member with the speaker role may do in a room.
