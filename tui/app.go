@@ -175,6 +175,8 @@ func (a *app) newPage(t tabID) page {
 		return newUsersPage(a.c)
 	case tabAudit:
 		return newAuditPage(a.c)
+	case tabSettings:
+		return newSettingsPage(a.c)
 	case tabAccount:
 		return newAccountPage(a.c)
 	}
@@ -197,7 +199,29 @@ func (a *app) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 			m, cmd = a, flash(levelError, "Internal error: %v", r)
 		}
 	}()
-	return a.update(msg)
+	m, cmd = a.update(msg)
+	return m, tea.Batch(cmd, a.showing())
+}
+
+// shower is a page that wants to know when it comes on screen (the Live tab restarts
+// the clock of the recordings it shows).
+type shower interface{ shown() tea.Cmd }
+
+// showing records which tab is on screen, after any message that may have switched it,
+// and tells the page that just came on screen.
+func (a *app) showing() tea.Cmd {
+	t := tabNone
+	if a.page() != nil {
+		t = a.tabs[a.active]
+	}
+	if t == a.c.shown {
+		return nil
+	}
+	a.c.shown = t
+	if s, ok := a.page().(shower); ok {
+		return s.shown()
+	}
+	return nil
 }
 
 func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -379,6 +403,7 @@ func (a *app) commands() []command {
 			a.goTo(tabAccount)
 			return a.pages[tabAccount].(*accountPage).openPassword()
 		}},
+		{name: "settings", desc: "the server's settings (recording)", allowed: admin, run: tab(tabSettings)},
 		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
 		{name: "help", desc: "show every key", run: func() tea.Cmd { a.overlays.push(newHelpOverlay(a.c)); return nil }},
 		{name: "quit", desc: "leave the control room", run: a.askQuit},

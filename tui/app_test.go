@@ -13,7 +13,7 @@ import (
 func TestTabs(t *testing.T) {
 	svc, _ := newService(t)
 	h := newHarness(t, svc, "admin")
-	h.mustSee("1 Rooms", "2 Live", "3 Users", "4 Audit", "5 Account")
+	h.mustSee("1 Rooms", "2 Live", "3 Users", "4 Audit", "5 Settings", "6 Account")
 	h.key("tab")
 	h.mustSee("No meeting is live")
 	h.key("tab")
@@ -22,7 +22,7 @@ func TestTabs(t *testing.T) {
 	h.mustSee("Audit log")
 	h.key("shift+tab")
 	h.mustSee("USER ID")
-	h.key("5")
+	h.key("6")
 	h.mustSee("SSH keys")
 	h.key("9") // no such tab: nothing happens
 	h.mustSee("SSH keys")

@@ -19,6 +19,8 @@ type Backend interface {
 	UserBackend
 	AccountBackend
 	AuditBackend
+	RecordingBackend
+	SettingsBackend
 	EventBackend
 }
 
@@ -117,6 +119,32 @@ type AccountBackend interface {
 type AuditBackend interface {
 	// ListAudit lists a page of the audit log, newest first.
 	ListAudit(ctx context.Context, p *core.Principal, q core.AuditQuery) (core.Page[core.AuditEntry], error)
+}
+
+// RecordingBackend starts and stops the recording of a live meeting and lists a room's
+// recordings (SPEC 7.1). Core checks recordingControl and recordingList itself.
+type RecordingBackend interface {
+	// RoomRecordingID is the id of the recording being made of a room, "" when none.
+	RoomRecordingID(roomID string) string
+	// GetRecording reads one recording (recordingList in its room).
+	GetRecording(ctx context.Context, p *core.Principal, recordingID string) (*core.Recording, error)
+	// StartRecording starts recording a room's meeting (recordingControl); layout ""
+	// takes the room's. A recorder that could not start answers a recording that failed.
+	StartRecording(ctx context.Context, p *core.Principal, roomID, layout string) (*core.Recording, error)
+	// StopRecording stops a recording (recordingControl); it answers at once with the
+	// recording ending, and it becomes complete once its files are finished.
+	StopRecording(ctx context.Context, p *core.Principal, recordingID string) (*core.Recording, error)
+	// ListRecordings lists a page of the recordings p may list, newest first by default.
+	ListRecordings(ctx context.Context, p *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error)
+}
+
+// SettingsBackend reads and changes the server's settings (admins).
+type SettingsBackend interface {
+	// RecordingSwitch is the server recording switch (SPEC 7.1).
+	RecordingSwitch(ctx context.Context, p *core.Principal) (bool, error)
+	// SetRecordingEnabled turns the server recording switch on or off; it is persisted,
+	// audited and applies to new recordings.
+	SetRecordingEnabled(ctx context.Context, p *core.Principal, on bool) error
 }
 
 // EventBackend is how the control room learns of changes made elsewhere (the REST API,

@@ -32,6 +32,9 @@ type common struct {
 
 	// principal is the signed-in user as last resolved; nil until Init's lookup returns.
 	principal *core.Principal
+	// shown is the tab on screen (tabNone before the principal is known), so a page can
+	// stop work that only matters while it is seen.
+	shown tabID
 
 	// tick schedules a message (tea.Tick); tests replace it so that they never wait.
 	tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
@@ -49,6 +52,7 @@ func newCommon(backend Backend, id Identity, opts Options) *common {
 		ctx: ctx, backend: backend, id: id, opts: opts,
 		styles: newStyles(opts.DarkBackground, opts.NoColor),
 		dark:   opts.DarkBackground,
+		shown:  tabNone,
 		global: newGlobalKeys(),
 		nav:    newNavKeys(),
 		tick:   tea.Tick,

@@ -33,6 +33,14 @@ type fakeBackend struct {
 	live      []core.LiveMeeting
 	audit     []core.AuditEntry // oldest first, as appended
 	keys      map[string][]core.SSHKey
+
+	recordings []core.Recording // in any order; ListRecordings sorts
+	// recordingCalls logs the recording calls that change something: "start <roomId>",
+	// "stop <recordingId>", "switch on|off".
+	recordingCalls []string
+	// startErr, when set, is StartRecording's answer (core's refusal).
+	startErr     error
+	recordingOff bool // the server switch
 }
 
 // fakeRoom is a room and the grant every caller has in it.
@@ -205,9 +213,107 @@ func (f *fakeBackend) DeleteSSHKey(_ context.Context, _ *core.Principal, userID,
 	return nil
 }
 
+func (f *fakeBackend) recording(id string) *core.Recording {
+	for i := range f.recordings {
+		if f.recordings[i].RecordingID == id {
+			return &f.recordings[i]
+		}
+	}
+	return nil
+}
+
+// addRecording adds a recording of room, started at start (epoch ms), in status.
+func (f *fakeBackend) addRecording(room *core.Room, status string, start int64) *core.Recording {
+	f.recordings = append(f.recordings, core.Recording{
+		RecordingID: fmt.Sprintf("%s--rec%d", room.RoomID, len(f.recordings)+1), RoomID: room.RoomID, RoomName: room.RoomName,
+		Status: status, StartDate: start, StartedBy: "user:admin",
+	})
+	return &f.recordings[len(f.recordings)-1]
+}
+
+func (f *fakeBackend) RoomRecordingID(roomID string) string {
+	for _, r := range f.recordings {
+		if r.RoomID == roomID && (r.Status == core.RecStarting || r.Status == core.RecActive || r.Status == core.RecEnding) {
+			return r.RecordingID
+		}
+	}
+	return ""
+}
+
+func (f *fakeBackend) GetRecording(_ context.Context, _ *core.Principal, id string) (*core.Recording, error) {
+	if r := f.recording(id); r != nil {
+		cp := *r
+		return &cp, nil
+	}
+	return nil, core.ErrRecordingNotFound
+}
+
+func (f *fakeBackend) StartRecording(_ context.Context, _ *core.Principal, roomID, _ string) (*core.Recording, error) {
+	f.recordingCalls = append(f.recordingCalls, "start "+roomID)
+	if f.startErr != nil {
+		return nil, f.startErr
+	}
+	if f.RoomRecordingID(roomID) != "" {
+		return nil, core.ErrRecordingActive
+	}
+	room, _, err := f.GetRoom(context.Background(), nil, roomID)
+	if err != nil {
+		return nil, err
+	}
+	r := *f.addRecording(room, core.RecActive, f.now())
+	f.bus.Publish(core.Event{Type: core.EventRecordingChanged, RoomID: roomID, RecordingID: r.RecordingID})
+	return &r, nil
+}
+
+func (f *fakeBackend) StopRecording(_ context.Context, _ *core.Principal, id string) (*core.Recording, error) {
+	f.recordingCalls = append(f.recordingCalls, "stop "+id)
+	r := f.recording(id)
+	if r == nil {
+		return nil, core.ErrRecordingNotFound
+	}
+	if r.Status != core.RecActive && r.Status != core.RecStarting {
+		return nil, core.ErrRecordingNotActive
+	}
+	r.Status = core.RecEnding
+	f.bus.Publish(core.Event{Type: core.EventRecordingChanged, RoomID: r.RoomID, RecordingID: id})
+	cp := *r
+	return &cp, nil
+}
+
+// ListRecordings filters by room and lists newest first, one page of MaxItems.
+func (f *fakeBackend) ListRecordings(_ context.Context, _ *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error) {
+	var page core.Page[core.Recording]
+	for _, r := range f.recordings {
+		if q.RoomID == "" || r.RoomID == q.RoomID {
+			page.Items = append(page.Items, r)
+		}
+	}
+	slices.SortFunc(page.Items, func(a, b core.Recording) int { return int(b.StartDate - a.StartDate) })
+	if q.MaxItems > 0 && len(page.Items) > q.MaxItems {
+		page.Items, page.Next = page.Items[:q.MaxItems], "more"
+	}
+	return page, nil
+}
+
+func (f *fakeBackend) RecordingSwitch(context.Context, *core.Principal) (bool, error) {
+	return !f.recordingOff, nil
+}
+
+func (f *fakeBackend) SetRecordingEnabled(_ context.Context, _ *core.Principal, on bool) error {
+	f.recordingCalls = append(f.recordingCalls, "switch "+map[bool]string{true: "on", false: "off"}[on])
+	f.recordingOff = !on
+	f.bus.Publish(core.Event{Type: core.EventSettingsChanged})
+	return nil
+}
+
 // speakerGrant is what a member with the speaker role may do in a room.
 func speakerGrant() core.Grant {
 	return core.Grant{Permissions: core.DefaultSpeaker(), Source: core.GrantMember, Role: core.BaseRoleSpeaker}
+}
+
+// adminGrant is what an admin may do in any room.
+func adminGrant() core.Grant {
+	return core.Grant{Permissions: core.AllPermissions(), Source: core.GrantAdmin, Role: core.BaseRoleModerator}
 }
 
 // liveMeeting is a meeting in room with one participant per name, speakers all.

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,41 @@ type liveMeetingRow struct {
 	roomID   string
 	roomName string
 	perms    core.Permissions
+	rec      liveRecording
 	cells    []string
 	parts    []liveParticipantRow
+}
+
+// liveRecording is the recording being made of a live meeting, as the Live tab shows it.
+type liveRecording struct {
+	// id is the recording's, "" when the meeting is not being recorded.
+	id string
+	// status and start (epoch ms) are "" and 0 when the user may not read the recording
+	// (no recordingList): the meeting is shown as recorded, without a clock.
+	status string
+	start  int64
+}
+
+// on reports that the meeting is being recorded.
+func (r liveRecording) on() bool { return r.id != "" }
+
+// clock reports that the recording shows a clock, which moves every second.
+func (r liveRecording) clock() bool { return r.status == core.RecActive && r.start != 0 }
+
+// text is the recording cell: "● REC 02:13" while recording, its phase while it starts
+// or stops, nothing when the meeting is not recorded.
+func (r liveRecording) text(now time.Time) string {
+	switch {
+	case !r.on():
+		return ""
+	case r.status == core.RecStarting:
+		return "● REC starting…"
+	case r.status == core.RecEnding:
+		return "● REC stopping…"
+	case !r.clock():
+		return "● REC"
+	}
+	return "● REC " + clockText(now.Sub(time.UnixMilli(r.start)))
 }
 
 // liveParticipantRow is one participant of a live meeting.
@@ -40,8 +74,12 @@ type liveLoadedMsg struct {
 // liveStatsTickMsg ends the wait of a throttled reload after track statistics.
 type liveStatsTickMsg struct{}
 
+// liveClockMsg moves the clocks of the recordings shown on to the next second.
+type liveClockMsg struct{}
+
 const (
-	liveMeetingCols     = 4
+	liveMeetingCols     = 5
+	liveColRecording    = 4
 	liveParticipantCols = 6
 	// liveStatsEvery is how often track statistics may reload the page at most.
 	liveStatsEvery = time.Second
@@ -49,6 +87,8 @@ const (
 
 type liveKeys struct {
 	parts, back, kick, mute, promote, end key.Binding
+	// startRec and stopRec are the same key, named for what it does to the meeting.
+	startRec, stopRec key.Binding
 }
 
 // livePage is the Live tab: meetings in progress and the participants of the selected one.
@@ -67,6 +107,8 @@ type livePage struct {
 
 	statsWaiting bool
 	lastLoad     time.Time
+	// clockTicking is set while a liveClockMsg is on its way.
+	clockTicking bool
 
 	keys liveKeys
 }
@@ -78,7 +120,13 @@ func newLivePage(c *common) *livePage {
 		{title: "ID", max: 40, min: 12, flex: true},
 		{title: "STARTED", max: 16},
 		{title: "PEOPLE"},
-	}, func(row, col int) string { return p.rows[row].cells[col] })
+		{title: "RECORDING", max: 16},
+	}, func(row, col int) string {
+		if col == liveColRecording {
+			return p.rows[row].rec.text(p.c.now())
+		}
+		return p.rows[row].cells[col]
+	})
 	p.people = newTable(c, []column{
 		{title: "NAME", max: 30, min: 8, flex: true},
 		{title: "IDENTITY", max: 40, min: 10, flex: true},
@@ -88,12 +136,14 @@ func newLivePage(c *common) *livePage {
 		{title: "LOSS", max: 8},
 	}, func(row, col int) string { return p.current().parts[row].cells[col] })
 	p.keys = liveKeys{
-		parts:   bind("participants", "enter"),
-		back:    bind("meetings", "esc"),
-		kick:    bind("kick", "K"),
-		mute:    bind("mute", "m"),
-		promote: bind("promote/demote", "p"),
-		end:     bind("end meeting", "E"),
+		parts:    bind("participants", "enter"),
+		back:     bind("meetings", "esc"),
+		kick:     bind("kick", "K"),
+		mute:     bind("mute", "m"),
+		promote:  bind("promote/demote", "p"),
+		end:      bind("end meeting", "E"),
+		startRec: bind("start recording", "R"),
+		stopRec:  bind("stop recording", "R"),
 	}
 	return p
 }
@@ -138,10 +188,29 @@ func (p *livePage) loadCmd(seq int) tea.Cmd {
 			if _, g, err := backend.GetRoom(ctx, pr, lm.Room.RoomID); err == nil {
 				perms = g.Permissions
 			}
-			rows = append(rows, makeLiveRow(lm, perms, loc))
+			row := makeLiveRow(lm, perms, loc)
+			row.rec = liveRecordingOf(ctx, backend, pr, lm.Room.RoomID)
+			rows = append(rows, row)
 		}
 		return liveLoadedMsg{seq: seq, rows: rows}
 	})
+}
+
+// liveRecordingOf reads the recording being made of a room. One that ended meanwhile is
+// none; one the user may not read is shown without its clock.
+func liveRecordingOf(ctx context.Context, backend Backend, pr *core.Principal, roomID string) liveRecording {
+	id := backend.RoomRecordingID(roomID)
+	if id == "" {
+		return liveRecording{}
+	}
+	rec, err := backend.GetRecording(ctx, pr, id)
+	switch {
+	case err != nil:
+		return liveRecording{id: id}
+	case !liveRecordingStatus(rec.Status):
+		return liveRecording{}
+	}
+	return liveRecording{id: id, status: rec.Status, start: rec.StartDate}
 }
 
 func makeLiveRow(lm core.LiveMeeting, perms core.Permissions, loc *time.Location) liveMeetingRow {
@@ -151,7 +220,7 @@ func makeLiveRow(lm core.LiveMeeting, perms core.Permissions, loc *time.Location
 		perms:    perms,
 		cells: []string{
 			sanitize(lm.Room.RoomName), sanitize(lm.Room.RoomID), timeIn(lm.Started, loc),
-			strconv.Itoa(len(lm.Participants)),
+			strconv.Itoa(len(lm.Participants)), "",
 		},
 	}
 	for i := range lm.Participants {
@@ -221,8 +290,13 @@ func (p *livePage) setRows(rows []liveMeetingRow) {
 	}
 	p.rows = rows
 	p.mNatural = make([]int, liveMeetingCols)
+	now := p.c.now()
 	for i := range rows {
 		widen(p.mNatural, rows[i].cells)
+		if r := rows[i].rec; r.on() {
+			// Room for the clock to pass an hour without losing its last digits.
+			p.mNatural[liveColRecording] = max(p.mNatural[liveColRecording], cellWidth(r.text(now)), cellWidth("● REC 0:00:00"))
+		}
 	}
 	p.meetings.setRows(len(rows), p.mNatural)
 	for i := range rows {
@@ -270,7 +344,8 @@ func (p *livePage) event(e core.Event) tea.Cmd {
 	switch e.Type {
 	case core.EventMeetingStarted, core.EventMeetingEnded, core.EventParticipantJoined,
 		core.EventParticipantLeft, core.EventParticipantUpdated, core.EventResync,
-		core.EventRoomChanged, core.EventRoomDeleted, core.EventMemberChanged, core.EventMemberDeleted:
+		core.EventRoomChanged, core.EventRoomDeleted, core.EventMemberChanged, core.EventMemberDeleted,
+		core.EventRecordingChanged:
 		p.lastLoad = p.c.now()
 		return p.reload.request(p.loadCmd)
 	case core.EventTrackStats:
@@ -295,12 +370,36 @@ func (p *livePage) statsReload() tea.Cmd {
 	return p.c.tick(wait, func(time.Time) tea.Msg { return liveStatsTickMsg{} })
 }
 
+// shown restarts the recordings' clocks when the tab comes back on screen.
+func (p *livePage) shown() tea.Cmd { return p.tickClock() }
+
+// tickClock schedules the next second of the recordings' clocks, while the tab is on
+// screen and a meeting in it shows one; off screen nothing ticks.
+func (p *livePage) tickClock() tea.Cmd {
+	if p.clockTicking || p.c.shown != tabLive {
+		return nil
+	}
+	i := slices.IndexFunc(p.rows, func(r liveMeetingRow) bool { return r.rec.clock() })
+	if i < 0 {
+		return nil
+	}
+	// The tick falls when the first clock turns to its next second.
+	wait := time.Second - p.c.now().Sub(time.UnixMilli(p.rows[i].rec.start))%time.Second
+	p.clockTicking = true
+	return p.c.tick(wait, func(time.Time) tea.Msg { return liveClockMsg{} })
+}
+
 func (p *livePage) capturing() bool { return p.modal != nil }
 
 func (p *livePage) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case liveLoadedMsg:
-		return p.reload.apply(msg.seq, msg.err, p.loadCmd, func() { p.setRows(msg.rows) })
+		cmd := p.reload.apply(msg.seq, msg.err, p.loadCmd, func() { p.setRows(msg.rows) })
+		return tea.Batch(cmd, p.tickClock())
+	case liveClockMsg:
+		// Nothing to do but draw again: the cells read the clock when drawn.
+		p.clockTicking = false
+		return p.tickClock()
 	case liveStatsTickMsg:
 		p.statsWaiting = false
 		p.lastLoad = p.c.now()
@@ -350,6 +449,11 @@ func (p *livePage) updateKey(k tea.KeyPressMsg) tea.Cmd {
 					return doneMsg{ok: fmt.Sprintf("Ended the meeting in %q", sanitize(name))}
 				})
 			}))
+	case keyIs(k, p.keys.startRec):
+		if m == nil {
+			return nil
+		}
+		return p.recordingAction(m)
 	case keyIs(k, p.keys.kick), keyIs(k, p.keys.mute), keyIs(k, p.keys.promote):
 		pt := p.participant()
 		if m == nil || pt == nil {
@@ -409,6 +513,40 @@ func (p *livePage) participantAction(k tea.KeyPressMsg, m *liveMeetingRow, pt *l
 	return nil
 }
 
+// recordingAction is R: start recording the meeting, or stop it after a confirmation.
+func (p *livePage) recordingAction(m *liveMeetingRow) tea.Cmd {
+	if !m.perms.RecordingControl {
+		return refuseLive("control recordings", "recordingControl")
+	}
+	roomID, name, rec := m.roomID, sanitize(m.roomName), m.rec
+	if !rec.on() {
+		return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+			r, err := backend.StartRecording(ctx, pr, roomID, "")
+			switch {
+			case err != nil:
+				return doneMsg{err: err}
+			case r.Status == core.RecFailed:
+				// The recorder could not start: core keeps the recording as failed.
+				return flashMsg{level: levelError, text: fmt.Sprintf("The recording of %q failed: %s", name, r.Error)}
+			}
+			return doneMsg{ok: fmt.Sprintf("Recording the meeting in %q", name)}
+		})
+	}
+	if rec.status == core.RecEnding {
+		return flash(levelInfo, "The recording of %q is stopping already", name)
+	}
+	p.open(newConfirm(p.c, "Stop recording", fmt.Sprintf("Stop recording the meeting in %q?\nWhat was recorded is kept.", name), nil,
+		func([]string) tea.Cmd {
+			return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+				if _, err := backend.StopRecording(ctx, pr, rec.id); err != nil {
+					return doneMsg{err: err}
+				}
+				return doneMsg{ok: fmt.Sprintf("Stopped recording the meeting in %q", name)}
+			})
+		}))
+	return nil
+}
+
 func refuseLive(what, perm string) tea.Cmd {
 	return flash(levelWarn, "You may not %s in this room (needs %s)", what, perm)
 }
@@ -429,6 +567,13 @@ func (p *livePage) allowed() []key.Binding {
 		}
 		if m.perms.ParticipantPromote {
 			bs = append(bs, p.keys.promote)
+		}
+	}
+	if m.perms.RecordingControl {
+		if m.rec.on() {
+			bs = append(bs, p.keys.stopRec)
+		} else {
+			bs = append(bs, p.keys.startRec)
 		}
 	}
 	if m.perms.MeetingEnd {
@@ -478,7 +623,11 @@ func (p *livePage) view(w, h int) string {
 	if p.focusPart {
 		where = "participants"
 	}
-	lines = append(lines, st.title.Render("Participants — "+sanitize(m.roomName))+st.dim.Render("  "+p.people.position()+" · keys move the "+where))
+	heading := st.title.Render("Participants — " + sanitize(m.roomName))
+	if rec := m.rec.text(p.c.now()); rec != "" {
+		heading += "  " + st.errText.Render(rec)
+	}
+	lines = append(lines, heading+st.dim.Render("  "+p.people.position()+" · keys move the "+where))
 	if len(m.parts) == 0 {
 		lines = append(lines, stateLine(p.c, "Nobody is in this meeting right now"))
 	} else {

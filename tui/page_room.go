@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"conclave/core"
 )
@@ -27,8 +29,8 @@ type memberRow struct {
 	cells [memberCols]string
 }
 
-// roomDetailMsg carries a room, the caller's grant in it, and its members when the caller
-// manages it.
+// roomDetailMsg carries a room, the caller's grant in it, its members when the caller
+// manages it, and its newest recordings when the caller may list them.
 type roomDetailMsg struct {
 	roomID  string
 	seq     int
@@ -36,7 +38,62 @@ type roomDetailMsg struct {
 	grant   core.Grant
 	members []memberRow
 	natural []int
+	recs    roomRecordings
 	err     error
+}
+
+// roomRecordingsShown is how many of a room's recordings the detail lists, newest first;
+// the Recordings tab is where all of them will be.
+const roomRecordingsShown = 20
+
+// roomRecordings is the detail's Recordings section.
+type roomRecordings struct {
+	rows []recordingRow
+	// more says the room has older recordings than those listed.
+	more bool
+	// err is why they could not be listed; the rest of the detail stands.
+	err error
+}
+
+// Recording list columns.
+const (
+	colRecStatus = iota
+	colRecStarted
+	colRecDuration
+	colRecSize
+	recCols
+)
+
+// recordingRow is one recording as the room detail lists it, cells built when it loads.
+type recordingRow struct {
+	cells [recCols]string
+	// problem is why a failed, aborted or limit_reached recording ended so, "" for others.
+	problem string
+}
+
+func makeRecordingRow(r core.Recording, loc *time.Location) recordingRow {
+	row := recordingRow{}
+	row.cells[colRecStatus] = sanitize(r.Status)
+	row.cells[colRecStarted] = timeIn(r.StartDate, loc)
+	row.cells[colRecDuration], row.cells[colRecSize] = "—", "—"
+	if !liveRecordingStatus(r.Status) {
+		row.cells[colRecDuration] = clockText(time.Duration(r.Duration * float64(time.Second)))
+		row.cells[colRecSize] = humanBytes(r.Size)
+	}
+	switch r.Status {
+	case core.RecFailed, core.RecAborted, core.RecLimitReached:
+		var why []string
+		for _, s := range []string{r.Error, r.Details} {
+			if s = strings.TrimSpace(s); s != "" {
+				why = append(why, s)
+			}
+		}
+		row.problem = sanitize(strings.Join(why, "; "))
+		if row.problem == "" {
+			row.problem = "no reason was given"
+		}
+	}
+	return row
 }
 
 type roomDetailKeys struct {
@@ -53,6 +110,7 @@ type roomDetail struct {
 	room    *core.Room
 	grant   core.Grant
 	members []memberRow
+	recs    roomRecordings
 	table   table
 	reload  loader
 	// gone is set when the detail should close (esc, or the room went away).
@@ -101,6 +159,9 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 			return roomDetailMsg{roomID: id, seq: seq, err: err}
 		}
 		msg := roomDetailMsg{roomID: id, seq: seq, room: r, grant: g, natural: make([]int, memberCols)}
+		if g.Permissions.RecordingList {
+			msg.recs = listRoomRecordings(ctx, backend, p, id, loc)
+		}
 		if g.Source != core.GrantAdmin && g.Source != core.GrantOwner && g.Source != core.GrantAPIKey {
 			return msg
 		}
@@ -135,9 +196,26 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 	})
 }
 
+// listRoomRecordings reads the first page of a room's recordings, newest first.
+func listRoomRecordings(ctx context.Context, backend Backend, p *core.Principal, roomID string, loc *time.Location) roomRecordings {
+	page, err := backend.ListRecordings(ctx, p, core.RecordingQuery{RoomID: roomID,
+		ListOptions: core.ListOptions{MaxItems: roomRecordingsShown, SortField: "startDate", Desc: true}})
+	if err != nil {
+		return roomRecordings{err: err}
+	}
+	recs := roomRecordings{more: page.Next != ""}
+	for _, r := range page.Items {
+		recs.rows = append(recs.rows, makeRecordingRow(r, loc))
+	}
+	return recs
+}
+
 func (d *roomDetail) event(e core.Event) tea.Cmd {
 	if e.RoomID != d.roomID && e.Type != core.EventResync && e.Type != core.EventUserDeleted {
 		return nil
+	}
+	if e.Type == core.EventTrackStats {
+		return nil // figures of a meeting, every few seconds: nothing the detail shows
 	}
 	if e.Type == core.EventRoomDeleted {
 		d.gone = true
@@ -166,7 +244,7 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 			d.gone = true
 		}
 		return d.reload.apply(m.seq, m.err, d.loadCmd, func() {
-			d.room, d.grant, d.members = m.room, m.grant, m.members
+			d.room, d.grant, d.members, d.recs = m.room, m.grant, m.members, m.recs
 			d.name = sanitize(m.room.RoomName)
 			d.table.setRows(len(d.members), m.natural)
 		})
@@ -279,23 +357,89 @@ func (d *roomDetail) view(w, h int) string {
 			countPerms(r.Roles.Speaker.Permissions), len(core.PermissionKeys)),
 		lbl("you   ")+grantText(d.grant),
 	)
-	lines = append(lines, d.linkLines(h-len(lines))...)
+	recs := d.recordingLines(w)
+	lines = append(lines, d.linkLines(h-len(lines)-min(len(recs), 4))...)
 	if !d.manages() {
-		lines = append(lines, st.dim.Render("Members are shown to the room's owner and admins."))
-		return strings.Join(lines, "\n")
+		lines = append(lines, st.dim.Render("Members are shown to the room's owner and admins."), "")
+		return d.withRecordings(lines, recs, h)
 	}
 	lines = append(lines, st.header.Render(fmt.Sprintf("Members (%d)", len(d.members))))
 	if len(d.members) == 0 {
-		lines = append(lines, stateLine(d.c, "No members yet — press a to add one"))
-		return strings.Join(lines, "\n")
+		lines = append(lines, stateLine(d.c, "No members yet — press a to add one"), "")
+		return d.withRecordings(lines, recs, h)
 	}
-	d.table.setSize(w, max(h-len(lines), 2))
-	lines = append(lines, d.table.view())
-	return strings.Join(lines, "\n")
+	// The members table takes what the recordings leave, but keeps a few rows when
+	// both do not fit; the recordings are then cut.
+	avail := h - len(lines)
+	want := len(d.members) + 1
+	mh := max(min(want, avail-len(recs)-1), min(want, max(avail/2, 2)))
+	d.table.setSize(w, mh)
+	lines = append(lines, d.table.view(), "")
+	return d.withRecordings(lines, recs, h)
+}
+
+// withRecordings ends the detail with the Recordings section, cut to the h lines of the
+// page with a line saying so.
+func (d *roomDetail) withRecordings(lines, recs []string, h int) string {
+	used := 0
+	for _, l := range lines {
+		used += strings.Count(l, "\n") + 1 // the members table is one string
+	}
+	if left := h - used; len(recs) > left && left > 0 {
+		recs = append(recs[:left-1:left-1], stateLine(d.c, "… more recordings: make the terminal taller"))
+	}
+	return strings.Join(append(lines, recs...), "\n")
+}
+
+// recordingLines is the Recordings section: the room's newest recordings with their
+// status, start, duration and size, and why those that failed did.
+func (d *roomDetail) recordingLines(w int) []string {
+	st, r := d.c.styles, d.recs
+	title := "Recordings"
+	switch {
+	case r.more:
+		title += fmt.Sprintf(" (newest %d)", len(r.rows))
+	case len(r.rows) > 0:
+		title += fmt.Sprintf(" (%d)", len(r.rows))
+	}
+	out := []string{st.header.Render(title)}
+	switch {
+	case !d.grant.Permissions.RecordingList:
+		return append(out, stateLine(d.c, "Recordings are shown to those with recordingList in this room"))
+	case r.err != nil:
+		return append(out, st.errText.Render("  Could not list the recordings: "+errorText(r.err)))
+	case len(r.rows) == 0 && !d.room.Config.Recording.Enabled:
+		return append(out, stateLine(d.c, "No recordings — recording is off in this room"))
+	case len(r.rows) == 0:
+		return append(out, stateLine(d.c, "No recordings yet"))
+	}
+	widths := [recCols]int{13, 16, 8, 10}
+	line := func(cells [recCols]string) string {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i == colRecDuration || i == colRecSize {
+				c = strings.Repeat(" ", max(widths[i]-cellWidth(c), 0)) + c
+			}
+			writeCell(&b, c, widths[i])
+		}
+		return ansi.Truncate(b.String(), w, "…")
+	}
+	out = append(out, st.header.Render(line([recCols]string{"STATUS", "STARTED", "DURATION", "SIZE"})))
+	for _, row := range r.rows {
+		out = append(out, line(row.cells))
+		if row.problem != "" {
+			out = append(out, st.errText.Render(ansi.Truncate("    ↳ "+row.problem, w, "…")))
+		}
+	}
+	return out
 }
 
 // linkLines shows the access links with their urls, or on one line when the terminal is
-// too short to leave room for the members table below them.
+// too short to leave room for the members table and the recordings below them.
 func (d *roomDetail) linkLines(room int) []string {
 	st, r, backend := d.c.styles, d.room, d.c.backend
 	share := d.grant.Permissions.RoomShareAccessLinks
@@ -316,7 +460,13 @@ func (d *roomDetail) linkLines(room int) []string {
 	if !share {
 		full++
 	}
-	if d.manages() && room-full < min(len(d.members), 5)+2 {
+	// What must fit below: a few members for those who manage the room, else the note
+	// that members are not shown (room already keeps the start of the recordings).
+	below := 2
+	if d.manages() {
+		below = min(len(d.members), 5) + 3 // heading, table header, rows, blank
+	}
+	if room-full < below {
 		parts := make([]string, len(links))
 		for i, l := range links {
 			parts[i] = l.name + " " + onOff(l.on)

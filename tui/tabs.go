@@ -15,7 +15,10 @@ const (
 	tabLive
 	tabUsers
 	tabAudit
+	tabSettings
 	tabAccount
+	// tabNone is no tab: the principal is not known yet.
+	tabNone tabID = -1
 )
 
 // tabTitle is the name shown in the tab bar.
@@ -29,16 +32,18 @@ func tabTitle(t tabID) string {
 		return "Users"
 	case tabAudit:
 		return "Audit"
+	case tabSettings:
+		return "Settings"
 	}
 	return "Account"
 }
 
 // tabsFor lists the tabs a role sees. Recordings and Sessions arrive with their features;
 // until then no tab pretends to offer them. Live is for everyone: core shows each user the
-// meetings of the rooms it can read.
+// meetings of the rooms it can read. Settings are the server's, for admins.
 func tabsFor(admin bool) []tabID {
 	if admin {
-		return []tabID{tabRooms, tabLive, tabUsers, tabAudit, tabAccount}
+		return []tabID{tabRooms, tabLive, tabUsers, tabAudit, tabSettings, tabAccount}
 	}
 	return []tabID{tabRooms, tabLive, tabAccount}
 }

@@ -320,3 +320,35 @@ func TestFlowEscapeSequenceInName(t *testing.T) {
 		t.Fatal("the escape is not shown as ␛")
 	}
 }
+
+func TestFlowSettingsToggleRecording(t *testing.T) {
+	e := newEnv(t)
+	switchOn := func() bool {
+		on, err := e.svc.RecordingSwitch(context.Background(), e.admin())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	tm := e.open("admin")
+	waitFor(t, tm, "5 Settings", "6 Account")
+	press(tm, "5")
+	waitFor(t, tm, "Server settings", "Recording   on", "enter toggle")
+	press(tm, "enter")
+	waitFor(t, tm, "Turn recording off (y/N)", "[ No ]")
+	press(tm, "y")
+	waitFor(t, tm, "Recording   off", "Recording turned off")
+	if switchOn() {
+		t.Fatal("the server switch is still on")
+	}
+	press(tm, "enter")
+	waitFor(t, tm, "Turn recording on (y/N)")
+	press(tm, "y")
+	waitFor(t, tm, "Recording   on", "Recording turned on")
+	if !switchOn() {
+		t.Fatal("the server switch is still off")
+	}
+	if v := finalView(t, tm); !strings.Contains(v, "Recording   on") {
+		t.Fatalf("final view:\n%s", v)
+	}
+}
