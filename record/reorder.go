@@ -55,8 +55,8 @@ type Packet struct {
 // PushResult is what [Reorder.Push] learnt from a packet.
 type PushResult struct {
 	// Missing lists the sequence numbers this packet showed to be missing, to be asked
-	// again from the SFU's cache (media.SinkTrack.Retransmit). Each number is reported
-	// once in the life of the buffer.
+	// again from the SFU's cache (media.SinkTrack.Retransmit). Each missing packet is
+	// reported once, when a packet after it first arrives.
 	Missing []uint16
 	// Dropped is set when the packet was not kept: a duplicate, or older than what was
 	// already released (see [ReorderStats]).

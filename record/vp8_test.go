@@ -103,6 +103,12 @@ func TestVP8LossDropsFramesUntilTheNextKeyframe(t *testing.T) {
 	if want := []uint32{0, 3000, 12000, 15000}; !slices.Equal(ts, want) {
 		t.Fatalf("frames %v, want %v", ts, want)
 	}
+	// The frame owns its data: the packets, shared with the SFU's subscribers and its
+	// cache, stay intact whatever the writer does with it.
+	frames[0].Data[0] ^= 0xff
+	if tr.out[0].Payload[1] != key[0] {
+		t.Fatal("a frame aliases a packet's payload")
+	}
 	st := a.Stats()
 	if st.Incomplete != 1 || st.AwaitingKeyframe != 1 || st.Keyframes != 2 || st.Frames != 4 {
 		t.Fatalf("stats %+v", st)
