@@ -196,7 +196,6 @@ func (a *Assembler) malformed() {
 }
 
 func (a *Assembler) open(p Packet, broken bool) {
-	clear(a.cur.parts) // keep no packet alive through the reused slice
 	a.cur = frameBuf{
 		open:      true,
 		broken:    broken,
@@ -238,6 +237,12 @@ func (fb *frameBuf) head(n int) []byte {
 	return b
 }
 
+// release forgets the frame's packets, keeping the slices for the next frame.
+func (fb *frameBuf) release() {
+	clear(fb.parts) // keep no packet alive through the reused slice
+	fb.parts, fb.size = fb.parts[:0], 0
+}
+
 // join returns a copy of the frame in progress.
 func (fb *frameBuf) join() []byte {
 	data := make([]byte, 0, fb.size)
@@ -251,6 +256,7 @@ func (fb *frameBuf) join() []byte {
 func (a *Assembler) finish(dst []Frame) []Frame {
 	fb := &a.cur
 	fb.open = false
+	defer fb.release()
 	f, ok := Frame{}, !fb.broken
 	if ok {
 		switch a.codec {

@@ -29,7 +29,7 @@ func BenchmarkRecordPath(b *testing.B) {
 	ring := make([]rtp.Packet, 4096)
 	var ready []Packet
 	var frames []Frame
-	at := t0
+	at := rtpT0
 	bytes := 0
 	for _, p := range pkts {
 		bytes += len(p.Payload)

@@ -23,7 +23,7 @@ func fuzzStream(pkts ...fuzzPacket) []byte {
 	return b
 }
 
-func cat(parts ...[]byte) []byte {
+func joinBytes(parts ...[]byte) []byte {
 	var b []byte
 	for _, p := range parts {
 		b = append(b, p...)
@@ -38,22 +38,22 @@ func cat(parts ...[]byte) []byte {
 func FuzzAssemble(f *testing.F) {
 	key8, inter8 := vp8Key(320, 240, 40), vp8Inter(30)
 	f.Add(byte(CodecVP8), fuzzStream(
-		fuzzPacket{0, cat(vp8Start, key8[:20])},
-		fuzzPacket{1, cat(vp8Cont, key8[20:])},
-		fuzzPacket{3, cat([]byte{0x90, 0xf0, 0x81, 0x23, 0x07, 0xa5}, inter8)},
-		fuzzPacket{2 | 4, cat(vp8Start, inter8)},
-		fuzzPacket{3, cat(vp8Start, key8)},
+		fuzzPacket{0, joinBytes(vp8Start, key8[:20])},
+		fuzzPacket{1, joinBytes(vp8Cont, key8[20:])},
+		fuzzPacket{3, joinBytes([]byte{0x90, 0xf0, 0x81, 0x23, 0x07, 0xa5}, inter8)},
+		fuzzPacket{2 | 4, joinBytes(vp8Start, inter8)},
+		fuzzPacket{3, joinBytes(vp8Start, key8)},
 		fuzzPacket{0, nil},
 	))
 	key9, inter9 := vp9Key(320, 240, 40), vp9Inter(30)
 	f.Add(byte(CodecVP9), fuzzStream(
-		fuzzPacket{0, cat([]byte{0x8a, 0x05, 0x18, 0x01, 0x40, 0x00, 0xf0, 0x02, 0x14, 0x01, 0x28, 0x01, 0x02}, key9[:20])},
-		fuzzPacket{1, cat([]byte{0x84, 0x05}, key9[20:])},
-		fuzzPacket{3, cat([]byte{0xdc, 0x02, 0x03, 0x05, 0x06}, inter9)},
-		fuzzPacket{2, cat([]byte{0xaa, 0x01, 0x00, 0x00, 0x30, 0x00, 0xa0, 0x00, 0x78, 0x01, 0x40, 0x00, 0xf0}, key9[:20])},
-		fuzzPacket{0, cat([]byte{0xa4, 0x01, 0x00, 0x00}, key9[20:])},
-		fuzzPacket{1, cat([]byte{0xac, 0x01, 0x03, 0x00}, inter9)},
-		fuzzPacket{2 | 4, cat([]byte{0xe4, 0x01, 0x00, 0x00}, inter9)},
+		fuzzPacket{0, joinBytes([]byte{0x8a, 0x05, 0x18, 0x01, 0x40, 0x00, 0xf0, 0x02, 0x14, 0x01, 0x28, 0x01, 0x02}, key9[:20])},
+		fuzzPacket{1, joinBytes([]byte{0x84, 0x05}, key9[20:])},
+		fuzzPacket{3, joinBytes([]byte{0xdc, 0x02, 0x03, 0x05, 0x06}, inter9)},
+		fuzzPacket{2, joinBytes([]byte{0xaa, 0x01, 0x00, 0x00, 0x30, 0x00, 0xa0, 0x00, 0x78, 0x01, 0x40, 0x00, 0xf0}, key9[:20])},
+		fuzzPacket{0, joinBytes([]byte{0xa4, 0x01, 0x00, 0x00}, key9[20:])},
+		fuzzPacket{1, joinBytes([]byte{0xac, 0x01, 0x03, 0x00}, inter9)},
+		fuzzPacket{2 | 4, joinBytes([]byte{0xe4, 0x01, 0x00, 0x00}, inter9)},
 	))
 	f.Add(byte(CodecOpus), fuzzStream(fuzzPacket{0, []byte{0xfc, 1, 2}}, fuzzPacket{6, []byte{0x78}}, fuzzPacket{2, nil}))
 	f.Add(byte(CodecVP9), []byte{0, 1, 0xff, 1, 2, 0xc1, 0xc1, 0x01, 0xc1})
@@ -63,7 +63,7 @@ func FuzzAssemble(f *testing.F) {
 		a := NewAssembler(c)
 		var seq uint16 = 65530
 		var ts uint32
-		at := t0
+		at := rtpT0
 		mustKey := c.Video()
 		var frames []Frame
 		for len(data) >= 2 {

@@ -23,7 +23,7 @@ import (
 // payloaders, a network that reorders and loses packets, the reorder buffer and the
 // assembler, and compare the frames that come out with those that went in.
 
-func needFFmpeg(t *testing.T) {
+func needFFmpegForRTP(t *testing.T) {
 	t.Helper()
 	for _, tool := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -35,10 +35,10 @@ func needFFmpeg(t *testing.T) {
 	}
 }
 
-// noisy is a test picture with noise, so that frames are large enough to span packets.
-const noisy = "testsrc=size=320x240:rate=30,noise=alls=20:allf=t"
+// noisyTestsrc is a test picture with noise, so that frames are large enough to span packets.
+const noisyTestsrc = "testsrc=size=320x240:rate=30,noise=alls=20:allf=t"
 
-func encode(t *testing.T, name string, args ...string) string {
+func ffmpegEncode(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name)
 	args = append(append([]string{"-v", "error", "-nostdin", "-y"}, args...), out)
@@ -48,7 +48,7 @@ func encode(t *testing.T, name string, args ...string) string {
 	return out
 }
 
-func readIVF(t *testing.T, path string) [][]byte {
+func ivfFrames(t *testing.T, path string) [][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -72,9 +72,9 @@ func readIVF(t *testing.T, path string) [][]byte {
 	}
 }
 
-// probeKeyframes asks ffprobe which frames of a file are keyframes: an oracle that does
+// ffprobeKeyframes asks ffprobe which frames of a file are keyframes: an oracle that does
 // not share the assembler's parsing.
-func probeKeyframes(t *testing.T, path string) []bool {
+func ffprobeKeyframes(t *testing.T, path string) []bool {
 	t.Helper()
 	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0",
 		"-show_entries", "packet=flags", "-of", "csv=p=0", path).Output()
@@ -88,7 +88,7 @@ func probeKeyframes(t *testing.T, path string) []bool {
 	return keys
 }
 
-func readOgg(t *testing.T, path string) [][]byte {
+func oggPackets(t *testing.T, path string) [][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -161,41 +161,41 @@ func (m *mediaTrack) packetize(t *testing.T, pl rtp.Payloader, clock uint32) {
 	}
 }
 
-// event is a packet reaching the recorder.
-type event struct {
+// netEvent is a packet reaching the recorder.
+type netEvent struct {
 	at  time.Time
 	idx int
 	n   int // tie-breaker: the order events were made in
 }
 
-type events []event
+type netEvents []netEvent
 
-func (e events) Len() int { return len(e) }
-func (e events) Less(i, j int) bool {
+func (e netEvents) Len() int { return len(e) }
+func (e netEvents) Less(i, j int) bool {
 	if !e[i].at.Equal(e[j].at) {
 		return e[i].at.Before(e[j].at)
 	}
 	return e[i].n < e[j].n
 }
-func (e events) Swap(i, j int) { e[i], e[j] = e[j], e[i] }
-func (e *events) Push(x any)   { *e = append(*e, x.(event)) }
-func (e *events) Pop() any {
+func (e netEvents) Swap(i, j int) { e[i], e[j] = e[j], e[i] }
+func (e *netEvents) Push(x any)   { *e = append(*e, x.(netEvent)) }
+func (e *netEvents) Pop() any {
 	old := *e
 	x := old[len(old)-1]
 	*e = old[:len(old)-1]
 	return x
 }
 
-// network is what happens between the publisher and the recorder: each packet is
+// lossyNet is what happens between the publisher and the recorder: each packet is
 // delayed by up to jitter (so they arrive out of order), those in lost never arrive,
 // and those in resendable arrive only when the recorder asks the SFU's cache for them.
-type network struct {
+type lossyNet struct {
 	jitter     time.Duration
 	lost       map[int]bool
 	resendable map[int]bool
 }
 
-type received struct {
+type trackResult struct {
 	frames  []Frame
 	reorder ReorderStats
 	asm     AssemblerStats
@@ -203,18 +203,18 @@ type received struct {
 	broken  int // losses the reorder buffer reported
 }
 
-// deliver plays the track through the network into a Reorder and an Assembler, as the
+// deliverTrack plays the track through the network into a Reorder and an Assembler, as the
 // recorder will: Push, then Pop on each packet and on a 10 ms timer.
-func deliver(m *mediaTrack, nw network, rng *rand.Rand) received {
-	var q events
+func deliverTrack(m *mediaTrack, nw lossyNet, rng *rand.Rand) trackResult {
+	var q netEvents
 	n := 0
 	schedule := func(at time.Time, idx int) {
-		heap.Push(&q, event{at: at, idx: idx, n: n})
+		heap.Push(&q, netEvent{at: at, idx: idx, n: n})
 		n++
 	}
 	var last time.Time
 	for idx, f := range m.frameOf {
-		sent := t0.Add(time.Duration(f)*m.interval + time.Duration(idx)*100*time.Microsecond)
+		sent := rtpT0.Add(time.Duration(f)*m.interval + time.Duration(idx)*100*time.Microsecond)
 		last = sent
 		if nw.lost[idx] || nw.resendable[idx] {
 			continue
@@ -228,7 +228,7 @@ func deliver(m *mediaTrack, nw network, rng *rand.Rand) received {
 	end := last.Add(2 * time.Second)
 
 	r, a := NewReorder(ReorderConfig{}), NewAssembler(m.codec)
-	var out received
+	var out trackResult
 	var ready []Packet
 	asked := map[int]bool{}
 	take := func(pkts []Packet, loss Loss) {
@@ -239,9 +239,9 @@ func deliver(m *mediaTrack, nw network, rng *rand.Rand) received {
 			out.frames = a.Push(out.frames, p)
 		}
 	}
-	tick := t0
+	tick := rtpT0
 	for q.Len() > 0 {
-		e := heap.Pop(&q).(event)
+		e := heap.Pop(&q).(netEvent)
 		for ; tick.Before(e.at); tick = tick.Add(10 * time.Millisecond) {
 			ready, loss := r.Pop(ready[:0], tick)
 			take(ready, loss)
@@ -273,8 +273,8 @@ func deliver(m *mediaTrack, nw network, rng *rand.Rand) received {
 // pickLosses loses forGood packets for good and, for video, pct % that the cache can
 // send again; never the first packet (older ones would be late, by design) nor the last
 // (whose loss nothing after it would show).
-func pickLosses(m *mediaTrack, rng *rand.Rand, forGood, pct int) network {
-	nw := network{jitter: 30 * time.Millisecond, lost: map[int]bool{}, resendable: map[int]bool{}}
+func pickLosses(m *mediaTrack, rng *rand.Rand, forGood, pct int) lossyNet {
+	nw := lossyNet{jitter: 30 * time.Millisecond, lost: map[int]bool{}, resendable: map[int]bool{}}
 	for len(nw.lost) < forGood {
 		nw.lost[1+rng.IntN(len(m.pkts)-2)] = true
 	}
@@ -321,7 +321,7 @@ func checkTrack(t *testing.T, m *mediaTrack, seed uint64) {
 	// 2 % of the packets lost, most of them recovered from the SFU's cache (there is
 	// none for audio).
 	nw := pickLosses(m, rng, max(3, len(m.pkts)/200), 2)
-	got := deliver(m, nw, rng)
+	got := deliverTrack(m, nw, rng)
 	want, incomplete, awaiting := m.expect(nw.lost)
 	if m.codec.Video() && (awaiting == 0 || incomplete == 0) {
 		t.Fatalf("the losses chosen spoil no frame in a way worth testing (incomplete %d, awaiting %d)", incomplete, awaiting)
@@ -369,10 +369,10 @@ func checkTrack(t *testing.T, m *mediaTrack, seed uint64) {
 }
 
 func TestAssembleRealVP8(t *testing.T) {
-	needFFmpeg(t)
-	path := encode(t, "vp8.ivf", "-f", "lavfi", "-i", noisy, "-t", "5",
+	needFFmpegForRTP(t)
+	path := ffmpegEncode(t, "vp8.ivf", "-f", "lavfi", "-i", noisyTestsrc, "-t", "5",
 		"-pix_fmt", "yuv420p", "-c:v", "libvpx", "-b:v", "1M", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
-	m := &mediaTrack{codec: CodecVP8, frames: readIVF(t, path), keys: probeKeyframes(t, path),
+	m := &mediaTrack{codec: CodecVP8, frames: ivfFrames(t, path), keys: ffprobeKeyframes(t, path),
 		interval: time.Second / 30, samples: 3000}
 	if len(m.keys) != len(m.frames) || len(m.frames) < 140 {
 		t.Fatalf("%d frames, ffprobe saw %d", len(m.frames), len(m.keys))
@@ -383,11 +383,11 @@ func TestAssembleRealVP8(t *testing.T) {
 }
 
 func TestAssembleRealVP9(t *testing.T) {
-	needFFmpeg(t)
+	needFFmpegForRTP(t)
 	// What a browser sends: profile 0, encoded in real time.
-	path := encode(t, "vp9.ivf", "-f", "lavfi", "-i", noisy, "-t", "3", "-pix_fmt", "yuv420p",
+	path := ffmpegEncode(t, "vp9.ivf", "-f", "lavfi", "-i", noisyTestsrc, "-t", "3", "-pix_fmt", "yuv420p",
 		"-c:v", "libvpx-vp9", "-b:v", "1M", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
-	frames, keys := readIVF(t, path), probeKeyframes(t, path)
+	frames, keys := ivfFrames(t, path), ffprobeKeyframes(t, path)
 	if len(keys) != len(frames) || len(frames) < 85 {
 		t.Fatalf("%d frames, ffprobe saw %d", len(frames), len(keys))
 	}
@@ -402,10 +402,10 @@ func TestAssembleRealVP9(t *testing.T) {
 }
 
 func TestAssembleRealOpus(t *testing.T) {
-	needFFmpeg(t)
-	path := encode(t, "opus.ogg", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "3",
+	needFFmpegForRTP(t)
+	path := ffmpegEncode(t, "opus.ogg", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "3",
 		"-c:a", "libopus", "-page_duration", "20000")
-	m := &mediaTrack{codec: CodecOpus, frames: readOgg(t, path), interval: 20 * time.Millisecond, samples: 960}
+	m := &mediaTrack{codec: CodecOpus, frames: oggPackets(t, path), interval: 20 * time.Millisecond, samples: 960}
 	if len(m.frames) < 145 {
 		t.Fatalf("%d Opus packets in 3 s, want 150", len(m.frames))
 	}

@@ -17,7 +17,7 @@ func FuzzReorder(f *testing.F) {
 		cfg := ReorderConfig{MaxPackets: 64, MaxDelay: 50 * time.Millisecond, MaxJump: 200}
 		r := NewReorder(cfg)
 		var seq uint16 = 1000
-		at := t0
+		at := rtpT0
 		var prev uint16
 		released := false
 		var out []Packet
