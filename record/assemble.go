@@ -102,8 +102,7 @@ type Assembler struct {
 	lastSeq uint16
 	needKey bool
 
-	cur   frameBuf
-	spare []byte // the buffer of the last frame dropped, reused for the next one
+	cur frameBuf
 
 	vp8 codecs.VP8Packet
 
@@ -117,11 +116,14 @@ type frameBuf struct {
 	broken  bool // a packet is missing, malformed or out of place: drop at the end
 	ts      uint32
 	arrival time.Time
-	data    []byte
+	// The frame's parts of its packets' payloads, which are never modified and may be
+	// kept: copied once, when the frame is complete and its size known.
+	parts [][]byte
+	size  int
 
 	// VP9: a picture is a sequence of layer frames, each begun by B and ended by E.
 	layerOpen bool
-	layerEnds []int // end offsets in data of the layer frames done
+	layerEnds []int // end offsets in the frame of the layer frames done
 	first     vp9Descriptor
 	width     int // from the scalability structure, when sent
 	height    int
@@ -194,16 +196,14 @@ func (a *Assembler) malformed() {
 }
 
 func (a *Assembler) open(p Packet, broken bool) {
-	layerEnds := a.cur.layerEnds[:0]
 	a.cur = frameBuf{
 		open:      true,
 		broken:    broken,
 		ts:        p.Timestamp,
 		arrival:   p.Arrival,
-		data:      a.spare[:0],
-		layerEnds: layerEnds,
+		parts:     a.cur.parts[:0],
+		layerEnds: a.cur.layerEnds[:0],
 	}
-	a.spare = nil
 }
 
 // add appends a packet's part of the frame in progress.
@@ -212,20 +212,51 @@ func (a *Assembler) add(b []byte, arrival time.Time) {
 	if arrival.Before(fb.arrival) {
 		fb.arrival = arrival
 	}
-	if fb.broken {
-		return // it will be dropped: keep no bytes
+	if fb.broken || len(b) == 0 {
+		return // a broken frame will be dropped: keep nothing of it
 	}
-	if len(fb.data)+len(b) > maxFrameSize {
+	if fb.size+len(b) > maxFrameSize {
 		fb.broken = true
 		return
 	}
-	fb.data = append(fb.data, b...)
+	fb.parts = append(fb.parts, b)
+	fb.size += len(b)
+}
+
+// head returns the frame's first n bytes (fewer if it is shorter), for reading headers.
+func (fb *frameBuf) head(n int) []byte {
+	if len(fb.parts) > 0 && len(fb.parts[0]) >= n {
+		return fb.parts[0][:n]
+	}
+	b := make([]byte, 0, n)
+	for _, p := range fb.parts {
+		if b = append(b, p[:min(len(p), n-len(b))]...); len(b) == n {
+			break
+		}
+	}
+	return b
+}
+
+// release forgets the frame's packets, keeping the slices for the next frame.
+func (fb *frameBuf) release() {
+	clear(fb.parts) // keep no packet alive through the reused slice
+	fb.parts, fb.size = fb.parts[:0], 0
+}
+
+// join returns a copy of the frame in progress.
+func (fb *frameBuf) join() []byte {
+	data := make([]byte, 0, fb.size)
+	for _, p := range fb.parts {
+		data = append(data, p...)
+	}
+	return data
 }
 
 // finish ends the frame in progress and appends it to dst unless it must be dropped.
 func (a *Assembler) finish(dst []Frame) []Frame {
 	fb := &a.cur
 	fb.open = false
+	defer fb.release()
 	f, ok := Frame{}, !fb.broken
 	if ok {
 		switch a.codec {
@@ -238,16 +269,16 @@ func (a *Assembler) finish(dst []Frame) []Frame {
 	if !ok {
 		a.stats.Incomplete++
 		a.lose()
-		a.spare, fb.data = fb.data[:0], nil
 		return dst
 	}
 	if a.needKey && !f.Keyframe {
 		a.stats.AwaitingKeyframe++
-		a.spare, fb.data = fb.data[:0], nil
 		return dst
 	}
 	a.needKey = false
-	fb.data = nil // handed over to the frame
+	if f.Data == nil {
+		f.Data = fb.join()
+	}
 	return a.deliver(dst, f)
 }
 

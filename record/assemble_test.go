@@ -8,17 +8,17 @@ import (
 	"github.com/pion/rtp"
 )
 
-// track builds the packets of a synthetic stream, one sequence number after the other.
-type track struct {
+// synthTrack builds the packets of a synthetic stream, one sequence number after the other.
+type synthTrack struct {
 	seq uint16
 	at  time.Time
 	out []Packet
 }
 
-func newTrack(seq uint16) *track { return &track{seq: seq, at: t0} }
+func newSynthTrack(seq uint16) *synthTrack { return &synthTrack{seq: seq, at: rtpT0} }
 
 // add appends a packet; lose appends nothing but spends its sequence number.
-func (tr *track) add(ts uint32, marker bool, payload ...[]byte) {
+func (tr *synthTrack) add(ts uint32, marker bool, payload ...[]byte) {
 	tr.at = tr.at.Add(time.Millisecond)
 	p := &rtp.Packet{
 		Header:  rtp.Header{Version: 2, SequenceNumber: tr.seq, Timestamp: ts, Marker: marker},
@@ -28,9 +28,9 @@ func (tr *track) add(ts uint32, marker bool, payload ...[]byte) {
 	tr.seq++
 }
 
-func (tr *track) lose() { tr.seq++ }
+func (tr *synthTrack) lose() { tr.seq++ }
 
-func assemble(c Codec, pkts []Packet) ([]Frame, *Assembler) {
+func assembleAll(c Codec, pkts []Packet) ([]Frame, *Assembler) {
 	a := NewAssembler(c)
 	var frames []Frame
 	for _, p := range pkts {
@@ -39,7 +39,7 @@ func assemble(c Codec, pkts []Packet) ([]Frame, *Assembler) {
 	return a.Flush(frames), a
 }
 
-func filler(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
+func repeatByte(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
 
 func TestCodecFromMime(t *testing.T) {
 	for mime, want := range map[string]Codec{"video/VP8": CodecVP8, "video/vp9": CodecVP9, "audio/opus": CodecOpus} {
@@ -53,10 +53,10 @@ func TestCodecFromMime(t *testing.T) {
 }
 
 func TestOpusEachPacketIsAFrameEvenAfterLoss(t *testing.T) {
-	tr := newTrack(65534)
+	tr := newSynthTrack(65534)
 	var want [][]byte
 	for i := range 10 {
-		payload := filler(20+i, byte(i))
+		payload := repeatByte(20+i, byte(i))
 		if i == 4 {
 			tr.lose()
 			continue
@@ -64,7 +64,7 @@ func TestOpusEachPacketIsAFrameEvenAfterLoss(t *testing.T) {
 		tr.add(uint32(960*i), i == 0, payload)
 		want = append(want, payload)
 	}
-	frames, a := assemble(CodecOpus, tr.out)
+	frames, a := assembleAll(CodecOpus, tr.out)
 	if len(frames) != len(want) {
 		t.Fatalf("%d frames, want %d", len(frames), len(want))
 	}

@@ -18,6 +18,7 @@ const (
 type ReorderConfig struct {
 	// MaxPackets is the width of the window, in sequence numbers, that the buffer holds
 	// while a gap is open. A packet that does not fit makes it give up the oldest gap.
+	// At most 16384.
 	MaxPackets int
 	// MaxDelay is how long a gap may stay open, from the arrival of the first packet
 	// held behind it, before the buffer gives up on it.
@@ -25,7 +26,7 @@ type ReorderConfig struct {
 	// MaxJump is how far ahead of (or behind) the highest sequence number seen a packet
 	// may be and still belong to the stream. A packet further off is held apart; if its
 	// successor follows, the publisher restarted its numbering and the buffer starts
-	// over; otherwise it was a stray and is dropped. At least MaxPackets.
+	// over; otherwise it was a stray and is dropped. At least MaxPackets, at most 32767.
 	MaxJump int
 }
 
@@ -55,8 +56,8 @@ type Packet struct {
 // PushResult is what [Reorder.Push] learnt from a packet.
 type PushResult struct {
 	// Missing lists the sequence numbers this packet showed to be missing, to be asked
-	// again from the SFU's cache (media.SinkTrack.Retransmit). Each number is reported
-	// once in the life of the buffer.
+	// again from the SFU's cache (media.SinkTrack.Retransmit). Each missing packet is
+	// reported once, when a packet after it first arrives.
 	Missing []uint16
 	// Dropped is set when the packet was not kept: a duplicate, or older than what was
 	// already released (see [ReorderStats]).

@@ -10,14 +10,14 @@ import (
 	"github.com/pion/rtp"
 )
 
-var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+var rtpT0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func seqPacket(seq uint16) *rtp.Packet {
 	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq}, Payload: []byte{byte(seq >> 8), byte(seq)}}
 }
 
-// arrival is one packet reaching the recorder.
-type arrival struct {
+// seqArrival is one packet reaching the recorder.
+type seqArrival struct {
 	seq uint16
 	at  time.Time
 }
@@ -35,7 +35,7 @@ type reorderRun struct {
 	lossAtMs []int64
 }
 
-func runReorder(t *testing.T, cfg ReorderConfig, arrivals []arrival, end time.Time) *reorderRun {
+func runReorder(t *testing.T, cfg ReorderConfig, arrivals []seqArrival, end time.Time) *reorderRun {
 	t.Helper()
 	run := &reorderRun{r: NewReorder(cfg), outAt: map[uint16]time.Time{}, asked: map[uint16]int{}}
 	var buf []Packet
@@ -51,10 +51,10 @@ func runReorder(t *testing.T, cfg ReorderConfig, arrivals []arrival, end time.Ti
 			run.resets++
 		}
 		if loss.Broken() {
-			run.lossAtMs = append(run.lossAtMs, now.Sub(t0).Milliseconds())
+			run.lossAtMs = append(run.lossAtMs, now.Sub(rtpT0).Milliseconds())
 		}
 	}
-	tick := t0
+	tick := rtpT0
 	for _, a := range arrivals {
 		for ; tick.Before(a.at); tick = tick.Add(10 * time.Millisecond) {
 			pop(tick)
@@ -77,17 +77,17 @@ func runReorder(t *testing.T, cfg ReorderConfig, arrivals []arrival, end time.Ti
 // jittered sends n packets from first, one every spacing, delayed by up to jitter each
 // (the first one not at all: packets older than the first are late by design), without
 // those in lost, and returns them in arrival order.
-func jittered(rng *rand.Rand, first uint16, n int, spacing, jitter time.Duration, lost map[int]bool) []arrival {
-	var as []arrival
+func jittered(rng *rand.Rand, first uint16, n int, spacing, jitter time.Duration, lost map[int]bool) []seqArrival {
+	var as []seqArrival
 	for i := range n {
 		if lost[i] {
 			continue
 		}
-		at := t0.Add(time.Duration(i) * spacing)
+		at := rtpT0.Add(time.Duration(i) * spacing)
 		if i > 0 && jitter > 0 {
 			at = at.Add(time.Duration(rng.Int64N(int64(jitter))))
 		}
-		as = append(as, arrival{seq: first + uint16(i), at: at})
+		as = append(as, seqArrival{seq: first + uint16(i), at: at})
 	}
 	sort.SliceStable(as, func(i, j int) bool { return as[i].at.Before(as[j].at) })
 	return as
@@ -105,7 +105,7 @@ func TestReorderShuffledWithin50msReleasesAllInOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n = 2000
 	arrivals := jittered(rng, 40000, n, 5*time.Millisecond, 50*time.Millisecond, nil)
-	if slices.IsSortedFunc(arrivals, func(a, b arrival) int { return int(a.seq) - int(b.seq) }) {
+	if slices.IsSortedFunc(arrivals, func(a, b seqArrival) int { return int(a.seq) - int(b.seq) }) {
 		t.Fatal("the test's arrivals are not shuffled")
 	}
 	run := runReorder(t, ReorderConfig{}, arrivals, arrivals[len(arrivals)-1].at)
@@ -209,7 +209,7 @@ func TestReorderRetransmissionInTimeLosesNothing(t *testing.T) {
 		if s == 5 {
 			continue
 		}
-		at := t0.Add(time.Duration(s) * 10 * time.Millisecond)
+		at := rtpT0.Add(time.Duration(s) * 10 * time.Millisecond)
 		res := r.Push(seqPacket(s), at)
 		if s == 6 && !slices.Equal(res.Missing, []uint16{5}) {
 			t.Fatalf("packet 6 reported missing %v, want [5]", res.Missing)
@@ -225,11 +225,11 @@ func TestReorderRetransmissionInTimeLosesNothing(t *testing.T) {
 	if got := len(out); got != 4 {
 		t.Fatalf("released %d packets before the gap, want 4", got)
 	}
-	if dl, ok := r.Deadline(); !ok || !dl.Equal(t0.Add(60*time.Millisecond+DefaultMaxDelay)) {
+	if dl, ok := r.Deadline(); !ok || !dl.Equal(rtpT0.Add(60*time.Millisecond+DefaultMaxDelay)) {
 		t.Fatalf("deadline %v %v, want 500 ms after packet 6 arrived", dl, ok)
 	}
 	// The retransmission arrives 300 ms later, within MaxDelay.
-	at := t0.Add(400 * time.Millisecond)
+	at := rtpT0.Add(400 * time.Millisecond)
 	if res := r.Push(seqPacket(5), at); res.Dropped || len(res.Missing) != 0 {
 		t.Fatalf("retransmission: %+v", res)
 	}
@@ -257,7 +257,7 @@ func TestReorderAcrossSequenceWrap(t *testing.T) {
 	var asked []uint16
 	var out []Packet
 	for i, s := range order {
-		at := t0.Add(time.Duration(i) * time.Millisecond)
+		at := rtpT0.Add(time.Duration(i) * time.Millisecond)
 		asked = append(asked, r.Push(seqPacket(s), at).Missing...)
 		out, _ = r.Pop(out, at)
 	}
@@ -280,7 +280,7 @@ func TestReorderDropsDuplicatesAndLatePackets(t *testing.T) {
 	r := NewReorder(ReorderConfig{})
 	var out []Packet
 	push := func(s uint16, ms int) PushResult {
-		at := t0.Add(time.Duration(ms) * time.Millisecond)
+		at := rtpT0.Add(time.Duration(ms) * time.Millisecond)
 		res := r.Push(seqPacket(s), at)
 		out, _ = r.Pop(out, at)
 		return res
@@ -311,14 +311,14 @@ func TestReorderDropsDuplicatesAndLatePackets(t *testing.T) {
 }
 
 func TestReorderResetsOnAHugeJumpInsteadOfAsking(t *testing.T) {
-	var arrivals []arrival
+	var arrivals []seqArrival
 	for i := range 100 {
-		arrivals = append(arrivals, arrival{seq: 1000 + uint16(i), at: t0.Add(time.Duration(i) * 5 * time.Millisecond)})
+		arrivals = append(arrivals, seqArrival{seq: 1000 + uint16(i), at: rtpT0.Add(time.Duration(i) * 5 * time.Millisecond)})
 	}
 	for i := range 100 {
-		arrivals = append(arrivals, arrival{seq: 31000 + uint16(i), at: t0.Add(time.Duration(100+i) * 5 * time.Millisecond)})
+		arrivals = append(arrivals, seqArrival{seq: 31000 + uint16(i), at: rtpT0.Add(time.Duration(100+i) * 5 * time.Millisecond)})
 	}
-	run := runReorder(t, ReorderConfig{}, arrivals, t0.Add(2*time.Second))
+	run := runReorder(t, ReorderConfig{}, arrivals, rtpT0.Add(2*time.Second))
 	want := append(seqRange(1000, 100), seqRange(31000, 100)...)
 	if !slices.Equal(run.out, want) {
 		t.Fatalf("released %d packets, want all 200 in order", len(run.out))
@@ -337,7 +337,7 @@ func TestReorderResetsOnAHugeJumpInsteadOfAsking(t *testing.T) {
 			arrivals[i].seq = 5000 + uint16(i-100)
 		}
 	}
-	run = runReorder(t, ReorderConfig{}, arrivals, t0.Add(2*time.Second))
+	run = runReorder(t, ReorderConfig{}, arrivals, rtpT0.Add(2*time.Second))
 	want = append(seqRange(40000, 100), seqRange(5000, 100)...)
 	if st := run.r.Stats(); !slices.Equal(run.out, want) || st.Resets != 1 || st.Asked != 0 {
 		t.Fatalf("backwards: %+v", st)
@@ -345,15 +345,15 @@ func TestReorderResetsOnAHugeJumpInsteadOfAsking(t *testing.T) {
 }
 
 func TestReorderDropsAStrayPacket(t *testing.T) {
-	var arrivals []arrival
+	var arrivals []seqArrival
 	for i := range 100 {
 		s := 1000 + uint16(i)
 		if i == 50 {
-			arrivals = append(arrivals, arrival{seq: 40000, at: t0.Add(time.Duration(i)*5*time.Millisecond - time.Millisecond)})
+			arrivals = append(arrivals, seqArrival{seq: 40000, at: rtpT0.Add(time.Duration(i)*5*time.Millisecond - time.Millisecond)})
 		}
-		arrivals = append(arrivals, arrival{seq: s, at: t0.Add(time.Duration(i) * 5 * time.Millisecond)})
+		arrivals = append(arrivals, seqArrival{seq: s, at: rtpT0.Add(time.Duration(i) * 5 * time.Millisecond)})
 	}
-	run := runReorder(t, ReorderConfig{}, arrivals, t0.Add(time.Second))
+	run := runReorder(t, ReorderConfig{}, arrivals, rtpT0.Add(time.Second))
 	if !slices.Equal(run.out, seqRange(1000, 100)) {
 		t.Fatalf("released %v", run.out)
 	}
@@ -370,7 +370,7 @@ func TestReorderGivesUpWhenFull(t *testing.T) {
 		if s == 10 {
 			continue
 		}
-		at := t0.Add(time.Duration(s) * time.Millisecond) // all within 100 ms
+		at := rtpT0.Add(time.Duration(s) * time.Millisecond) // all within 100 ms
 		r.Push(seqPacket(s), at)
 		var loss Loss
 		out, loss = r.Pop(out, at)
@@ -392,7 +392,7 @@ func TestReorderReportsTheWorstGap(t *testing.T) {
 	lost := map[int]bool{10: true, 20: true, 21: true, 22: true, 40: true, 41: true, 42: true, 43: true, 44: true, 45: true, 46: true}
 	spacing := 5 * time.Millisecond
 	arrivals := jittered(nil, 500, 100, spacing, 0, lost)
-	run := runReorder(t, ReorderConfig{}, arrivals, t0.Add(2*time.Second))
+	run := runReorder(t, ReorderConfig{}, arrivals, rtpT0.Add(2*time.Second))
 	st := run.r.Stats()
 	if st.MaxGapPackets != 7 || st.MaxGapTime != 8*spacing {
 		t.Fatalf("worst gap %d packets, %v; want 7 and %v", st.MaxGapPackets, st.MaxGapTime, 8*spacing)
@@ -405,9 +405,9 @@ func TestReorderReportsTheWorstGap(t *testing.T) {
 func TestReorderFlushReleasesWhatIsHeld(t *testing.T) {
 	r := NewReorder(ReorderConfig{})
 	for _, s := range []uint16{1, 2, 4, 7} {
-		r.Push(seqPacket(s), t0)
+		r.Push(seqPacket(s), rtpT0)
 	}
-	out, _ := r.Pop(nil, t0)
+	out, _ := r.Pop(nil, rtpT0)
 	out, loss := r.Flush(out)
 	var seqs []uint16
 	for _, p := range out {

@@ -32,12 +32,14 @@ func (a *Assembler) pushVP8(dst []Frame, p Packet) []Frame {
 	return dst
 }
 
+// completeVP8 describes a whole VP8 frame; its Data is left to the caller to join, once
+// the frame is known to be kept.
 func completeVP8(fb *frameBuf) (Frame, bool) {
-	if len(fb.data) == 0 {
+	if fb.size == 0 {
 		return Frame{}, false
 	}
-	f := Frame{Data: fb.data, RTPTimestamp: fb.ts, Arrival: fb.arrival}
-	f.Keyframe, f.Width, f.Height = vp8Keyframe(fb.data)
+	f := Frame{RTPTimestamp: fb.ts, Arrival: fb.arrival}
+	f.Keyframe, f.Width, f.Height = vp8Keyframe(fb.head(10))
 	return f, true
 }
 

@@ -141,7 +141,7 @@ func (a *Assembler) pushVP9(dst []Frame, p Packet) []Frame {
 		if len(fb.layerEnds) == vp9MaxFrames {
 			fb.broken = true
 		}
-		fb.layerEnds = append(fb.layerEnds, len(fb.data))
+		fb.layerEnds = append(fb.layerEnds, fb.size)
 	}
 	if p.Marker || (d.E && !d.L) {
 		dst = a.finish(dst)
@@ -149,11 +149,13 @@ func (a *Assembler) pushVP9(dst []Frame, p Packet) []Frame {
 	return dst
 }
 
+// completeVP9 describes a whole VP9 picture; the Data of a single-layer one is left to
+// the caller to join, once the picture is known to be kept.
 func completeVP9(fb *frameBuf) (Frame, bool) {
 	if fb.layerOpen || len(fb.layerEnds) == 0 || fb.layerEnds[0] == 0 {
 		return Frame{}, false
 	}
-	f := Frame{Data: fb.data, RTPTimestamp: fb.ts, Arrival: fb.arrival}
+	f := Frame{RTPTimestamp: fb.ts, Arrival: fb.arrival}
 	// A picture is a keyframe when its first layer frame is not predicted from another
 	// picture nor another layer; the frame header must agree, since an intra-only frame
 	// is not one to start decoding from (and Pion's flexible-mode payloader never sets
@@ -161,7 +163,8 @@ func completeVP9(fb *frameBuf) (Frame, bool) {
 	first := fb.first
 	if !first.P && (first.SID == 0 || !first.D) {
 		var h vp9.Header
-		if h.Unmarshal(fb.data[:fb.layerEnds[0]]) == nil && !h.ShowExistingFrame && !h.NonKeyFrame {
+		// The header up to the frame size takes at most 10 bytes.
+		if h.Unmarshal(fb.head(min(16, fb.layerEnds[0]))) == nil && !h.ShowExistingFrame && !h.NonKeyFrame {
 			f.Keyframe = true
 			f.Width, f.Height = int(h.Width()), int(h.Height())
 			if fb.width > 0 {
@@ -171,7 +174,7 @@ func completeVP9(fb *frameBuf) (Frame, bool) {
 	}
 	if len(fb.layerEnds) > 1 {
 		var ok bool
-		if f.Data, ok = vp9Superframe(fb.data, fb.layerEnds); !ok {
+		if f.Data, ok = vp9Superframe(fb.join(), fb.layerEnds); !ok {
 			return Frame{}, false
 		}
 	}

@@ -38,25 +38,25 @@ func vp9Key(w, h, n int) []byte {
 	bw.put(0, 1)         // color_range
 	bw.put(uint64(w-1), 16)
 	bw.put(uint64(h-1), 16)
-	return append(bw.b, filler(n, 0x77)...)
+	return append(bw.b, repeatByte(n, 0x77)...)
 }
 
 // vp9Inter is a frame that is not a keyframe (frame_type NON_KEY_FRAME): an interframe,
 // or an intra-only one.
-func vp9Inter(n int) []byte { return append([]byte{0x86}, filler(n, 0x88)...) }
+func vp9Inter(n int) []byte { return append([]byte{0x86}, repeatByte(n, 0x88)...) }
 
 func TestVP9NonFlexibleWithScalabilityStructure(t *testing.T) {
 	key, inter := vp9Key(320, 240, 300), vp9Inter(100)
 	ss := []byte{0x18, 0x01, 0x40, 0x00, 0xf0, // one layer, with its size (Y) and a group (G)
 		0x02, 0x14, 0x01, 0x28, 0x01, 0x02} // N_G=2: one reference, then two
-	tr := newTrack(65535)
+	tr := newSynthTrack(65535)
 	tr.add(90, false, []byte{0x8a, 0x05}, ss, key[:150]) // I, B, V; picture ID 5
 	tr.add(90, true, []byte{0x84, 0x05}, key[150:])      // I, E
 	// P, with layer indices (TID 2, U) and TL0PICIDX, 15-bit picture ID: E no longer
 	// ends the picture, the marker does.
 	tr.add(3090, false, []byte{0xe8, 0x80, 0x06, 0x50, 0x33}, inter[:60])
 	tr.add(3090, true, []byte{0xe4, 0x80, 0x06, 0x50, 0x33}, inter[60:])
-	frames, a := assemble(CodecVP9, tr.out)
+	frames, a := assembleAll(CodecVP9, tr.out)
 	if len(frames) != 2 {
 		t.Fatalf("%d frames, %+v", len(frames), a.Stats())
 	}
@@ -69,7 +69,7 @@ func TestVP9NonFlexibleWithScalabilityStructure(t *testing.T) {
 }
 
 func TestVP9SingleLayerEndsAtEWithoutMarker(t *testing.T) {
-	tr := newTrack(7)
+	tr := newSynthTrack(7)
 	tr.add(0, false, []byte{0x0c}, vp9Key(64, 64, 10)) // B and E, no layer indices
 	a := NewAssembler(CodecVP9)
 	if frames := a.Push(nil, tr.out[0]); len(frames) != 1 || !frames[0].Keyframe || frames[0].Width != 64 {
@@ -79,7 +79,7 @@ func TestVP9SingleLayerEndsAtEWithoutMarker(t *testing.T) {
 
 func TestVP9FlexibleModeReferenceIndices(t *testing.T) {
 	key, inter := vp9Key(320, 240, 20), vp9Inter(40)
-	tr := newTrack(1)
+	tr := newSynthTrack(1)
 	tr.add(0, true, []byte{0x9c, 0x01}, key) // F, B, E; P clear
 	// P: three reference indices, the first two saying another follows.
 	tr.add(3000, true, []byte{0xdc, 0x02, 0x03, 0x05, 0x06}, inter)
@@ -88,7 +88,7 @@ func TestVP9FlexibleModeReferenceIndices(t *testing.T) {
 	tr.add(6000, true, []byte{0x9c, 0x03}, inter)
 	// Four reference indices: malformed.
 	tr.add(9000, true, []byte{0xdc, 0x04, 0x03, 0x03, 0x03, 0x02}, inter)
-	frames, a := assemble(CodecVP9, tr.out)
+	frames, a := assembleAll(CodecVP9, tr.out)
 	if len(frames) != 3 || !bytes.Equal(frames[1].Data, inter) || !bytes.Equal(frames[2].Data, inter) {
 		t.Fatalf("%d frames, %+v", len(frames), a.Stats())
 	}
@@ -102,7 +102,7 @@ func TestVP9FlexibleModeReferenceIndices(t *testing.T) {
 
 func TestVP9SpatialLayersMakeOneSuperframe(t *testing.T) {
 	l0, l1 := vp9Key(160, 120, 200), vp9Inter(300)
-	tr := newTrack(100)
+	tr := newSynthTrack(100)
 	// Picture 1, layer 0 in two packets, with the scalability structure: two layers of
 	// 160×120 and 320×240.
 	tr.add(0, false, []byte{0xaa, 0x01, 0x00, 0x00, 0x30, 0x00, 0xa0, 0x00, 0x78, 0x01, 0x40, 0x00, 0xf0}, l0[:100])
@@ -112,7 +112,7 @@ func TestVP9SpatialLayersMakeOneSuperframe(t *testing.T) {
 	// Picture 2, both layers predicted from picture 1.
 	tr.add(3000, false, []byte{0xec, 0x02, 0x00, 0x00}, l1[:50])
 	tr.add(3000, true, []byte{0xec, 0x02, 0x03, 0x00}, l1[:70])
-	frames, a := assemble(CodecVP9, tr.out)
+	frames, a := assembleAll(CodecVP9, tr.out)
 	if len(frames) != 2 {
 		t.Fatalf("%d frames, %+v", len(frames), a.Stats())
 	}
@@ -129,7 +129,7 @@ func TestVP9SpatialLayersMakeOneSuperframe(t *testing.T) {
 }
 
 func TestVP9SuperframeLayersAreFlattened(t *testing.T) {
-	a, b, c := filler(10, 1), filler(300, 2), filler(5, 3)
+	a, b, c := repeatByte(10, 1), repeatByte(300, 2), repeatByte(5, 3)
 	inner, ok := vp9Superframe(append(append([]byte(nil), a...), b...), []int{10, 310})
 	if !ok || len(inner) != 310+2+2*2 { // sizes up to 300 take two bytes each
 		t.Fatalf("superframe of 2: %d bytes, %v", len(inner), ok)
@@ -150,15 +150,15 @@ func TestVP9SuperframeLayersAreFlattened(t *testing.T) {
 }
 
 func TestVP9LostLayerEndDropsThePicture(t *testing.T) {
-	tr := newTrack(1)
+	tr := newSynthTrack(1)
 	tr.add(0, true, []byte{0x0c}, vp9Key(64, 64, 10))
 	tr.add(3000, false, []byte{0x48}, vp9Inter(10)) // B; its E packet is lost
 	tr.lose()
 	tr.add(6000, true, []byte{0x4c}, vp9Inter(10))
 	tr.add(9000, false, []byte{0x08}, vp9Key(64, 64, 10)) // B, and then E never comes:
-	tr.add(9000, true, []byte{0x00}, filler(3, 0))        // the marker without E
+	tr.add(9000, true, []byte{0x00}, repeatByte(3, 0))    // the marker without E
 	tr.add(12000, true, []byte{0x0c}, vp9Key(64, 64, 10))
-	frames, a := assemble(CodecVP9, tr.out)
+	frames, a := assembleAll(CodecVP9, tr.out)
 	if len(frames) != 2 || frames[1].RTPTimestamp != 12000 {
 		t.Fatalf("%d frames, %+v", len(frames), a.Stats())
 	}
