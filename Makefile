@@ -44,6 +44,8 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzResolvePermissions -fuzztime $(FUZZTIME) ./core
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./signal
+	$(GO) test -run '^$$' -fuzz FuzzAssemble -fuzztime $(FUZZTIME) ./record
+	$(GO) test -run '^$$' -fuzz FuzzReorder -fuzztime $(FUZZTIME) ./record
 
 # Only the browser end-to-end tests (Debian's chromium, in the loopback-only namespace).
 e2e:

@@ -16,6 +16,8 @@ import (
 	"conclave/core"
 	"conclave/db"
 	"conclave/media"
+	"conclave/record"
+	"conclave/record/bridge"
 	signalling "conclave/signal"
 	sshd "conclave/ssh"
 	"conclave/tui"
@@ -69,8 +71,14 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			st.sfu.Close()
 		}
 	}()
+	engine, err := record.New(st.sfu, record.Options{Root: filepath.Join(cfg.Data, "recordings"),
+		MinFreeDisk: cfg.MinFreeDisk, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
-		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk})
+		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
+		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc })})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,8 @@ import (
 	"conclave/db"
 	"conclave/media"
 	"conclave/media/mediatest"
+	"conclave/record"
+	"conclave/record/bridge"
 	signalling "conclave/signal"
 	"conclave/web"
 )
@@ -44,6 +46,10 @@ type Config struct {
 	// Production runs core in production mode (its password rules); the root admin is
 	// then seeded with ProductionAdminPassword instead of admin/admin.
 	Production bool
+	// Recorder, Recording and MinFreeDisk are core's (NewStack sets Recorder with Record).
+	Recorder    core.Recorder
+	Recording   string
+	MinFreeDisk uint64
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -74,6 +80,7 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	svc, err := core.New(store, core.Config{
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
+		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
 		Production: cfg.Production,
 	})
 	if err != nil {
@@ -98,6 +105,8 @@ type Stack struct {
 	Signal *signalling.Server
 	// Server serves web's handler; its URL is core's public URL.
 	Server *httptest.Server
+	// RecordDir is where recordings are written (with Record).
+	RecordDir string
 
 	closeOnce sync.Once
 }
@@ -114,6 +123,12 @@ type HTTPConfig struct {
 	// SignalLimits bound what one signalling connection may send (signal's defaults
 	// where zero).
 	SignalLimits signalling.Limits
+	// Record wires the recorder (with Media), writing under RecordDir (a temporary
+	// directory when empty), with MinFreeDisk as the disk guard (1 byte when zero, so
+	// that tests record on any disk).
+	Record      bool
+	RecordDir   string
+	MinFreeDisk uint64
 }
 
 // NewStack builds core, (with Media) the SFU reporting to core and signalling over both,
@@ -126,10 +141,11 @@ func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.PublicURL = "http://" + srv.Listener.Addr().String()
-	svc, store := Core(t, cfg.Config)
-	st := &Stack{Svc: svc, DB: store, Server: srv}
-	wo := web.Options{BasePath: cfg.BasePath, Logger: cfg.Logger}
+	cfg.defaults(t)
+	st := &Stack{Server: srv}
+	var svc *core.Service
 	if cfg.Media {
+		// As main builds it: the SFU, the recorder over it, then core driving the recorder.
 		mc := media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: cfg.Logger}
 		signalling.ReportTracks(func() *core.Service { return svc }, &mc)
 		sfu, err := media.New(mc)
@@ -138,7 +154,28 @@ func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
 			t.Fatalf("media.New: %v", err)
 		}
 		st.SFU = sfu
-		st.Signal = signalling.New(svc, sfu, signalling.Options{Logger: cfg.Logger, Limits: cfg.SignalLimits})
+		if cfg.Record {
+			if cfg.RecordDir == "" {
+				cfg.RecordDir = filepath.Join(t.TempDir(), "recordings")
+			}
+			if cfg.MinFreeDisk == 0 {
+				cfg.MinFreeDisk = 1
+			}
+			engine, err := record.New(sfu, record.Options{Root: cfg.RecordDir, MinFreeDisk: cfg.MinFreeDisk, Logger: cfg.Logger})
+			if err != nil {
+				_ = sfu.Close()
+				srv.Close()
+				t.Fatalf("record.New: %v", err)
+			}
+			st.RecordDir = cfg.RecordDir
+			cfg.Recorder = bridge.Recorder(engine, func() *core.Service { return svc })
+		}
+	}
+	svc, st.DB = Core(t, cfg.Config)
+	st.Svc = svc
+	wo := web.Options{BasePath: cfg.BasePath, Logger: cfg.Logger}
+	if cfg.Media {
+		st.Signal = signalling.New(svc, st.SFU, signalling.Options{Logger: cfg.Logger, Limits: cfg.SignalLimits})
 		wo.Signal = st.Signal
 	}
 	if cfg.Web != nil {

@@ -434,6 +434,17 @@ func (s *Service) recordingChanged(rec *Recording) {
 // Recording reports whether the room is being recorded now (the `joined` frame's state).
 func (s *Service) Recording(roomID string) bool { return s.liveRecordingOf(roomID, "") != nil }
 
+// ParticipantName is a live participant's display name and meeting role ("" when it is
+// not there), for the recorder's manifest.
+func (s *Service) ParticipantName(roomID, identity string) (name, role string) {
+	s.live.mu.Lock()
+	defer s.live.mu.Unlock()
+	if lr := s.live.room(roomID); lr != nil && lr.parts[identity] != nil {
+		return lr.parts[identity].Name, lr.parts[identity].MeetingRole
+	}
+	return "", ""
+}
+
 // RoomRecordingID is the id of the recording being made of the room, "" when none.
 func (s *Service) RoomRecordingID(roomID string) string {
 	if lr := s.liveRecordingOf(roomID, ""); lr != nil {

@@ -281,15 +281,29 @@ type Pub struct {
 // Unpublish also removes it. It may be called more than once.
 func (p *Pub) Stop() { p.stopOnce.Do(func() { close(p.stop) }) }
 
+// AddTrackLocal is AddTrack for any kind of local track (a TrackLocalStaticSample that
+// packetizes real media, say); the Pub's Local is nil unless track is a
+// TrackLocalStaticRTP.
+func (c *Client) AddTrackLocal(track webrtc.TrackLocal, source string) (*Pub, error) {
+	if rtpTrack, ok := track.(*webrtc.TrackLocalStaticRTP); ok {
+		return c.AddTrack(rtpTrack, source)
+	}
+	return c.addTrack(track, nil, source)
+}
+
 // AddTrack adds local as a publication of source; Negotiate offers it, and the caller
 // writes its packets. It must run on the loop (inside Do). RTCP of the track is read (the
 // interceptors need it), counting keyframe requests.
 func (c *Client) AddTrack(local *webrtc.TrackLocalStaticRTP, source string) (*Pub, error) {
-	tr, err := c.PC.AddTransceiverFromTrack(local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	return c.addTrack(local, local, source)
+}
+
+func (c *Client) addTrack(track webrtc.TrackLocal, local *webrtc.TrackLocalStaticRTP, source string) (*Pub, error) {
+	tr, err := c.PC.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return nil, fmt.Errorf("add transceiver: %w", err)
 	}
-	p := &Pub{Kind: local.Kind(), Source: source, Local: local, Transceiver: tr, stop: make(chan struct{})}
+	p := &Pub{Kind: track.Kind(), Source: source, Local: local, Transceiver: tr, stop: make(chan struct{})}
 	c.pubs = append(c.pubs, p)
 	c.wg.Add(1)
 	go func() {

@@ -1,0 +1,132 @@
+package record_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"conclave/conclavetest"
+	"conclave/media"
+	"conclave/media/mediatest"
+	"conclave/record"
+)
+
+type probe struct {
+	Streams []struct {
+		CodecName  string `json:"codec_name"`
+		CodecType  string `json:"codec_type"`
+		Width      int    `json:"width"`
+		Height     int    `json:"height"`
+		SampleRate string `json:"sample_rate"`
+	} `json:"streams"`
+	Format struct {
+		Duration string `json:"duration"`
+	} `json:"format"`
+}
+
+// checkPlayable is what a user of the file would notice: the codecs, the length, no
+// decoding error, and a seek into the middle that decodes.
+func checkPlayable(t *testing.T, path string, want time.Duration) {
+	t.Helper()
+	var p probe
+	if err := json.Unmarshal(conclavetest.Run(t, "ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", path), &p); err != nil {
+		t.Fatal(err)
+	}
+	var codecs []string
+	for _, s := range p.Streams {
+		codecs = append(codecs, s.CodecName)
+		if s.CodecType == "video" && (s.Width != 320 || s.Height != 240) {
+			t.Errorf("%s: video %dx%d, want 320x240", path, s.Width, s.Height)
+		}
+	}
+	if strings.Join(codecs, ",") != "vp8,opus" {
+		t.Errorf("%s: streams %v, want vp8 and opus", path, codecs)
+	}
+	dur, _ := strconv.ParseFloat(p.Format.Duration, 64)
+	if got := time.Duration(dur * float64(time.Second)); got < want-500*time.Millisecond || got > want+500*time.Millisecond {
+		t.Errorf("%s: duration %v, want %v ± 0.5 s", path, got, want)
+	}
+	if out := conclavetest.Run(t, "ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"); len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("%s: decoding printed errors:\n%s", path, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte{0x1C, 0x53, 0xBB, 0x6B}) {
+		t.Errorf("%s: no Cues element: not seekable", path)
+	}
+	mid := strconv.FormatFloat(dur/2, 'f', 2, 64)
+	if out := conclavetest.Run(t, "ffmpeg", "-v", "error", "-ss", mid, "-i", path, "-frames:v", "5", "-f", "null", "-"); len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("%s: seek to %s s printed errors:\n%s", path, mid, out)
+	}
+}
+
+// TestRecordingOfARealStream records a participant publishing real VP8 and Opus through
+// the SFU, as the recorder does for a meeting: one file for its camera and microphone,
+// playable, of the recorded length, seekable, and a manifest that lists it.
+func TestRecordingOfARealStream(t *testing.T) {
+	mediatest.NeedNetns(t)
+	conclavetest.NeedFFmpeg(t)
+	ivf, ogg := conclavetest.Sources(t, 8)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sfu.Close()
+	root := t.TempDir()
+	e, err := record.New(sfu, record.Options{Root: root, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	conclavetest.Publish(t, sfu, "room-1", "alice", ivf, ogg, stop)
+	time.Sleep(500 * time.Millisecond) // negotiated and flowing
+	s, err := e.Start(record.Spec{ID: "room-1--r1", Room: "room-1", Dir: "room-1/r1", Layout: "grid",
+		Who: func(id string) (string, string) { return "Alice", "moderator" }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(5 * time.Second)
+	res := s.Stop()
+	took := time.Since(start)
+	if res.Status != record.StatusComplete || res.Error != "" {
+		t.Fatalf("recording ended %s: %s", res.Status, res.Error)
+	}
+	if len(res.Streams) != 1 || res.Streams[0].Kind != "camera" || res.Streams[0].Identity != "alice" || res.Main != res.Streams[0].File {
+		t.Fatalf("streams %+v, main %q", res.Streams, res.Main)
+	}
+	if res.Duration < took-time.Second || res.Duration > took+500*time.Millisecond {
+		t.Errorf("recording lasts %v, recorded for %v", res.Duration, took)
+	}
+	file := filepath.Join(root, "room-1/r1", res.Main)
+	checkPlayable(t, file, res.Streams[0].Duration)
+	var m struct {
+		Participants []struct{ Identity, Name, Role string }
+		Files        []struct {
+			File   string
+			Offset float64
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, "room-1/r1", "manifest.json"))
+	if err != nil || json.Unmarshal(b, &m) != nil {
+		t.Fatalf("manifest: %v %s", err, b)
+	}
+	if len(m.Files) != 1 || m.Files[0].File != res.Main || len(m.Participants) != 1 || m.Participants[0].Name != "Alice" {
+		t.Fatalf("manifest %s", b)
+	}
+	// Files are the owner's only.
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v %v, want 0600", fi.Mode().Perm(), err)
+	}
+}

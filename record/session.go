@@ -1,0 +1,482 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"conclave/media"
+)
+
+// Session is one recording being made: a media sink of its room. Every track goes
+// through its reorder buffer and assembler into the file of its stream: a participant's
+// camera and microphone share one file, a screen share and its audio another. All files
+// share one clock, the recording's start.
+//
+// The sink's goroutine calls TrackPublished, WriteRTP and Close; a ticker flushes the
+// files every second and watches the disk. mu guards everything below.
+type Session struct {
+	e     *Engine
+	spec  Spec
+	dir   string
+	ended func(Result)
+	start time.Time
+
+	detach func()
+	quit   chan struct{}
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	groups  map[string]*group
+	files   []*streamFile // in the order they were opened: the manifest's
+	tracks  map[*trackRec]struct{}
+	names   map[string]int // files opened per group, for their names
+	failed  error
+	limit   bool
+	dropped uint64 // packets the sink lost to a full queue, of tracks that ended
+
+	endOnce sync.Once
+	result  Result
+}
+
+// group is one stream of a participant: camera (with microphone) or screen (with audio).
+type group struct {
+	identity, kind string
+	tracks         []*trackRec
+	file           *streamFile
+}
+
+// streamFile is one WebM file.
+type streamFile struct {
+	w        *WebMWriter
+	name     string
+	identity string
+	kind     string
+	offset   time.Duration // from the recording's start
+	end      time.Duration // latest frame, from the file's start
+	index    map[*trackRec]int
+	codecs   []string
+	closed   bool
+}
+
+// trackRec is one published track being recorded.
+type trackRec struct {
+	s       *Session
+	g       *group
+	st      media.SinkTrack
+	codec   Codec
+	rate    int64
+	reorder *Reorder
+	asm     *Assembler
+	pkts    []Packet
+	frames  []Frame
+
+	haveBase bool
+	baseRTP  int64         // extended RTP timestamp of the first frame
+	baseAt   time.Duration // its time on the recording's clock
+	lastTS   uint32
+	extTS    int64
+	lastAt   time.Duration
+	lastKey  time.Time // last keyframe request, for throttling
+}
+
+func newSession(e *Engine, spec Spec, dir string, ended func(Result)) *Session {
+	return &Session{e: e, spec: spec, dir: dir, ended: ended, start: time.Now(), quit: make(chan struct{}),
+		groups: map[string]*group{}, tracks: map[*trackRec]struct{}{}, names: map[string]int{}}
+}
+
+// run starts the flusher once the sink is attached.
+func (s *Session) run(detach func()) {
+	s.detach = detach
+	s.wg.Add(1)
+	go s.flushLoop()
+}
+
+// groupKind is the stream a source belongs to.
+func groupKind(src media.Source) string {
+	if src == media.SourceScreen || src == media.SourceScreenAudio {
+		return "screen"
+	}
+	return "camera"
+}
+
+// TrackPublished takes a track of the room (media.Sink).
+func (s *Session) TrackPublished(t media.SinkTrack) media.TrackSink {
+	info := t.Info()
+	codec, ok := CodecFromMime(info.MimeType)
+	if !ok {
+		s.e.log.Warn("track not recorded: codec not supported", "recording", s.spec.ID, "participant", info.Peer, "mime", info.MimeType)
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := info.Peer + "/" + groupKind(info.Source)
+	g := s.groups[key]
+	if g == nil {
+		g = &group{identity: info.Peer, kind: groupKind(info.Source)}
+		s.groups[key] = g
+	}
+	rate := int64(t.Codec().ClockRate)
+	if rate <= 0 {
+		rate = 90000
+		if !codec.Video() {
+			rate = 48000
+		}
+	}
+	tr := &trackRec{s: s, g: g, st: t, codec: codec, rate: rate,
+		reorder: NewReorder(s.e.opts.Reorder), asm: NewAssembler(codec)}
+	g.tracks = append(g.tracks, tr)
+	s.tracks[tr] = struct{}{}
+	if codec.Video() {
+		t.RequestKeyframe() // a file starts at a keyframe
+		tr.lastKey = time.Now()
+	}
+	return tr
+}
+
+// WriteRTP takes one packet of the track, already decrypted (media.TrackSink).
+func (t *trackRec) WriteRTP(pkt *rtp.Packet, arrival time.Time) {
+	s := t.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed != nil || s.limit {
+		return
+	}
+	res := t.reorder.Push(pkt, arrival)
+	if len(res.Missing) > 0 {
+		t.st.Retransmit(res.Missing...)
+	}
+	t.drain(time.Now(), false)
+}
+
+// Close ends the track (media.TrackSink): what it still holds goes to its file.
+func (t *trackRec) Close() {
+	s := t.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.drain(time.Now(), true)
+	s.dropped += t.st.Dropped()
+	delete(s.tracks, t)
+	g := t.g
+	for i, x := range g.tracks {
+		if x == t {
+			g.tracks = append(g.tracks[:i:i], g.tracks[i+1:]...)
+			break
+		}
+	}
+	if len(g.tracks) == 0 && g.file != nil {
+		s.closeFile(g.file)
+		g.file = nil
+	}
+}
+
+// drain releases what the reorder buffer has ready (all of it when final) into frames
+// and writes them. The caller holds s.mu.
+func (t *trackRec) drain(now time.Time, final bool) {
+	var loss Loss
+	if final {
+		t.pkts, loss = t.reorder.Flush(t.pkts[:0])
+	} else {
+		t.pkts, loss = t.reorder.Pop(t.pkts[:0], now)
+	}
+	t.frames = t.frames[:0]
+	for _, p := range t.pkts {
+		t.frames = t.asm.Push(t.frames, p)
+	}
+	if final {
+		t.frames = t.asm.Flush(t.frames)
+	}
+	if t.codec.Video() && (loss.Broken() || t.asm.WaitingKeyframe()) {
+		t.wantKeyframe(now)
+	}
+	for _, f := range t.frames {
+		t.s.writeFrame(t, f)
+		if t.s.failed != nil {
+			return
+		}
+	}
+}
+
+// wantKeyframe asks the publisher for a keyframe, at most once a second.
+func (t *trackRec) wantKeyframe(now time.Time) {
+	if now.Sub(t.lastKey) >= time.Second {
+		t.lastKey = now
+		t.st.RequestKeyframe()
+	}
+}
+
+// at is a frame's time on the recording's clock, from its RTP timestamp (unwrapped past
+// 2^32) relative to the track's first frame, which is placed at its arrival. A timestamp
+// that runs far from the arrival clock (a publisher that restarted it, or garbage) places
+// the track anew at its arrival; time never goes back on a track.
+func (t *trackRec) at(f Frame) time.Duration {
+	arrival := f.Arrival.Sub(t.s.start)
+	if !t.haveBase {
+		t.haveBase, t.lastTS, t.extTS = true, f.RTPTimestamp, int64(f.RTPTimestamp)
+		t.baseRTP, t.baseAt = t.extTS, max(arrival, 0)
+	} else {
+		t.extTS += int64(int32(f.RTPTimestamp - t.lastTS))
+		t.lastTS = f.RTPTimestamp
+	}
+	at := t.baseAt + time.Duration((t.extTS-t.baseRTP)*int64(time.Second)/t.rate)
+	if d := at - arrival; d > 5*time.Second || d < -5*time.Second {
+		t.baseRTP, t.baseAt = t.extTS, max(arrival, 0)
+		at = t.baseAt
+	}
+	if at < t.lastAt {
+		at = t.lastAt
+	}
+	t.lastAt = at
+	return at
+}
+
+// writeFrame writes a frame to its stream's file, opening one (from this moment) when the
+// stream has none or its file lacks this track (a camera started later). The caller
+// holds s.mu.
+func (s *Session) writeFrame(t *trackRec, f Frame) {
+	at := t.at(f)
+	g := t.g
+	if g.file == nil || g.file.index[t] == 0 {
+		if g.file != nil {
+			s.closeFile(g.file)
+		}
+		file, err := s.openFile(g, at)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		g.file = file
+	}
+	file := g.file
+	fileAt := max(at-file.offset, 0)
+	if err := file.w.Write(file.index[t]-1, fileAt, f.Keyframe, f.Data); err != nil {
+		if errors.Is(err, ErrFrameOrder) {
+			return // late for its track: dropped and counted by the writer
+		}
+		s.fail(err)
+		return
+	}
+	file.end = max(file.end, fileAt)
+}
+
+// openFile starts a file for g's tracks as they are now, at time at of the recording.
+func (s *Session) openFile(g *group, at time.Duration) (*streamFile, error) {
+	key := g.identity + "-" + g.kind
+	s.names[key]++
+	name := fmt.Sprintf("%s-%d.webm", sanitize(key), s.names[key])
+	file := &streamFile{name: name, identity: g.identity, kind: g.kind, offset: at, index: map[*trackRec]int{}}
+	var specs []WebMTrack
+	haveVideo, haveAudio := false, false
+	// Video first, then audio: players pick the first video track. One of each kind.
+	for _, video := range []bool{true, false} {
+		for _, t := range g.tracks {
+			if t.codec.Video() != video || video && haveVideo || !video && haveAudio {
+				continue
+			}
+			haveVideo, haveAudio = haveVideo || video, haveAudio || !video
+			specs = append(specs, WebMTrack{Codec: webmCodec(t.codec), Name: string(t.st.Info().Source)})
+			file.index[t] = len(specs)
+			file.codecs = append(file.codecs, t.codec.String())
+		}
+	}
+	var kf func()
+	for t := range file.index {
+		if t.codec.Video() {
+			vt := t
+			kf = func() { vt.st.RequestKeyframe() }
+		}
+	}
+	w, err := CreateWebM(filepath.Join(s.dir, name), specs, WebMOptions{Date: s.start, Title: s.spec.ID,
+		WritingApp: "Conclave", KeyframeWanted: kf})
+	if err != nil {
+		return nil, err
+	}
+	file.w = w
+	s.files = append(s.files, file)
+	if err := s.writeManifest(); err != nil {
+		s.e.log.Error("recording manifest not written", "recording", s.spec.ID, "err", err)
+	}
+	return file, nil
+}
+
+func webmCodec(c Codec) CodecID {
+	switch c {
+	case CodecVP8:
+		return CodecIDVP8
+	case CodecVP9:
+		return CodecIDVP9
+	}
+	return CodecIDOpus
+}
+
+// sanitize keeps a file name to letters, digits, '-', '_' and '.'.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// closeFile finishes a file (Duration, Cues). The caller holds s.mu.
+func (s *Session) closeFile(f *streamFile) {
+	if f.closed {
+		return
+	}
+	f.closed = true
+	if err := f.w.Close(f.end); err != nil && !errors.Is(err, ErrWebMClosed) {
+		s.fail(err)
+	}
+}
+
+// fail ends the recording as failed (the caller holds s.mu); the end runs on its own
+// goroutine, since detaching waits for the sink's, which may be this one.
+func (s *Session) fail(err error) {
+	if s.failed != nil {
+		return
+	}
+	s.failed = err
+	s.e.log.Error("recording failed", "recording", s.spec.ID, "err", err)
+	go s.endOnItsOwn(Result{Status: StatusFailed, Error: "Writing the recording failed: " + err.Error()})
+}
+
+// flushLoop flushes the files every FlushEvery, gives up gaps whose time ran out and
+// watches the free disk.
+func (s *Session) flushLoop() {
+	defer s.wg.Done()
+	tick := time.NewTicker(s.e.opts.FlushEvery)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-s.quit:
+			return
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		now := time.Now()
+		for t := range s.tracks {
+			if s.failed == nil {
+				t.drain(now, false)
+			}
+		}
+		for _, f := range s.files {
+			if !f.closed && s.failed == nil {
+				if err := f.w.Flush(); err != nil {
+					s.fail(err)
+				}
+			}
+		}
+		low := false
+		if n%5 == 0 && s.e.opts.MinFreeDisk > 0 && s.failed == nil && !s.limit {
+			if free, err := s.e.FreeBytes(); err == nil && free < s.e.opts.MinFreeDisk {
+				s.limit, low = true, true
+			}
+		}
+		s.mu.Unlock()
+		if low {
+			s.e.log.Warn("recording stopped: free disk below the guard", "recording", s.spec.ID, "min", s.e.opts.MinFreeDisk)
+			go s.endOnItsOwn(Result{Status: StatusLimitReached,
+				Error: fmt.Sprintf("Free disk fell below %d MiB (--min-free-disk)", s.e.opts.MinFreeDisk>>20)})
+			return
+		}
+	}
+}
+
+func (s *Session) endOnItsOwn(r Result) {
+	ended := false
+	s.endOnce.Do(func() {
+		s.result = s.finish(r)
+		ended = true
+	})
+	if ended && s.ended != nil {
+		s.ended(s.result)
+	}
+}
+
+// Stop finishes the recording's files and the manifest and reports the outcome (the one
+// it ended with, if it ended on its own before).
+func (s *Session) Stop() Result {
+	s.endOnce.Do(func() { s.result = s.finish(Result{Status: StatusComplete}) })
+	return s.result
+}
+
+// finish detaches the sink (its tracks close, flushing into their files), closes every
+// file and writes the manifest.
+func (s *Session) finish(r Result) Result {
+	close(s.quit)
+	s.wg.Wait()
+	s.detach() // not under s.mu: the tracks' Close takes it
+	s.e.forget(s)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.files {
+		s.closeFile(f)
+	}
+	if r.Status == StatusComplete && s.failed != nil {
+		r = Result{Status: StatusFailed, Error: "Writing the recording failed: " + s.failed.Error()}
+	}
+	end := time.Since(s.start)
+	r.Streams, r.Duration, r.Size = s.streams()
+	r.Duration = max(r.Duration, 0)
+	if len(r.Streams) == 0 && r.Status == StatusComplete {
+		r.Status, r.Error = StatusAborted, "No one published audio or video while the meeting was recorded"
+	}
+	r.Main = mainFile(r.Streams)
+	if s.dropped > 0 {
+		r.Details = joinDetails(r.Details, fmt.Sprintf("%d packets were lost by the recorder (it fell behind)", s.dropped))
+	}
+	if err := s.writeManifestAt(end); err != nil {
+		s.e.log.Error("recording manifest not written", "recording", s.spec.ID, "err", err)
+	}
+	return r
+}
+
+func joinDetails(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// streams describes the files in manifest order with their sizes, and the recording's
+// length (the end of its latest file).
+func (s *Session) streams() ([]StreamInfo, time.Duration, int64) {
+	var out []StreamInfo
+	var dur time.Duration
+	var size int64
+	for _, f := range s.files {
+		fi, err := os.Stat(filepath.Join(s.dir, f.name))
+		if err != nil {
+			continue
+		}
+		name, role := "", ""
+		if s.spec.Who != nil {
+			name, role = s.spec.Who(f.identity)
+		}
+		out = append(out, StreamInfo{File: f.name, Identity: f.identity, Name: name, Role: role, Kind: f.kind,
+			Offset: f.offset, Duration: f.end, Size: fi.Size(), Codecs: f.codecs})
+		dur = max(dur, f.offset+f.end)
+		size += fi.Size()
+	}
+	return out, dur, size
+}
+
+// mainFile is the recording's media: its first camera stream, else its first file.
+func mainFile(streams []StreamInfo) string {
+	for _, st := range streams {
+		if st.Kind == "camera" {
+			return st.File
+		}
+	}
+	if len(streams) > 0 {
+		return streams[0].File
+	}
+	return ""
+}

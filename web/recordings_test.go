@@ -1,0 +1,168 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"conclave/conclavetest"
+	"conclave/core"
+)
+
+// recStack is a stack with the SFU and the recorder, and a room with someone in its
+// meeting publishing real VP8 and Opus.
+type recStack struct {
+	*stack
+	adm    string
+	roomID string
+}
+
+func newRecStack(t *testing.T) *recStack {
+	t.Helper()
+	conclavetest.NeedFFmpeg(t)
+	s := openStack(t, t.TempDir()+"/c.db", func(c *conclavetest.HTTPConfig) { c.Media, c.Record = true, true })
+	rs := &recStack{stack: s, adm: s.admin()}
+	room := s.room(bearer(rs.adm), map[string]any{"roomName": "Recorded"})
+	rs.roomID = str(t, room, "roomId")
+	return rs
+}
+
+// seat puts a participant in the room's meeting, publishing from the SFU's side.
+func (s *recStack) seat(name string, stop <-chan struct{}) {
+	s.t.Helper()
+	r, _, err := s.svc.GetRoom(context.Background(), core.System(), s.roomID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	p := conclavetest.Member(s.t, s.svc, conclavetest.JoinToken(s.t, s.svc, s.roomID, r.Access.Speaker.Secret, name))
+	pt, err := s.svc.JoinMeeting(context.Background(), p, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ivf, ogg := conclavetest.Sources(s.t, 8)
+	conclavetest.Publish(s.t, s.st.SFU, s.roomID, pt.Identity, ivf, ogg, stop)
+}
+
+// waitRecording polls GET …/{id} until its status is want.
+func (s *recStack) waitRecording(id, want string) map[string]any {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rec := s.req("GET", "/api/v1/recordings/"+id, nil, bearer(s.adm)).want(http.StatusOK).obj()
+		if rec["status"] == want {
+			return rec
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("recording %s is %v, want %s: %v", id, rec["status"], want, rec)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRecordingThroughREST(t *testing.T) {
+	s := newRecStack(t)
+	// Nobody in the meeting: 409; an unknown room: 404; a bad body: 422.
+	s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm)).wantErr(http.StatusConflict, "Recording Error")
+	s.req("POST", "/api/v1/recordings", map[string]any{"roomId": "nope-123456789012345"}, bearer(s.adm)).want(http.StatusNotFound)
+	s.req("POST", "/api/v1/recordings", map[string]any{"roomId": 7}, bearer(s.adm)).wantDetail("roomId")
+	s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID, "config": map[string]any{"layout": "mosaic"}}, bearer(s.adm)).wantDetail("config.layout")
+
+	stop := make(chan struct{})
+	defer close(stop)
+	s.seat("Alice", stop)
+	time.Sleep(500 * time.Millisecond)
+	r := s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm))
+	rec := r.want(http.StatusCreated).obj()
+	id := str(t, rec, "recordingId")
+	if !strings.HasPrefix(id, s.roomID+"--") || rec["status"] != "active" || rec["endDate"] != nil || rec["duration"] != nil {
+		t.Fatalf("started recording %v", rec)
+	}
+	if loc := r.header.Get("Location"); !strings.HasSuffix(loc, "/api/v1/recordings/"+id) {
+		t.Fatalf("Location %q", loc)
+	}
+	// One at a time per room; not deletable nor playable while being made.
+	s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm)).wantErr(http.StatusConflict, "Recording Error")
+	s.req("DELETE", "/api/v1/recordings/"+id, nil, bearer(s.adm)).wantErr(http.StatusConflict, "Recording Error")
+	s.req("GET", "/api/v1/recordings/"+id+"/media", nil, bearer(s.adm)).wantErr(http.StatusConflict, "Recording Error")
+	if got := s.svc.Recording(s.roomID); !got {
+		t.Fatal("core does not say the room is being recorded")
+	}
+
+	time.Sleep(3 * time.Second)
+	stopped := s.req("POST", "/api/v1/recordings/"+id+"/stop", nil, bearer(s.adm)).want(http.StatusAccepted).obj()
+	if stopped["status"] != "ending" {
+		t.Fatalf("stop answered %v", stopped)
+	}
+	s.req("POST", "/api/v1/recordings/"+id+"/stop", nil, bearer(s.adm)).wantErr(http.StatusConflict, "Recording Error")
+	done := s.waitRecording(id, "complete")
+	if d, _ := done["duration"].(float64); d < 2.5 || d > 4.5 {
+		t.Fatalf("duration %v, recorded about 3 s", done["duration"])
+	}
+	if size, _ := done["size"].(float64); size < 10_000 {
+		t.Fatalf("size %v", done["size"])
+	}
+	if streams, _ := done["streams"].([]any); len(streams) != 1 {
+		t.Fatalf("streams %v", done["streams"])
+	}
+
+	// Listed, filtered by room and status.
+	list := s.req("GET", "/api/v1/recordings?roomId="+s.roomID+"&status=complete", nil, bearer(s.adm)).want(http.StatusOK).obj()
+	if items, _ := list["recordings"].([]any); len(items) != 1 {
+		t.Fatalf("list %v", list)
+	}
+	s.req("GET", "/api/v1/recordings?status=sleeping", nil, bearer(s.adm)).wantDetail("status")
+
+	// The media: whole, one range (206), a multi-range, a reversed and a past-the-end
+	// range (416), a stream that does not exist (422); the download is an attachment.
+	whole := s.req("GET", "/api/v1/recordings/"+id+"/media", nil, bearer(s.adm)).want(http.StatusOK)
+	if ct := whole.header.Get("Content-Type"); ct != "video/webm" || len(whole.body) < 10_000 {
+		t.Fatalf("media %s, %d bytes", ct, len(whole.body))
+	}
+	part := s.req("GET", "/api/v1/recordings/"+id+"/media", nil, bearer(s.adm), header("Range", "bytes=0-99")).want(http.StatusPartialContent)
+	if len(part.body) != 100 || !strings.HasPrefix(part.header.Get("Content-Range"), "bytes 0-99/") {
+		t.Fatalf("range: %d bytes, %q", len(part.body), part.header.Get("Content-Range"))
+	}
+	for _, bad := range []string{"bytes=0-1,5-9", "bytes=50-10", "bytes=999999999-", "items=0-5"} {
+		s.req("GET", "/api/v1/recordings/"+id+"/media", nil, bearer(s.adm), header("Range", bad)).wantErr(http.StatusRequestedRangeNotSatisfiable, "Recording Error")
+	}
+	s.req("GET", "/api/v1/recordings/"+id+"/media?stream=3", nil, bearer(s.adm)).wantDetail("stream")
+	s.req("GET", "/api/v1/recordings/"+id+"/media?stream=0", nil, bearer(s.adm)).want(http.StatusOK)
+	dl := s.req("GET", "/api/v1/recordings/"+id+"/download", nil, bearer(s.adm)).want(http.StatusOK)
+	if cd := dl.header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") {
+		t.Fatalf("download disposition %q", cd)
+	}
+	// Ids that are not recordings, or built to leave the data directory, are not found.
+	for _, bad := range []string{"nope", s.roomID + "--..", "..%2F..%2Fconclave.db"} {
+		s.req("GET", "/api/v1/recordings/"+bad+"/media", nil, bearer(s.adm)).want(http.StatusNotFound)
+	}
+
+	// Deleted once stopped.
+	s.req("DELETE", "/api/v1/recordings/"+id, nil, bearer(s.adm)).want(http.StatusOK)
+	s.req("GET", "/api/v1/recordings/"+id, nil, bearer(s.adm)).want(http.StatusNotFound)
+}
+
+func TestRecordingSwitches(t *testing.T) {
+	s := newRecStack(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	s.seat("Bob", stop)
+	// The server switch, off: 403; admins only; back on.
+	s.req("PUT", "/internal-api/v1/config/recording", map[string]any{"enabled": false}, bearer(s.adm)).want(http.StatusOK)
+	if got := s.req("GET", "/internal-api/v1/config/recording", nil, bearer(s.adm)).want(http.StatusOK).obj(); got["enabled"] != false {
+		t.Fatalf("switch %v", got)
+	}
+	m := s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm)).wantErr(http.StatusForbidden, "Recording Error")
+	if !strings.Contains(m["message"].(string), "server") {
+		t.Fatalf("refusal %v", m)
+	}
+	s.req("PUT", "/internal-api/v1/config/recording", map[string]any{"enabled": "yes"}, bearer(s.adm)).wantDetail("enabled")
+	s.req("PUT", "/internal-api/v1/config/recording", map[string]any{"enabled": true}, bearer(s.adm)).want(http.StatusOK)
+	// The room switch, off: 403 naming the room.
+	s.req("PUT", "/api/v1/rooms/"+s.roomID+"/config", map[string]any{"config": map[string]any{"recording": map[string]any{"enabled": false}}}, bearer(s.adm)).want(http.StatusOK)
+	m = s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm)).wantErr(http.StatusForbidden, "Recording Error")
+	if !strings.Contains(m["message"].(string), s.roomID) {
+		t.Fatalf("refusal %v", m)
+	}
+}
