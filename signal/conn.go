@@ -36,14 +36,15 @@ type conn struct {
 	principal *core.Principal
 	done      chan struct{} // closed once the connection has left the SFU and the meeting
 
-	mu       sync.Mutex
-	resume   string // the secret that lets a new connection take this one's place
-	perms    core.Permissions
-	role     string // meeting role
-	peer     *media.Peer
-	tracks   []core.TrackStat // published tracks as last told to the others
-	muted    map[media.Source]bool
-	replaced bool // a resumed connection took this one's place
+	mu        sync.Mutex
+	resume    string // the secret that lets a new connection take this one's place
+	perms     core.Permissions
+	role      string // meeting role
+	peer      *media.Peer
+	tracks    []core.TrackStat // published tracks as last told to the others
+	muted     map[media.Source]bool
+	replaced  bool // a resumed connection took this one's place
+	recording bool // whether the participant was last told the meeting is being recorded
 
 	// lim is the connection's frame limits, used by the reading goroutine only.
 	lim *limiter
@@ -143,9 +144,16 @@ func (c *conn) TracksChanged(p core.Participant) {
 }
 
 // RecordingChanged tells the participant whether the meeting is being recorded (its
-// recording indicator).
+// recording indicator), once per change (a recording goes through starting, active and
+// ending while being made).
 func (c *conn) RecordingChanged(active bool) {
-	c.send(outFrame{Type: outRecording, Recording: &recordingInfo{Active: active}})
+	c.mu.Lock()
+	same := c.recording == active
+	c.recording = active
+	c.mu.Unlock()
+	if !same {
+		c.send(outFrame{Type: outRecording, Active: &active})
+	}
 }
 
 func hasTrack(ts []core.TrackStat, id string) bool {

@@ -174,6 +174,7 @@ type outFrame struct {
 	Participants []participantInfo `json:"participants,omitempty"`
 	Track        *trackInfo        `json:"track,omitempty"`
 	Muted        *bool             `json:"muted,omitempty"`
+	Active       *bool             `json:"active,omitempty"`
 	Moderator    bool              `json:"moderator,omitempty"`
 	SDP          string            `json:"sdp,omitempty"`
 	From         string            `json:"from,omitempty"`

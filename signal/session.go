@@ -48,9 +48,13 @@ func (c *conn) serve(pt *core.Participant, perms core.Permissions, old *conn) {
 		}
 	}
 	pc := perms
+	c.mu.Lock()
+	c.recording = c.s.svc.Recording(c.roomID)
+	rec := c.recording
+	c.mu.Unlock()
 	c.send(outFrame{
 		Type: outJoined, Identity: c.identity, Name: c.name, Role: c.role, Permissions: &pc,
-		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{Active: c.s.svc.Recording(c.roomID)},
+		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{Active: rec},
 		Resume: c.resume, Participants: others,
 	})
 	if old == nil {
