@@ -86,10 +86,15 @@ func (d DirectTransport) Answer(sdp string) error {
 
 func (d DirectTransport) Candidate(c webrtc.ICECandidateInit) error { return d.p.AddICECandidate(c) }
 
-// Publish joins room as identity and sends the files' frames at their pace until stop.
-func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop <-chan struct{}) {
+// Publish joins room as identity and sends the files' frames at their pace until stop;
+// opts may change the client (an interceptor that loses packets, say).
+func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop <-chan struct{}, opts ...func(*mediatest.Options)) {
 	t.Helper()
-	c, err := mediatest.NewClient(mediatest.Options{Name: identity, Fail: t.Errorf})
+	o := mediatest.Options{Name: identity, Fail: t.Errorf}
+	for _, f := range opts {
+		f(&o)
+	}
+	c, err := mediatest.NewClient(o)
 	if err != nil {
 		t.Fatal(err)
 	}

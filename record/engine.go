@@ -28,6 +28,11 @@ type Result struct {
 	Duration time.Duration
 	Size     int64
 	Streams  []StreamInfo
+	// Lost counts the packets that never arrived (after retransmission was asked), and
+	// WorstGap is the longest time between two frames of a track in the files: what a
+	// viewer sees as a freeze.
+	Lost     uint64
+	WorstGap time.Duration
 }
 
 // Outcome statuses, as core names them.

@@ -40,6 +40,8 @@ type Session struct {
 	failed  error
 	limit   bool
 	dropped uint64 // packets the sink lost to a full queue, of tracks that ended
+	lost    uint64 // packets given up on by the reorder buffers of tracks that ended
+	gap     time.Duration
 
 	endOnce sync.Once
 	result  Result
@@ -50,7 +52,25 @@ type group struct {
 	identity, kind string
 	tracks         []*trackRec
 	file           *streamFile
+	// A browser publishes its camera and microphone in one negotiation, but their tracks
+	// start a moment apart: the file waits settle after the latest track appeared, holding
+	// the frames that come meanwhile, so that both go into one file.
+	settleUntil time.Time
+	pending     []heldFrame
 }
+
+type heldFrame struct {
+	t  *trackRec
+	at time.Duration
+	f  Frame
+}
+
+// settle is how long a stream's file waits for the stream's other track.
+const settle = 500 * time.Millisecond
+
+// maxPending bounds the frames held while a stream settles (a second and a half of
+// audio and video, far more than settle lets in).
+const maxPending = 300
 
 // streamFile is one WebM file.
 type streamFile struct {
@@ -132,6 +152,9 @@ func (s *Session) TrackPublished(t media.SinkTrack) media.TrackSink {
 	tr := &trackRec{s: s, g: g, st: t, codec: codec, rate: rate,
 		reorder: NewReorder(s.e.opts.Reorder), asm: NewAssembler(codec)}
 	g.tracks = append(g.tracks, tr)
+	if g.file == nil {
+		g.settleUntil = time.Now().Add(settle)
+	}
 	s.tracks[tr] = struct{}{}
 	if codec.Video() {
 		t.RequestKeyframe() // a file starts at a keyframe
@@ -161,7 +184,11 @@ func (t *trackRec) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.drain(time.Now(), true)
+	if g := t.g; len(g.pending) > 0 && s.failed == nil {
+		s.writePending(g) // what it held while settling goes into the file first
+	}
 	s.dropped += t.st.Dropped()
+	s.noteTrack(t)
 	delete(s.tracks, t)
 	g := t.g
 	for i, x := range g.tracks {
@@ -203,6 +230,14 @@ func (t *trackRec) drain(now time.Time, final bool) {
 	}
 }
 
+// noteTrack adds an ended track's losses to the recording's report: packets given up on,
+// and the worst gap a viewer sees (between two frames written, or across a hole).
+func (s *Session) noteTrack(t *trackRec) {
+	rs, as := t.reorder.Stats(), t.asm.Stats()
+	s.lost += rs.Lost
+	s.gap = max(s.gap, rs.MaxGapTime, as.WorstGap)
+}
+
 // wantKeyframe asks the publisher for a keyframe, at most once a second.
 func (t *trackRec) wantKeyframe(now time.Time) {
 	if now.Sub(t.lastKey) >= time.Second {
@@ -242,6 +277,45 @@ func (t *trackRec) at(f Frame) time.Duration {
 func (s *Session) writeFrame(t *trackRec, f Frame) {
 	at := t.at(f)
 	g := t.g
+	if g.file == nil && time.Now().Before(g.settleUntil) && len(g.pending) < maxPending {
+		f.Data = append([]byte(nil), f.Data...)
+		g.pending = append(g.pending, heldFrame{t, at, f})
+		return
+	}
+	s.writeAt(t, at, f)
+}
+
+// openSettled writes the frames of streams that have settled (the flusher calls it, so a
+// stream whose frames stop still gets its file). The caller holds s.mu.
+func (s *Session) openSettled(now time.Time) {
+	for _, g := range s.groups {
+		if g.file == nil && len(g.pending) > 0 && !now.Before(g.settleUntil) {
+			s.writePending(g)
+		}
+	}
+}
+
+// writePending writes the frames a stream held while it settled.
+func (s *Session) writePending(g *group) {
+	held := g.pending
+	g.pending = nil
+	for _, p := range held {
+		if s.failed != nil {
+			return
+		}
+		s.writeAt(p.t, p.at, p.f)
+	}
+}
+
+// writeAt writes a frame at time at of the recording. The caller holds s.mu.
+func (s *Session) writeAt(t *trackRec, at time.Duration, f Frame) {
+	g := t.g
+	if g.file == nil && len(g.pending) > 0 {
+		s.writePending(g) // the held frames come first
+		if s.failed != nil {
+			return
+		}
+	}
 	if g.file == nil || g.file.index[t] == 0 {
 		if g.file != nil {
 			s.closeFile(g.file)
@@ -366,6 +440,9 @@ func (s *Session) flushLoop() {
 				t.drain(now, false)
 			}
 		}
+		if s.failed == nil {
+			s.openSettled(now)
+		}
 		for _, f := range s.files {
 			if !f.closed && s.failed == nil {
 				if err := f.w.Flush(); err != nil {
@@ -431,6 +508,10 @@ func (s *Session) finish(r Result) Result {
 	r.Main = mainFile(r.Streams)
 	if s.dropped > 0 {
 		r.Details = joinDetails(r.Details, fmt.Sprintf("%d packets were lost by the recorder (it fell behind)", s.dropped))
+	}
+	r.Lost, r.WorstGap = s.lost, s.gap
+	if s.lost > 0 {
+		r.Details = joinDetails(r.Details, fmt.Sprintf("%d packets never arrived; the worst gap was %v", s.lost, s.gap.Round(time.Millisecond)))
 	}
 	if err := s.writeManifestAt(end); err != nil {
 		s.e.log.Error("recording manifest not written", "recording", s.spec.ID, "err", err)
