@@ -124,11 +124,10 @@ type HTTPConfig struct {
 	// where zero).
 	SignalLimits signalling.Limits
 	// Record wires the recorder (with Media), writing under RecordDir (a temporary
-	// directory when empty), with MinFreeDisk as the disk guard (1 byte when zero, so
-	// that tests record on any disk).
-	Record      bool
-	RecordDir   string
-	MinFreeDisk uint64
+	// directory when empty), with Config.MinFreeDisk as the disk guard (1 byte when zero,
+	// so that tests record on any disk).
+	Record    bool
+	RecordDir string
 }
 
 // NewStack builds core, (with Media) the SFU reporting to core and signalling over both,

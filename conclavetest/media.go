@@ -63,14 +63,14 @@ func Sources(t testing.TB, seconds int) (ivf, ogg string) {
 }
 
 // DirectTransport carries a Pion client's negotiation straight to its SFU peer.
-type DirectTransport struct{ p *media.Peer }
+type DirectTransport struct{ P *media.Peer }
 
 func (d DirectTransport) Offer(sdp string, sources map[string]string) (bool, error) {
 	src := map[string]media.Source{}
 	for mid, s := range sources {
 		src[mid] = media.Source(s)
 	}
-	err := d.p.HandleOffer(sdp, src)
+	err := d.P.HandleOffer(sdp, src)
 	if errors.Is(err, media.ErrGlare) {
 		return true, nil
 	}
@@ -78,13 +78,13 @@ func (d DirectTransport) Offer(sdp string, sources map[string]string) (bool, err
 }
 
 func (d DirectTransport) Answer(sdp string) error {
-	if err := d.p.HandleAnswer(sdp); err != nil && !errors.Is(err, media.ErrClosed) {
+	if err := d.P.HandleAnswer(sdp); err != nil && !errors.Is(err, media.ErrClosed) {
 		return err
 	}
 	return nil
 }
 
-func (d DirectTransport) Candidate(c webrtc.ICECandidateInit) error { return d.p.AddICECandidate(c) }
+func (d DirectTransport) Candidate(c webrtc.ICECandidateInit) error { return d.P.AddICECandidate(c) }
 
 // Publish joins room as identity and sends the files' frames at their pace until stop;
 // opts may change the client (an interceptor that loses packets, say).
@@ -102,7 +102,7 @@ func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Start(DirectTransport{peer})
+	c.Start(DirectTransport{P: peer})
 	t.Cleanup(func() { c.Close(); peer.Leave() })
 	PublishFiles(t, c, ivf, ogg, stop)
 }

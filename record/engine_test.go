@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 
 	"conclave/conclavetest"
 	"conclave/media"
@@ -224,4 +226,67 @@ func TestRecordingUnderLossAndReordering(t *testing.T) {
 		t.Errorf("the worst gap is not reported: lost %d, gap %v, details %q", res.Lost, res.WorstGap, res.Details)
 	}
 	t.Logf("lost %d packets for good, worst gap %v, %v recorded", res.Lost, res.WorstGap, res.Duration)
+}
+
+// TestFullDiskFailsTheRecordingNotTheMeeting: the recordings' disk fills up (a 128 KiB
+// tmpfs); the recording ends as failed with the reason, and the SFU keeps forwarding the
+// publisher to a subscriber.
+func TestFullDiskFailsTheRecordingNotTheMeeting(t *testing.T) {
+	mediatest.NeedNetns(t)
+	conclavetest.NeedFFmpeg(t)
+	root := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128k,mode=0700", "tmpfs", root).CombinedOutput(); err != nil {
+		if os.Getenv("CONCLAVE_E2E") == "1" {
+			t.Fatalf("cannot mount a small tmpfs (needs root): %v %s", err, out)
+		}
+		t.Skipf("needs to mount a small tmpfs (root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", root).Run() })
+	ivf, ogg := conclavetest.Sources(t, 20)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sfu.Close()
+	e, err := record.New(sfu, record.Options{Root: root, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	conclavetest.Publish(t, sfu, "room-3", "dan", ivf, ogg, stop)
+	sub, err := mediatest.NewClient(mediatest.Options{Name: "carol", Fail: t.Errorf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := sfu.Join("room-3", "carol", media.PublishRights{}, func(sig media.Signal) { sub.Signal(string(sig.Type), sig.SDP) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Start(conclavetest.DirectTransport{P: peer})
+	t.Cleanup(func() { sub.Close(); peer.Leave() })
+	ended := make(chan record.Result, 1)
+	s, err := e.Start(record.Spec{ID: "room-3--r1", Room: "room-3", Dir: "room-3/r1"}, func(r record.Result) { ended <- r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res record.Result
+	select {
+	case res = <-ended:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the recording did not end on a full disk: %+v", s.Stop())
+	}
+	if res.Status != record.StatusFailed || !strings.Contains(res.Error, "no space") {
+		t.Fatalf("ended %s: %q", res.Status, res.Error)
+	}
+	if again := s.Stop(); again.Status != record.StatusFailed {
+		t.Fatalf("Stop after the failure reports %s", again.Status)
+	}
+	// Forwarding goes on.
+	n := sub.Received("dan", webrtc.RTPCodecTypeVideo)
+	time.Sleep(time.Second)
+	if m := sub.Received("dan", webrtc.RTPCodecTypeVideo); m < n+20 {
+		t.Fatalf("the subscriber got %d video packets in the second after the failure (from %d)", m-n, n)
+	}
 }

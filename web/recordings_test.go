@@ -166,3 +166,40 @@ func TestRecordingSwitches(t *testing.T) {
 		t.Fatalf("refusal %v", m)
 	}
 }
+
+func TestRecordingAutoStartAndDiskGuard(t *testing.T) {
+	conclavetest.NeedFFmpeg(t)
+	// With the disk guard above any free space, starting is 507 with the free space named.
+	full := openStack(t, t.TempDir()+"/c.db", func(c *conclavetest.HTTPConfig) {
+		c.Media, c.Record, c.MinFreeDisk = true, true, 1<<62
+	})
+	fs := &recStack{stack: full, adm: full.admin()}
+	fs.roomID = str(t, full.room(bearer(fs.adm), map[string]any{"roomName": "Full"}), "roomId")
+	stop := make(chan struct{})
+	defer close(stop)
+	fs.seat("Dee", stop)
+	full.allow5xx = true // 507 is the documented answer here, not a failure of the server
+	m := full.req("POST", "/api/v1/recordings", map[string]any{"roomId": fs.roomID}, bearer(fs.adm)).wantErr(http.StatusInsufficientStorage, "Recording Error")
+	full.allow5xx = false
+	if !strings.Contains(m["message"].(string), "MiB") {
+		t.Fatalf("507 says %v", m)
+	}
+
+	// autoStart: the meeting is recorded from its first participant, and the recording
+	// stops when the meeting ends.
+	s := newRecStack(t)
+	s.req("PUT", "/api/v1/rooms/"+s.roomID+"/config", map[string]any{"config": map[string]any{"recording": map[string]any{"enabled": true, "autoStart": true}}}, bearer(s.adm)).want(http.StatusOK)
+	s.seat("Eve", stop)
+	list := s.req("GET", "/api/v1/recordings?roomId="+s.roomID, nil, bearer(s.adm)).want(http.StatusOK).obj()
+	items, _ := list["recordings"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["status"] != "active" {
+		t.Fatalf("autoStart: %v", list)
+	}
+	id := items[0].(map[string]any)["recordingId"].(string)
+	time.Sleep(2 * time.Second)
+	s.req("DELETE", "/internal-api/v1/meetings/"+s.roomID, nil, bearer(s.adm)).want(http.StatusOK)
+	rec := s.waitRecording(id, "complete")
+	if d, _ := rec["duration"].(float64); d < 1 {
+		t.Fatalf("recording of the ended meeting: %v", rec)
+	}
+}
