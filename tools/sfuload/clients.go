@@ -106,7 +106,7 @@ func (c *client) publish() {
 				// Marker on every 5th packet: ~31 "frames" a second. The SFU does not parse
 				// VP8, so no payload descriptor or keyframe bits are needed for forwarding.
 				_ = video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
-					Timestamp: uint32(seq/5) * 2903, Marker: seq%5 == 0}, Payload: stampPayload(videoPayload)})
+					Timestamp: uint32((seq-1)/5) * 2903, Marker: seq%5 == 0}, Payload: vp8Payload(videoPayload, seq)})
 			} else {
 				_ = audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
 					Timestamp: uint32(seq) * 960, Marker: false}, Payload: stampPayload(audioPayload)})
@@ -119,6 +119,9 @@ func (c *client) publish() {
 // read records a received track's packets.
 func (c *client) read(tr *webrtc.TrackRemote) {
 	st := &seqStats{w: c.w}
+	if tr.Kind() == webrtc.RTPCodecTypeVideo {
+		st.stampAt = videoStampAt
+	}
 	c.smu.Lock()
 	c.streams = append(c.streams, st)
 	c.smu.Unlock()

@@ -8,7 +8,9 @@
 //   - fan-out: one publisher (a synthetic ~1.5 Mbit/s VP8-sized stream plus 50 packets/s of
 //     Opus-sized audio) to N subscribers, for each N of -subs, with egress batching and
 //     (with -compare) without it (media.Config.NoBatch);
-//   - meetings: -rooms rooms of -size participants, everyone publishing that stream;
+//   - meetings: -rooms rooms of -size participants, everyone publishing that stream (with
+//     -record also with every room recorded to disk, alternating recorded and not, for
+//     the cost of recording side by side);
 //   - relay: a plain UDP relay (no WebRTC) to -relayn sockets, offered -relayrate datagrams/s
 //     (far more than it can send), with one sendto per datagram and with sendmmsg batches of
 //     64, for its ceiling.
@@ -46,6 +48,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "measurement window per run")
 	compare := flag.Bool("compare", true, "also run each fan-out N with batching off (media.Config.NoBatch)")
 	rooms := flag.Int("rooms", 10, "meetings phase: rooms (0: skip)")
+	recordFlag := flag.Bool("record", false, "meetings phase: also run it with every room recorded to disk, for the cost of recording")
 	size := flag.Int("size", 4, "meetings phase: participants per room, all publishing")
 	relayN := flag.Int("relayn", 64, "relay phase: receiving sockets (0: skip)")
 	relayRate := flag.Int("relayrate", 20000, "relay phase: datagrams/s offered to the relay's ingress")
@@ -107,7 +110,7 @@ func main() {
 				defer f.Close()
 				prof = f
 			}
-			r, err := runSFU(scenario{kind: "sfu", n: n}, mode, *duration, noBatch, quiet, prof)
+			r, err := runSFU(scenario{kind: "sfu", n: n}, mode, *duration, noBatch, false, quiet, prof)
 			if err != nil {
 				// An overloaded machine may not get every subscriber going: say so, keep going.
 				fmt.Fprintf(os.Stderr, "sfuload: %s N=%d failed: %v\n", mode, n, err)
@@ -119,15 +122,20 @@ func main() {
 	}
 	var meetings []sfuRun
 	if *rooms > 0 && *size > 1 {
-		for _, noBatch := range []bool{false, true} {
-			if noBatch && !*compare {
-				continue
-			}
-			mode := "meetings"
-			if noBatch {
-				mode = "meetings-nobatch"
-			}
-			r, err := runSFU(scenario{kind: "meetings", rooms: *rooms, size: *size}, mode, *duration, noBatch, quiet, nil)
+		type variant struct {
+			mode         string
+			noBatch, rec bool
+		}
+		variants := []variant{{"meetings", false, false}}
+		if *compare {
+			variants = append(variants, variant{"meetings-nobatch", true, false})
+		}
+		if *recordFlag {
+			variants = append(variants, variant{"meetings-recorded", false, true}, variant{"meetings", false, false}, variant{"meetings-recorded", false, true})
+		}
+		for _, v := range variants {
+			mode, noBatch := v.mode, v.noBatch
+			r, err := runSFU(scenario{kind: "meetings", rooms: *rooms, size: *size}, mode, *duration, noBatch, v.rec, quiet, nil)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "sfuload: %s failed: %v\n", mode, err)
 				r = sfuRun{mode: mode, n: *rooms * *size, failed: err}
@@ -208,6 +216,12 @@ func printSFU(rows, meetings []sfuRun, d time.Duration) {
 		}
 	}
 	_ = w.Flush()
+	for _, r := range meetings {
+		if r.recWritten > 0 && r.recIn > 0 {
+			fmt.Printf("%s: the recorder wrote %.2f bytes per byte of RTP payload it was given; stop to files finished %v per room\n",
+				r.mode, float64(r.recWritten)/float64(r.recIn), r.recStop.Round(time.Millisecond))
+		}
+	}
 	for _, m := range []string{"sfu", "sfu-nobatch"} {
 		if len(rows) == 0 || (m == "sfu-nobatch" && best[m] == 0 && !hasMode(rows, m)) {
 			continue

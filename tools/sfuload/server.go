@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"conclave/media"
+	"conclave/record"
 )
 
 // scenario is what the clients process sets up; it travels as command-line flags.
@@ -141,17 +142,44 @@ type sfuRun struct {
 	cpu    time.Duration // server process CPU over the window
 	egress media.EgressStats
 	failed error // the run did not get to measure
+	// With recording: what the recorder wrote, what it was given (RTP payload), and how
+	// long the recordings took from stop to their files finished.
+	recWritten, recIn int64
+	recStop           time.Duration
 }
 
 // runSFU starts an SFU in this process and the scenario's clients in a child process, and
 // measures one window. prof, when set, receives a CPU profile of the window.
-func runSFU(sc scenario, mode string, d time.Duration, noBatch bool, log *slog.Logger, prof io.Writer) (sfuRun, error) {
+func runSFU(sc scenario, mode string, d time.Duration, noBatch, rec bool, log *slog.Logger, prof io.Writer) (sfuRun, error) {
 	s, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log,
 		StatsInterval: -1, NoBatch: noBatch})
 	if err != nil {
 		return sfuRun{}, err
 	}
 	defer func() { _ = s.Close() }()
+	var sessions []*record.Session
+	var recStart time.Time
+	if rec && sc.kind == "meetings" {
+		// Every room recorded as Conclave records a meeting: its own files on disk.
+		dir, err := os.MkdirTemp("", "sfuload-rec-")
+		if err != nil {
+			return sfuRun{}, err
+		}
+		defer os.RemoveAll(dir)
+		engine, err := record.New(s, record.Options{Root: dir, Logger: log})
+		if err != nil {
+			return sfuRun{}, err
+		}
+		for i := range sc.rooms {
+			room := fmt.Sprintf("m%d", i)
+			sess, err := engine.Start(record.Spec{ID: room, Room: room, Dir: room}, nil)
+			if err != nil {
+				return sfuRun{}, err
+			}
+			sessions = append(sessions, sess)
+		}
+		recStart = time.Now()
+	}
 
 	var mu sync.Mutex
 	peers := map[string]*media.Peer{}
@@ -245,5 +273,15 @@ func runSFU(sc scenario, mode string, d time.Duration, noBatch bool, log *slog.L
 	if sc.kind == "meetings" {
 		n = sc.rooms * sc.size
 	}
-	return sfuRun{mode: mode, n: n, rep: rep, d: d, cpu: cpu, egress: eg}, nil
+	run := sfuRun{mode: mode, n: n, rep: rep, d: d, cpu: cpu, egress: eg}
+	if len(sessions) > 0 {
+		recorded := time.Since(recStart)
+		stop0 := time.Now()
+		for _, sess := range sessions {
+			run.recWritten += sess.Stop().Size
+		}
+		run.recStop = time.Since(stop0) / time.Duration(len(sessions))
+		run.recIn = int64(n) * int64(videoPPS*videoPayload+audioPPS*audioPayload) * int64(recorded) / int64(time.Second)
+	}
+	return run, nil
 }

@@ -28,15 +28,18 @@ type seqStats struct {
 	count            int64
 	lat              []time.Duration
 	packetsAnyWindow atomic.Int64 // also counted outside the window: "is it flowing yet?"
+	// stampAt is where the send time sits in the payload: after the VP8 descriptor and
+	// frame header in video (videoStampAt), at the start in audio.
+	stampAt int
 }
 
 // record notes one packet. Payloads start with the send time (see stampPayload).
 func (s *seqStats) record(seq uint16, payload []byte, now time.Time) {
 	s.packetsAnyWindow.Add(1)
-	if !s.w.on.Load() || len(payload) < 8 {
+	if !s.w.on.Load() || len(payload) < s.stampAt+8 {
 		return
 	}
-	sent := int64(binary.BigEndian.Uint64(payload))
+	sent := int64(binary.BigEndian.Uint64(payload[s.stampAt:]))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Unwrap the 16-bit sequence number relative to the last one; reordering within ±32767
@@ -72,6 +75,39 @@ func stampPayload(n int) []byte {
 	for i := 8; i < n; i++ {
 		b[i] = byte(i) // arbitrary non-zero filler; nothing decodes it
 	}
+	return b
+}
+
+// videoStampAt is where video payloads carry their send time.
+const videoStampAt = 16
+
+// vp8Payload is a synthetic video payload of n bytes shaped as VP8 as far as a recorder
+// looks (RFC 7741 descriptor, and the frame tag and keyframe start code of the first
+// packet of a frame), so that recording it costs what recording real video costs. The
+// send time sits at videoStampAt. seq counts from 1; a frame is 5 packets and every 30th
+// frame is a keyframe.
+func vp8Payload(n int, seq uint16) []byte {
+	b := stampPayloadAt(n, videoStampAt)
+	if (seq-1)%5 != 0 {
+		b[0] = 0x00 // a continuation of the frame
+		return b
+	}
+	b[0] = 0x10 // S: the start of partition 0
+	key := ((seq-1)/5)%30 == 0
+	b[1], b[2], b[3] = 0x11, 0, 0 // frame tag: an interframe, shown
+	if key {
+		b[1] = 0x10 // P clear: a keyframe
+		copy(b[4:11], []byte{0x9d, 0x01, 0x2a, 320 & 0xff, 320 >> 8, 240, 0})
+	}
+	return b
+}
+
+func stampPayloadAt(n, at int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	binary.BigEndian.PutUint64(b[at:], uint64(time.Now().UnixNano()))
 	return b
 }
 
