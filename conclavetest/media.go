@@ -108,7 +108,7 @@ func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop
 }
 
 // PublishFiles makes c publish a camera and a microphone and sends the files' frames
-// (VP8 in IVF, Opus in Ogg) at their pace until stop or the files end.
+// (VP8 in IVF, Opus in Ogg) at their pace until stop, playing them again when they end.
 func PublishFiles(t testing.TB, c *mediatest.Client, ivf, ogg string, stop <-chan struct{}) {
 	t.Helper()
 	identity := c.Name
@@ -132,71 +132,84 @@ func PublishFiles(t testing.TB, c *mediatest.Client, ivf, ogg string, stop <-cha
 		c.Negotiate()
 	})
 	go func() {
-		f, err := os.Open(ivf)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer f.Close()
-		r, _, err := ivfreader.NewWith(f)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		tick := time.NewTicker(time.Second / 30)
-		defer tick.Stop()
-		for {
-			frame, _, err := r.ParseNextFrame()
-			if err == io.EOF {
-				return
-			} else if err != nil {
-				t.Error(err)
-				return
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			_ = video.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / 30})
+		for playIVF(t, ivf, video, stop) {
 		}
 	}()
 	go func() {
-		f, err := os.Open(ogg)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer f.Close()
-		r, _, err := oggreader.NewWith(f)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		var last uint64
-		for {
-			page, hdr, err := r.ParseNextPage()
-			if err == io.EOF {
-				return
-			} else if err != nil {
-				t.Error(err)
-				return
-			}
-			d := time.Duration(hdr.GranulePosition-last) * time.Second / 48000
-			last = hdr.GranulePosition
-			if d <= 0 || d > time.Second {
-				continue // the header pages
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			_ = audio.WriteSample(pionmedia.Sample{Data: page, Duration: d})
+		for playOgg(t, ogg, audio, stop) {
 		}
 	}()
+}
+
+// playIVF sends the file's VP8 frames at 30 a second; it reports whether it reached the
+// end of the file (to play it again) rather than stop or an error.
+func playIVF(t testing.TB, path string, track *webrtc.TrackLocalStaticSample, stop <-chan struct{}) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	defer f.Close()
+	r, _, err := ivfreader.NewWith(f)
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	tick := time.NewTicker(time.Second / 30)
+	defer tick.Stop()
+	for {
+		frame, _, err := r.ParseNextFrame()
+		if err == io.EOF {
+			return true
+		} else if err != nil {
+			t.Error(err)
+			return false
+		}
+		select {
+		case <-stop:
+			return false
+		case <-tick.C:
+		}
+		_ = track.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / 30})
+	}
+}
+
+// playOgg sends the file's Opus packets (one per page) at their pace, as playIVF does.
+func playOgg(t testing.TB, path string, track *webrtc.TrackLocalStaticSample, stop <-chan struct{}) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	defer f.Close()
+	r, _, err := oggreader.NewWith(f)
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var last uint64
+	for {
+		page, hdr, err := r.ParseNextPage()
+		if err == io.EOF {
+			return true
+		} else if err != nil {
+			t.Error(err)
+			return false
+		}
+		d := time.Duration(hdr.GranulePosition-last) * time.Second / 48000
+		last = hdr.GranulePosition
+		if d <= 0 || d > time.Second {
+			continue // the header pages
+		}
+		select {
+		case <-stop:
+			return false
+		case <-tick.C:
+		}
+		_ = track.WriteSample(pionmedia.Sample{Data: page, Duration: d})
+	}
 }
 
 // JoinOverWS connects a Pion client to a server's signalling at url (…/ws?token=…), as a
