@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"conclave/conclavetest"
 	"conclave/media/mediatest"
 )
 
@@ -454,4 +458,158 @@ func TestBrowserModeration(t *testing.T) {
 	})()`)
 	sam.run("stopping the share", chromedp.Click(chromedp.CSS(`#toggle-screen`)))
 	mo.run("Sam's screen tile gone", chromedp.WaitNotPresent(chromedp.CSS(`.tile[data-identity="`+samID+`"][data-source="screen"]`)))
+}
+
+// TestBrowserRecording records a meeting from the moderator's control bar: only those with
+// recordingControl have the button, a refusal is told as a toast, everyone's indicator
+// follows the recording within a second or two of the click, and what was recorded plays.
+func TestBrowserRecording(t *testing.T) {
+	exe := needChromium(t)
+	conclavetest.NeedFFmpeg(t)
+	dir := t.TempDir()
+	base, _ := startServer(t, testConfig(t, dir))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]any{"userId": "admin", "password": "admin"}, 200)
+	admin, _ := login["accessToken"].(string)
+	room := call(t, "POST", base+"/api/v1/rooms", admin, map[string]any{"roomName": "Recorded"}, 201)
+	roomID, _ := room["roomId"].(string)
+	anon := room["access"].(map[string]any)["anonymous"].(map[string]any)
+	mo := newBrowser(t, exe, "Mo")
+	sam := newBrowser(t, exe, "Sam")
+	mo.join(localLink(t, base, anon["moderator"].(map[string]any)["url"].(string)), "Mo")
+	sam.join(localLink(t, base, anon["speaker"].(map[string]any)["url"].(string)), "Sam")
+	mo.waitMediaGrowing("Sam")
+	sam.waitMediaGrowing("Mo")
+
+	// The speaker may not record: no button. The moderator's offers to record.
+	if shown := eval[bool](sam, "looking for a record button", `(() => { const b = document.querySelector('#record-button'); return !!b && !b.hidden })()`); shown {
+		t.Fatal("a speaker has a record button")
+	}
+	const button = `#record-button`
+	label := func(b *browser) string {
+		return eval[string](b, "reading the record button", `document.querySelector('#record-button').getAttribute('aria-label')`)
+	}
+	mo.run("seeing the record button", chromedp.WaitVisible(chromedp.CSS(button)), chromedp.WaitEnabled(chromedp.CSS(button)))
+	if l := label(mo); l != "Record" {
+		t.Fatalf("the record button says %q before recording", l)
+	}
+
+	// With recording off on the server, the click is refused with the server's words.
+	call(t, "PUT", base+"/internal-api/v1/config/recording", admin, map[string]any{"enabled": false}, 200)
+	mo.run("asking to record", chromedp.Click(chromedp.CSS(button)))
+	mo.waitJS("told recording is disabled", `[...document.querySelectorAll('.toast')].some(t => t.textContent.includes('Recording is disabled on this server'))`)
+	mo.run("the button back after the refusal", chromedp.WaitEnabled(chromedp.CSS(button)))
+	if l := label(mo); l != "Record" {
+		t.Fatalf("after a refusal the record button says %q", l)
+	}
+	if on := eval[bool](mo, "reading the indicator", `!document.querySelector('#recording-indicator').hidden`); on {
+		t.Fatal("the indicator shows a recording that was refused")
+	}
+	call(t, "PUT", base+"/internal-api/v1/config/recording", admin, map[string]any{"enabled": true}, 200)
+
+	// Recording: both indicators show, and the button offers to stop.
+	start := time.Now()
+	mo.run("starting the recording", chromedp.Click(chromedp.CSS(button)))
+	for _, b := range []*browser{mo, sam} {
+		b.run("showing the recording indicator", chromedp.WaitVisible(chromedp.CSS(`#recording-indicator`)))
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s saw the recording indicator %v after the click", b.name, d)
+		} else {
+			t.Logf("record click to %s's indicator: %v", b.name, d)
+		}
+	}
+	mo.run("the button offering to stop", chromedp.WaitEnabled(chromedp.CSS(button)))
+	if l := label(mo); l != "Stop recording" {
+		t.Fatalf("while recording the record button says %q", l)
+	}
+	list := call(t, "GET", base+"/api/v1/recordings?roomId="+roomID, admin, nil, 200)
+	items, _ := list["recordings"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("recordings of the room: %v", list)
+	}
+	rec, _ := items[0].(map[string]any)
+	id, _ := rec["recordingId"].(string)
+	if rec["status"] != "active" || !strings.HasPrefix(id, roomID+"--") {
+		t.Fatalf("the recording is %v", rec)
+	}
+	time.Sleep(5*time.Second - time.Since(start))
+
+	// Stopping: both indicators hide, and the recording is finished.
+	stop := time.Now()
+	recorded := stop.Sub(start)
+	mo.run("stopping the recording", chromedp.Click(chromedp.CSS(button)))
+	for _, b := range []*browser{mo, sam} {
+		b.run("hiding the recording indicator", chromedp.WaitNotVisible(chromedp.CSS(`#recording-indicator`)))
+		if d := time.Since(stop); d > 2*time.Second {
+			t.Errorf("%s's recording indicator went %v after the click", b.name, d)
+		} else {
+			t.Logf("stop click to %s's indicator hidden: %v", b.name, d)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for rec["status"] != "complete" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the recording is %v, not complete: %v", rec["status"], rec)
+		}
+		time.Sleep(100 * time.Millisecond)
+		rec = call(t, "GET", base+"/api/v1/recordings/"+id, admin, nil, 200)
+	}
+	t.Logf("stop click to complete: %v", time.Since(stop))
+	mo.run("the button offering to record again", chromedp.WaitEnabled(chromedp.CSS(button)))
+	if l := label(mo); l != "Record" {
+		t.Fatalf("after the recording the record button says %q", l)
+	}
+	if d, _ := rec["duration"].(float64); d < recorded.Seconds()-1.5 || d > recorded.Seconds()+1 {
+		t.Errorf("the recording lasts %vs; %v passed between the clicks", d, recorded)
+	}
+
+	// Its main file has VP8 and Opus and decodes without an error.
+	streams, _ := rec["streams"].([]any)
+	if len(streams) == 0 {
+		t.Fatalf("no streams: %v", rec)
+	}
+	file, _ := streams[0].(map[string]any)["file"].(string)
+	checkRecordedFile(t, filepath.Join(dir, "recordings", roomID, strings.TrimPrefix(id, roomID+"--"), file))
+}
+
+// checkRecordedFile checks that ffprobe reads path without a word of complaint and finds a
+// VP8 and an Opus stream whose packets' timestamps always increase, and that ffmpeg
+// decodes all of it without an error.
+func checkRecordedFile(t *testing.T, path string) {
+	t.Helper()
+	out := conclavetest.Run(t, "ffprobe", "-v", "error", "-show_entries", "stream=index,codec_name:packet=stream_index,pts", "-of", "json", path)
+	var probe struct {
+		Streams []struct {
+			Index     int    `json:"index"`
+			CodecName string `json:"codec_name"`
+		} `json:"streams"`
+		Packets []struct {
+			Stream int   `json:"stream_index"`
+			PTS    int64 `json:"pts"`
+		} `json:"packets"`
+	}
+	if err := json.Unmarshal(out, &probe); err != nil {
+		t.Fatalf("ffprobe %s: %v\n%.2000s", path, err, out)
+	}
+	codecs := map[string]bool{}
+	for _, s := range probe.Streams {
+		codecs[s.CodecName] = true
+	}
+	if !codecs["vp8"] || !codecs["opus"] {
+		t.Fatalf("%s has streams %+v, want vp8 and opus", path, probe.Streams)
+	}
+	last := map[int]int64{}
+	for i, p := range probe.Packets {
+		if prev, ok := last[p.Stream]; ok && p.PTS <= prev {
+			t.Fatalf("%s: packet %d of stream %d at %d, after one at %d", path, i, p.Stream, p.PTS, prev)
+		}
+		last[p.Stream] = p.PTS
+	}
+	// A browser's camera runs at a variable rate. ffmpeg would hand the null muxer its
+	// frames in a time base of 1/frame rate, where two frames less than a frame apart can
+	// round to the same tick and be reported as "non monotonically increasing dts" although
+	// the file's own timestamps (checked above) increase: keep the file's time base.
+	if out := conclavetest.Run(t, "ffmpeg", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"); len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("%s does not decode cleanly:\n%s", path, out)
+	}
+
 }

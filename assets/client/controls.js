@@ -1,17 +1,24 @@
-// The control bar: microphone, camera, screen share, speaker link, end meeting, side panel
-// and leave, shown as our permissions and our media say, and the speaker-link copier.
+// The control bar: microphone, camera, screen share, speaker link, recording, end meeting,
+// side panel and leave, shown as our permissions, our media and the meeting's recording
+// say, and the speaker-link copier.
 
 import { h, icon } from './dom.js';
 
 export class Controls {
   /**
-   * Callbacks: onToggle(source) for microphone and camera, onScreen(), onEnd(), onSide(),
-   * onLeave(); toast(text) confirms a copied link. speakerUrl is the link the speaker-link
-   * button copies ('' when there is none).
+   * Callbacks: onToggle(source) for microphone and camera, onScreen(), onRecord(start,
+   * settled) starts or stops the recording and calls settled(ok) once answered, onEnd(),
+   * onSide(), onLeave(); toast(text) confirms a copied link. speakerUrl is the link the
+   * speaker-link button copies ('' when there is none).
    */
-  constructor({ speakerUrl, onToggle, onScreen, onEnd, onSide, onLeave, toast }) {
+  constructor({ speakerUrl, onToggle, onScreen, onRecord, onEnd, onSide, onLeave, toast }) {
     this.speakerUrl = speakerUrl;
     this.toast = toast;
+    this.onRecord = onRecord;
+    this.recording = false; // the meeting is being recorded, as the server last said
+    // The record button's act in flight: null, or {start, told, accepted}: told once a
+    // `recording` frame came since it was sent, accepted once the server said `result`.
+    this.recordAct = null;
     // The visible label is short; the accessible name says it in full and contains it.
     const btn = (id, ico, label, short, onClick, extra = {}) => h('button', { id, type: 'button', class: 'control', 'aria-label': label, title: label, on: { click: onClick }, ...extra },
       icon(ico), h('span', { class: 'label', text: short }));
@@ -19,13 +26,15 @@ export class Controls {
     this.btnVideo = btn('toggle-video', 'camera', 'Stop camera', 'Stop camera', () => onToggle('camera'));
     this.btnScreen = btn('toggle-screen', 'screen', 'Share screen', 'Share screen', () => onScreen());
     this.btnLink = btn('copy-speaker-link', 'link', 'Copy speaker link', 'Speaker link', () => this.copyLink());
+    this.btnRecord = btn('record-button', 'record', 'Record', 'Record', () => this.toggleRecording(), { 'data-recording': 'false' });
+    this.btnRecord.hidden = true;
     this.btnEnd = btn('end-meeting', 'end', 'End meeting', 'End meeting', () => onEnd(), { class: 'control danger' });
     this.btnSide = btn('toggle-side', 'chat', 'Chat and people', 'Chat', () => onSide(), { 'aria-controls': 'side', 'aria-expanded': 'false' });
     this.btnLeave = btn('leave', 'leave', 'Leave meeting', 'Leave', () => onLeave(), { class: 'control danger' });
     this.linkBox = h('div', { class: 'link-box', hidden: true });
     this.el = h('footer', { class: 'controls', 'aria-label': 'Meeting controls' },
       h('div', { class: 'group' }, this.btnAudio, this.btnVideo, this.btnScreen),
-      h('div', { class: 'group' }, this.btnLink, this.btnEnd, this.btnSide),
+      h('div', { class: 'group' }, this.btnLink, this.btnRecord, this.btnEnd, this.btnSide),
       h('div', { class: 'group' }, this.btnLeave));
   }
 
@@ -65,9 +74,48 @@ export class Controls {
     this.btnScreen.hidden = !p.mediaShareScreen || !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
     this.btnScreen.dataset.on = String(sharing);
     setBtn(this.btnScreen, sharing ? 'Stop sharing' : 'Share screen', sharing);
+    this.btnRecord.hidden = !p.recordingControl;
     this.btnEnd.hidden = !p.meetingEnd;
     this.btnLink.hidden = !(p.roomShareAccessLinks && this.speakerUrl);
     if (this.btnLink.hidden) this.linkBox.hidden = true;
+  }
+
+  /** setRecording follows the meeting's recording state (`joined`, `recording` frames). */
+  setRecording(active) {
+    this.recording = active;
+    if (this.recordAct) this.recordAct.told = true;
+    // An act the server accepted but had not told yet is over with this frame.
+    if (this.recordAct && this.recordAct.accepted) this.recordAct = null;
+    this.renderRecord();
+  }
+
+  /** toggleRecording asks to start or stop the recording, one act at a time. */
+  toggleRecording() {
+    if (this.recordAct) return;
+    const act = { start: !this.recording, told: false, accepted: false };
+    this.recordAct = act;
+    this.renderRecord();
+    this.onRecord(act.start, (ok) => {
+      if (this.recordAct !== act) return;
+      // Accepted but not told yet (a stop is told once the files are finished): wait for
+      // the `recording` frame rather than offer the same act again.
+      if (ok && !act.told && this.recording !== act.start) {
+        act.accepted = true;
+        return;
+      }
+      this.recordAct = null;
+      this.renderRecord();
+    });
+  }
+
+  renderRecord() {
+    const b = this.btnRecord;
+    const label = this.recording ? 'Stop recording' : 'Record';
+    b.setAttribute('aria-label', label);
+    b.title = label;
+    b.querySelector('.label').textContent = label;
+    b.dataset.recording = String(this.recording);
+    b.disabled = !!this.recordAct;
   }
 
   async copyLink() {

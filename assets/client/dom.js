@@ -86,6 +86,7 @@ const ICONS = {
   screen: '<rect x="3" y="4" width="18" height="12" rx="2"/><path d="M8 20h8M12 16v4"/>',
   link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
   chat: '<path d="M4 5h16v11H9l-5 4z"/>',
+  record: '<circle cx="12" cy="12" r="9"/><circle class="fill rec-start" cx="12" cy="12" r="4"/><rect class="fill rec-stop" x="8.5" y="8.5" width="7" height="7" rx="1"/>',
   end: '<circle cx="12" cy="12" r="9"/><path d="M8 8l8 8M16 8l-8 8"/>',
   leave: '<path d="M14 4h5v16h-5M10 8l-4 4 4 4M6 12h10"/>',
 };

@@ -82,6 +82,7 @@ class Meeting {
       speakerUrl: o.speakerUrl || '',
       onToggle: (source) => this.devices.toggle(source),
       onScreen: () => this.devices.toggleScreen(),
+      onRecord: (start, settled) => mod.record(start, settled),
       onEnd: () => mod.confirmEnd(),
       onSide: () => {
         controls.sideOpen(this.page.toggleSide());
@@ -133,7 +134,7 @@ class Meeting {
         this.renderControls();
         return this.renderPeople();
       case 'muted': return this.devices.mutedByModerator(f);
-      case 'recording': return this.page.setRecording(!!f.active);
+      case 'recording': return this.setRecording(!!f.active);
       case 'result': return this.moderation.result(f);
       case 'kicked':
       case 'ended':
@@ -155,6 +156,7 @@ class Meeting {
     if (f.room && f.room.roomName) this.roomName = f.room.roomName;
     if (this.link) this.link.close();
     this.roster.clear();
+    this.moderation.abandon(); // acts sent on a socket that is gone get no answer
     if (!resumed) {
       this.build();
     } else {
@@ -163,12 +165,18 @@ class Meeting {
     }
     for (const p of f.participants || []) this.roster.upsert(p);
     this.page.banner(false);
-    this.page.setRecording(!!(f.recording && f.recording.active));
+    this.setRecording(!!(f.recording && f.recording.active));
     this.renderControls();
     this.renderPeople();
     this.renderSelf();
     this.newLink((f.participants || []).some((p) => p.tracks && p.tracks.length));
     setState('meeting');
+  }
+
+  /** setRecording shows whether the meeting is being recorded: indicator and button. */
+  setRecording(active) {
+    this.page.setRecording(active);
+    this.controls.setRecording(active);
   }
 
   /** build puts the meeting on the page, at the first `joined`. */

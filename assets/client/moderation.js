@@ -1,5 +1,6 @@
 // Moderation: the acts our permissions allow on another participant, sending them with a
-// ref and reporting the outcome, and ending the meeting for everyone after confirmation.
+// ref and reporting the outcome, ending the meeting for everyone after confirmation, and
+// starting or stopping the meeting's recording.
 
 import { h } from './dom.js';
 
@@ -9,7 +10,7 @@ export class Moderation {
     this.perms = perms;
     this.send = send;
     this.toast = toast;
-    this.refs = new Map(); // ref → what was being done
+    this.refs = new Map(); // ref → {what, settled, inline} of an act in flight
     this.refSeq = 0;
     this.dialog = null;
     this.errorEl = h('p', { id: 'moderation-error', class: 'form-error', role: 'alert' });
@@ -33,7 +34,6 @@ export class Moderation {
 
   /** act sends the moderation frame of action on participant o. */
   act(action, o) {
-    const ref = `r${++this.refSeq}`;
     let frame;
     let what;
     switch (action) {
@@ -45,40 +45,70 @@ export class Moderation {
       case 'demote': frame = { type: 'setRole', identity: o.identity, action: 'downgrade' }; what = `Making ${o.name} a speaker`; break;
       default: return;
     }
-    this.errorEl.textContent = '';
-    this.refs.set(ref, what);
+    this.request(frame, what);
+  }
+
+  /**
+   * record starts (start true) or stops the meeting's recording; settled(ok) runs once the
+   * server has answered (ok false when it refused, or the act could not be sent). A refusal
+   * is told as a toast only: it is not about the people listed.
+   */
+  record(start, settled) {
+    this.request({ type: start ? 'startRecording' : 'stopRecording' },
+      start ? 'Starting the recording' : 'Stopping the recording', settled, false);
+  }
+
+  /**
+   * request sends frame with a new ref; what says what it does, in the words of a failure;
+   * settled(ok) runs when it is answered; inline shows a failure on the error line too.
+   */
+  request(frame, what, settled = () => {}, inline = true) {
+    const ref = `r${++this.refSeq}`;
+    if (inline) this.errorEl.textContent = '';
+    this.refs.set(ref, { what, settled, inline });
     if (!this.send({ ...frame, ref })) {
       this.refs.delete(ref);
-      this.error(`${what} failed: not connected`);
+      this.error(`${what} failed: not connected`, inline);
+      settled(false);
     }
   }
 
   /** result handles a `result` frame: the act succeeded. */
   result(f) {
-    if (this.refs.has(f.ref)) this.refs.delete(f.ref);
+    const r = this.refs.get(f.ref);
+    if (!r) return;
+    this.refs.delete(f.ref);
+    r.settled(true);
   }
 
   /** refused handles an error frame answering one of our acts; false when it answers none. */
   refused(f) {
-    if (!f.ref || !this.refs.has(f.ref)) return false;
-    const what = this.refs.get(f.ref);
+    const r = f.ref && this.refs.get(f.ref);
+    if (!r) return false;
     this.refs.delete(f.ref);
-    this.error(`${what} failed: ${f.message || f.code}`);
+    this.error(`${r.what} failed: ${f.message || f.code}`, r.inline);
+    r.settled(false);
     return true;
   }
 
-  error(text) {
-    this.errorEl.textContent = text;
+  /**
+   * abandon forgets the acts sent on a connection that is gone: nothing will answer them
+   * (the next `joined` tells the meeting as it is).
+   */
+  abandon() {
+    const pending = [...this.refs.values()];
+    this.refs.clear();
+    for (const r of pending) r.settled(false);
+  }
+
+  error(text, inline = true) {
+    if (inline) this.errorEl.textContent = text;
     this.toast(text);
   }
 
   /** confirmEnd asks whether to end the meeting for everyone, and does so. */
   confirmEnd() {
-    const doEnd = () => {
-      const ref = `r${++this.refSeq}`;
-      this.refs.set(ref, 'Ending the meeting');
-      this.send({ type: 'endMeeting', ref });
-    };
+    const doEnd = () => this.request({ type: 'endMeeting' }, 'Ending the meeting');
     if (typeof HTMLDialogElement !== 'function') {
       if (window.confirm('End the meeting for everyone?')) doEnd();
       return;
