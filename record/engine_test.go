@@ -76,6 +76,23 @@ func checkPlayable(t *testing.T, path string, want time.Duration) {
 	}
 }
 
+// newEngine is an SFU on 127.0.0.1 and a recording engine over it writing under root;
+// both stop when the test ends.
+func newEngine(t *testing.T, root string) (*media.SFU, *record.Engine) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sfu.Close() })
+	e, err := record.New(sfu, record.Options{Root: root, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sfu, e
+}
+
 // TestRecordingOfARealStream records a participant publishing real VP8 and Opus through
 // the SFU, as the recorder does for a meeting: one file for its camera and microphone,
 // playable, of the recorded length, seekable, and a manifest that lists it.
@@ -83,17 +100,8 @@ func TestRecordingOfARealStream(t *testing.T) {
 	mediatest.NeedNetns(t)
 	conclavetest.NeedFFmpeg(t)
 	ivf, ogg := conclavetest.Sources(t, 8)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sfu.Close()
 	root := t.TempDir()
-	e, err := record.New(sfu, record.Options{Root: root, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sfu, e := newEngine(t, root)
 	stop := make(chan struct{})
 	defer close(stop)
 	conclavetest.Publish(t, sfu, "room-1", "alice", ivf, ogg, stop)
@@ -190,17 +198,8 @@ func TestRecordingUnderLossAndReordering(t *testing.T) {
 	mediatest.NeedNetns(t)
 	conclavetest.NeedFFmpeg(t)
 	ivf, ogg := conclavetest.Sources(t, 8)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sfu.Close()
 	root := t.TempDir()
-	e, err := record.New(sfu, record.Options{Root: root, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sfu, e := newEngine(t, root)
 	s, err := e.Start(record.Spec{ID: "room-2--r1", Room: "room-2", Dir: "room-2/r1"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -244,16 +243,7 @@ func TestFullDiskFailsTheRecordingNotTheMeeting(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", root).Run() })
 	ivf, ogg := conclavetest.Sources(t, 4)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sfu, err := media.New(media.Config{UDPPort: 0, IPs: []string{"127.0.0.1"}, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sfu.Close()
-	e, err := record.New(sfu, record.Options{Root: root, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sfu, e := newEngine(t, root)
 	stop := make(chan struct{})
 	defer close(stop)
 	conclavetest.Publish(t, sfu, "room-3", "dan", ivf, ogg, stop)
