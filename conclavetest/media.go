@@ -58,7 +58,7 @@ func Sources(t testing.TB, seconds int) (ivf, ogg string) {
 	Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", d,
 		"-c:v", "libvpx", "-g", "30", "-b:v", "300k", ivf)
 	Run(t, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", d,
-		"-c:a", "libopus", "-frame_duration", "20", ogg)
+		"-c:a", "libopus", "-frame_duration", "20", "-page_duration", "20000", ogg) // one Opus packet per Ogg page, as PublishFiles sends pages
 	return ivf, ogg
 }
 
