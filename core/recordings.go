@@ -26,6 +26,10 @@ type Recorder interface {
 	Open(r Recording, stream int) (RecordingFile, error)
 	// FreeBytes is the free space where recordings are written.
 	FreeBytes() (uint64, error)
+	// Dirs lists the recording directories found on disk (as Recording.Dir names them).
+	Dirs() ([]string, error)
+	// Present reports whether a recording's main file is on disk.
+	Present(r Recording) bool
 }
 
 // ActiveRecording is a recording being made.
@@ -484,7 +488,57 @@ func (s *Service) RecoverRecordings(ctx context.Context) (int, error) {
 		}
 		s.log.Warn("recording left by a crash repaired", "recording", rec.RecordingID, "status", rec.Status, "duration", rec.Duration, "error", rec.Error)
 	}
+	if s.cfg.Recorder != nil {
+		if err := s.checkRecordingFiles(ctx); err != nil {
+			return len(left), err
+		}
+	}
 	return len(left), nil
+}
+
+// filesGone is the details a recording whose files vanished gets.
+const filesGone = "Its files are gone from the recordings directory"
+
+// checkRecordingFiles compares the recordings' rows with what is on disk: a directory
+// with no row, or a row whose files are gone, is reported (in the log, and on the
+// recording), never ignored and never deleted.
+func (s *Service) checkRecordingFiles(ctx context.Context) error {
+	dirs, err := s.cfg.Recorder.Dirs()
+	if err != nil {
+		s.log.Error("recordings directory not readable", "err", err)
+		return nil
+	}
+	onDisk := map[string]bool{}
+	for _, d := range dirs {
+		onDisk[d] = true
+	}
+	q := RecordingQuery{ListOptions: ListOptions{MaxItems: MaxMaxItems, SortField: "startDate", Desc: true}}
+	for {
+		page, err := s.store.ListRecordings(ctx, q)
+		if err != nil {
+			return internal("list recordings", err)
+		}
+		for i := range page.Items {
+			rec := &page.Items[i]
+			delete(onDisk, rec.Dir)
+			if rec.Status != RecComplete || rec.Filename == "" || s.cfg.Recorder.Present(*rec) || strings.Contains(rec.Details, filesGone) {
+				continue
+			}
+			s.log.Warn("recording's files are gone", "recording", rec.RecordingID, "dir", rec.Dir)
+			rec.Details = strings.TrimPrefix(rec.Details+"; "+filesGone, "; ")
+			if err := s.store.UpdateRecording(ctx, rec); err != nil {
+				return internal("update recording", err)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		q.PageToken = page.Next
+	}
+	for d := range onDisk {
+		s.log.Warn("recording files on disk with no recording in the database (kept)", "dir", d)
+	}
+	return nil
 }
 
 // GetRecording returns a recording to someone with recordingList in its room.

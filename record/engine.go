@@ -117,6 +117,34 @@ func (e *Engine) FreeBytes() (uint64, error) {
 	return st.Bavail * uint64(st.Bsize), nil
 }
 
+// Dirs lists the recording directories under the root (<room>/<id>).
+func (e *Engine) Dirs() ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(e.opts.Root, "*", "*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.IsDir() {
+			rel, err := filepath.Rel(e.opts.Root, m)
+			if err == nil {
+				out = append(out, filepath.ToSlash(rel))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Present reports whether file name of a recording's directory is on disk.
+func (e *Engine) Present(dir, name string) bool {
+	f, err := e.Open(dir, name)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
 // Remove deletes a recording's files.
 func (e *Engine) Remove(dir string) error {
 	path, err := e.dirOf(dir)

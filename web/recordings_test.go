@@ -2,8 +2,12 @@ package web_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -203,3 +207,60 @@ func TestRecordingAutoStartAndDiskGuard(t *testing.T) {
 		t.Fatalf("recording of the ended meeting: %v", rec)
 	}
 }
+
+// TestRecordingFilesCheckedAtStart: at start-up, a recording whose files are gone is
+// marked so (not deleted), and a directory with no recording is reported in the log and
+// kept.
+func TestRecordingFilesCheckedAtStart(t *testing.T) {
+	conclavetest.NeedFFmpeg(t)
+	dbPath, recDir := t.TempDir()+"/c.db", t.TempDir()
+	s := openStack(t, dbPath, func(c *conclavetest.HTTPConfig) { c.Media, c.Record, c.RecordDir = true, true, recDir })
+	rs := &recStack{stack: s, adm: s.admin()}
+	rs.roomID = str(t, s.room(bearer(rs.adm), map[string]any{"roomName": "Checked"}), "roomId")
+	stop := make(chan struct{})
+	rs.seat("Gil", stop)
+	time.Sleep(500 * time.Millisecond)
+	id := str(t, s.req("POST", "/api/v1/recordings", map[string]any{"roomId": rs.roomID}, bearer(rs.adm)).want(http.StatusCreated).obj(), "recordingId")
+	time.Sleep(1500 * time.Millisecond)
+	s.req("POST", "/api/v1/recordings/"+id+"/stop", nil, bearer(rs.adm)).want(http.StatusAccepted)
+	rs.waitRecording(id, "complete")
+	close(stop)
+	s.close()
+
+	// Its files go; a stray directory appears.
+	dir := filepath.Join(recDir, rs.roomID, strings.TrimPrefix(id, rs.roomID+"--"))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(recDir, "lost-room", "abc")
+	if err := os.MkdirAll(stray, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	logs := &strings.Builder{}
+	var mu sync.Mutex
+	s2 := openStack(t, dbPath, func(c *conclavetest.HTTPConfig) {
+		c.Media, c.Record, c.RecordDir = true, true, recDir
+		c.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), nil))
+	})
+	rec := s2.req("GET", "/api/v1/recordings/"+id, nil, bearer(s2.admin())).want(http.StatusOK).obj()
+	if d, _ := rec["details"].(string); rec["status"] != "complete" || !strings.Contains(d, "gone") {
+		t.Fatalf("recording whose files went: %v", rec)
+	}
+	s2.req("GET", "/api/v1/recordings/"+id+"/media", nil, bearer(s2.admin())).want(http.StatusNotFound)
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "lost-room/abc") {
+		t.Fatalf("stray directory not reported:\n%s", logs.String())
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Fatalf("stray directory not kept: %v", err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

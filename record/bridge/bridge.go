@@ -61,6 +61,10 @@ func (r recorder) Open(rec core.Recording, stream int) (core.RecordingFile, erro
 
 func (r recorder) FreeBytes() (uint64, error) { return r.e.FreeBytes() }
 
+func (r recorder) Dirs() ([]string, error) { return r.e.Dirs() }
+
+func (r recorder) Present(rec core.Recording) bool { return r.e.Present(rec.Dir, rec.Filename) }
+
 type session struct{ s *record.Session }
 
 func (s session) Stop() core.RecordingOutcome { return outcome(s.s.Stop()) }
