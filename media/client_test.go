@@ -66,6 +66,9 @@ type testClient struct {
 
 type clientOpt func(*mediatest.Options)
 
+// withAudioLevel makes a publisher whose audio carries its level (RFC 6464).
+func withAudioLevel() clientOpt { return func(o *mediatest.Options) { o.AudioLevel = true } }
+
 func withSettings(f func(*webrtc.SettingEngine)) clientOpt {
 	return func(o *mediatest.Options) { o.Settings = append(o.Settings, f) }
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -38,6 +39,13 @@ func (s *SFU) newAPI(p *Peer) (*webrtc.API, error) {
 		if err := me.RegisterCodec(c.c, c.kind); err != nil {
 			return nil, fmt.Errorf("media: register %s: %w", c.c.MimeType, err)
 		}
+	}
+	// Publishers' audio level (RFC 6464), for sinks: the composed recording follows the
+	// active speaker by it. Only received: browsers work out levels themselves, so the SFU
+	// neither offers it to subscribers nor forwards it.
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI},
+		webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverDirectionRecvonly); err != nil {
+		return nil, fmt.Errorf("media: register the audio level extension: %w", err)
 	}
 	// Feedback is registered after the codecs, which is when Pion applies it to them.
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "ccm", Parameter: "fir"}, webrtc.RTPCodecTypeVideo)

@@ -50,6 +50,10 @@ type SinkTrack interface {
 	Retransmit(seqs ...uint16) int
 	// Dropped counts the packets of this track this sink lost because its queue was full.
 	Dropped() uint64
+	// AudioLevelID is the id of the audio level header extension (RFC 6464) in the
+	// packets a sink gets of this track, 0 when the publisher did not negotiate it. Sinks
+	// get the packets' header extensions as the publisher sent them; subscribers do not.
+	AudioLevelID() uint8
 }
 
 // AttachSink makes sink receive the tracks of room roomID, creating the room if nobody has
@@ -123,6 +127,7 @@ func (st *sinkTrack) Info() TrackInfo                  { return st.up.info() }
 func (st *sinkTrack) Codec() webrtc.RTPCodecParameters { return st.up.codec }
 func (st *sinkTrack) RequestKeyframe()                 { st.up.requestKeyframe() }
 func (st *sinkTrack) Dropped() uint64                  { return st.dropped.Load() }
+func (st *sinkTrack) AudioLevelID() uint8              { return st.up.levelID }
 
 func (st *sinkTrack) Retransmit(seqs ...uint16) int {
 	c := st.up.cache

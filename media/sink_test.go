@@ -40,6 +40,7 @@ type sunkTrack struct {
 	mu       sync.Mutex
 	seqs     []uint16
 	arrivals []time.Time
+	levels   []byte // the audio level extension's byte, where there is one
 }
 
 func (s *testSink) breach(format string, args ...any) {
@@ -83,6 +84,11 @@ func (tr *sunkTrack) WriteRTP(pkt *rtp.Packet, arrival time.Time) {
 	tr.mu.Lock()
 	tr.seqs = append(tr.seqs, pkt.SequenceNumber)
 	tr.arrivals = append(tr.arrivals, arrival)
+	if id := tr.st.AudioLevelID(); id != 0 {
+		if ext := pkt.GetExtension(id); len(ext) == 1 {
+			tr.levels = append(tr.levels, ext[0])
+		}
+	}
 	tr.mu.Unlock()
 	tr.writes.Add(1)
 	if tr.sink.block != nil {
@@ -453,4 +459,31 @@ func TestAttachSinkRefusesBadRoomID(t *testing.T) {
 	if _, err := s.AttachSink("a b", &testSink{}); !errors.Is(err, ErrBadID) {
 		t.Errorf("AttachSink(%q) = %v, want ErrBadID", "a b", err)
 	}
+}
+
+// TestSinkGetsTheAudioLevel: the audio level a publisher sends (RFC 6464, negotiated with
+// it) reaches sinks, which the composed recording's speaker detection needs.
+func TestSinkGetsTheAudioLevel(t *testing.T) {
+	s := newTestSFU(t, Config{})
+	sink := &testSink{ignore: video}
+	attach(t, s, "room", sink)
+	a := join(t, s, "room", "a", everything, withAudioLevel())
+	a.publish(audio, SourceMicrophone)
+	tr := sink.receiving(t, "a", audio)
+	if tr.st.AudioLevelID() == 0 {
+		t.Fatal("the audio level extension was not negotiated with the publisher")
+	}
+	waitFor(t, "levels at the sink", func() bool {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return len(tr.levels) >= 10
+	})
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, l := range tr.levels {
+		if l != 0x80|mediatest.AudioLevelDB {
+			t.Fatalf("the sink got level byte %#x, the publisher sent %#x", l, 0x80|mediatest.AudioLevelDB)
+		}
+	}
+	sink.check(t)
 }

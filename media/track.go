@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -33,6 +34,7 @@ type upTrack struct {
 	cache     *nackCache    // video only: recent packets for subscribers' NACKs
 	kf        chan struct{} // coalesced keyframe requests
 	useFIR    bool          // the publisher understands FIR but not PLI
+	levelID   uint8         // the audio level extension's id in its packets, 0 if none
 	done      chan struct{}
 	closeOnce sync.Once
 
@@ -122,6 +124,11 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		u.cache = &nackCache{}        // nor retransmissions (browsers negotiate NACK for video)
 	}
 	u.useFIR = hasFeedback(codec, "ccm", "fir") && !hasFeedback(codec, "nack", "pli")
+	for _, h := range receiver.GetParameters().HeaderExtensions {
+		if h.URI == sdp.AudioLevelURI && h.ID > 0 && h.ID < 256 {
+			u.levelID = uint8(h.ID)
+		}
+	}
 	// Read RTCP from the publisher too, so receiver-side interceptors see sender reports.
 	if !p.goTracked(u.readLoop) || !p.goTracked(u.readRTCP) ||
 		(remote.Kind() == webrtc.RTPCodecTypeVideo && !p.goTracked(u.keyframeLoop)) {
@@ -200,8 +207,13 @@ func (u *upTrack) readLoop() {
 			continue
 		}
 		// Extension ids are per connection; the subscriber's interceptors add their own.
-		// Sinks lose them too: the audio level (RFC 6464) a recorder's speaker detector
-		// wants would have to be read here, before they go.
+		// Sinks keep them (the audio level, RFC 6464, for a recorder's speaker detection):
+		// they get a copy of the header, taken before the extensions go.
+		forSinks := pkt
+		if ss := u.sinks.Load(); ss != nil && len(*ss) > 0 && pkt.Extension {
+			cp := *pkt
+			forSinks = &cp
+		}
 		pkt.Extension, pkt.Extensions, pkt.ExtensionProfile = false, nil, 0
 		if u.cache != nil {
 			u.cache.put(pkt)
@@ -214,7 +226,7 @@ func (u *upTrack) readLoop() {
 		if ss := u.sinks.Load(); ss != nil {
 			now := time.Now() // only paid for while a sink takes the track
 			for _, st := range *ss {
-				st.conn.push(st, pkt, now)
+				st.conn.push(st, forSinks, now)
 			}
 		}
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	Interceptors []interceptor.Factory
 	// NoRead makes a subscriber that never reads what it receives.
 	NoRead bool
+	// AudioLevel negotiates the audio level header extension (RFC 6464), as browsers do;
+	// the synthetic audio Publish sends then carries a level of -AudioLevelDB dBov.
+	AudioLevel bool
 	// OnTrack, when set, reads each received track instead of the client's own counting
 	// reader (a load tool that keeps its own figures).
 	OnTrack func(*webrtc.TrackRemote)
@@ -92,6 +95,11 @@ func NewClient(opts Options) (*Client, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, err
+	}
+	if opts.AudioLevel {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, err
+		}
 	}
 	reg := &interceptor.Registry{}
 	for _, f := range opts.Interceptors {
@@ -368,13 +376,35 @@ func (c *Client) pace(p *Pub, interval time.Duration) {
 		payload := make([]byte, 100)
 		binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
 		seq++
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
+			Timestamp: uint32(seq) * 960, Marker: true}, Payload: payload}
+		if c.opts.AudioLevel && p.Kind == webrtc.RTPCodecTypeAudio {
+			if id := levelID(p.Transceiver); id != 0 {
+				_ = pkt.SetExtension(id, []byte{0x80 | AudioLevelDB}) // voice, at that level
+			}
+		}
 		// Errors mean the track is not bound yet or the client is closing.
-		if p.Local.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq,
-			Timestamp: uint32(seq) * 960, Marker: true}, Payload: payload}) == nil {
+		if p.Local.WriteRTP(pkt) == nil {
 			p.Sent.Add(1)
 			p.LastSeq.Store(uint32(seq))
 		}
 	}
+}
+
+// audioLevelURI is RFC 6464's header extension (sdp.AudioLevelURI).
+const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+// AudioLevelDB is the level, in -dBov, that synthetic audio says it has.
+const AudioLevelDB = 30
+
+// levelID is the audio level extension's negotiated id on a sender, 0 before or without.
+func levelID(tr *webrtc.RTPTransceiver) uint8 {
+	for _, h := range tr.Sender().GetParameters().HeaderExtensions {
+		if h.URI == audioLevelURI && h.ID > 0 && h.ID < 15 {
+			return uint8(h.ID)
+		}
+	}
+	return 0
 }
 
 // Unpublish stops sending p and offers its removal.
