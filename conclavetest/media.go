@@ -86,9 +86,10 @@ func (d DirectTransport) Answer(sdp string) error {
 
 func (d DirectTransport) Candidate(c webrtc.ICECandidateInit) error { return d.P.AddICECandidate(c) }
 
-// Publish joins room as identity and sends the files' frames at their pace until stop;
-// opts may change the client (an interceptor that loses packets, say).
-func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop <-chan struct{}, opts ...func(*mediatest.Options)) {
+// Publish joins room as identity (allowed a camera, a microphone and a screen) and sends
+// the files' frames at their pace until stop; opts may change the client (an interceptor
+// that loses packets, say). It returns the client, to share a screen with, say.
+func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop <-chan struct{}, opts ...func(*mediatest.Options)) *mediatest.Client {
 	t.Helper()
 	o := mediatest.Options{Name: identity, Fail: t.Errorf}
 	for _, f := range opts {
@@ -98,13 +99,34 @@ func Publish(t testing.TB, sfu *media.SFU, room, identity, ivf, ogg string, stop
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := sfu.Join(room, identity, media.PublishRights{Audio: true, Video: true}, func(sig media.Signal) { c.Signal(string(sig.Type), sig.SDP) })
+	peer, err := sfu.Join(room, identity, media.PublishRights{Audio: true, Video: true, Screen: true}, func(sig media.Signal) { c.Signal(string(sig.Type), sig.SDP) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Start(DirectTransport{P: peer})
 	t.Cleanup(func() { c.Close(); peer.Leave() })
 	PublishFiles(t, c, ivf, ogg, stop)
+	return c
+}
+
+// PublishScreen makes c share a screen (the file's VP8 frames, without audio) too, until
+// stop.
+func PublishScreen(t testing.TB, c *mediatest.Client, ivf string, stop <-chan struct{}) {
+	t.Helper()
+	screen, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", c.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Do(func() {
+		if _, err := c.AddTrackLocal(screen, "screen"); err != nil {
+			t.Error(err)
+		}
+		c.Negotiate()
+	})
+	go func() {
+		for playIVF(t, ivf, screen, stop) {
+		}
+	}()
 }
 
 // PublishFiles makes c publish a camera and a microphone and sends the files' frames

@@ -282,9 +282,9 @@ func TestFullDiskFailsTheRecordingNotTheMeeting(t *testing.T) {
 	}
 }
 
-// TestLateJoinerGetsItsOwnFileAndOffset: a participant who starts publishing two seconds
-// into the recording gets its own file, placed at that offset in the manifest, and
-// both files play.
+// TestLateJoinerGetsItsOwnFileAndOffset: a screen shared one second into the recording
+// and a participant who starts publishing two seconds in each get their own file, placed
+// at that offset in the result and the manifest; the camera files play.
 func TestLateJoinerGetsItsOwnFileAndOffset(t *testing.T) {
 	mediatest.NeedNetns(t)
 	conclavetest.NeedFFmpeg(t)
@@ -293,43 +293,50 @@ func TestLateJoinerGetsItsOwnFileAndOffset(t *testing.T) {
 	sfu, e := newEngine(t, root)
 	stop := make(chan struct{})
 	defer close(stop)
-	conclavetest.Publish(t, sfu, "room-4", "ann", ivf, ogg, stop)
+	ann := conclavetest.Publish(t, sfu, "room-4", "ann", ivf, ogg, stop)
 	time.Sleep(500 * time.Millisecond)
 	s, err := e.Start(record.Spec{ID: "room-4--r1", Room: "room-4", Dir: "room-4/r1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(time.Second)
+	conclavetest.PublishScreen(t, ann, ivf, stop)
+	time.Sleep(time.Second)
 	conclavetest.Publish(t, sfu, "room-4", "ben", ivf, ogg, stop)
 	time.Sleep(3 * time.Second)
 	res := s.Stop()
-	if res.Status != record.StatusComplete || len(res.Streams) != 2 {
+	if res.Status != record.StatusComplete || len(res.Streams) != 3 {
 		t.Fatalf("recording %s %s, streams %+v", res.Status, res.Error, res.Streams)
 	}
 	offsets := map[string]time.Duration{}
 	for _, st := range res.Streams {
-		offsets[st.Identity] = st.Offset
+		offsets[st.Identity+"/"+st.Kind] = st.Offset
+		if st.Kind == "screen" {
+			if len(st.Codecs) != 1 || st.Codecs[0] != "VP8" {
+				t.Errorf("the screen share's file has %v, want VP8 alone", st.Codecs)
+			}
+			continue
+		}
 		checkPlayable(t, filepath.Join(root, "room-4/r1", st.File), st.Duration)
 	}
-	if offsets["ann"] > 500*time.Millisecond {
-		t.Errorf("ann, publishing from the start, is placed at %v", offsets["ann"])
-	}
-	if o := offsets["ben"]; o < 1500*time.Millisecond || o > 3*time.Second {
-		t.Errorf("ben, who joined 2 s in, is placed at %v", o)
+	for who, want := range map[string]time.Duration{"ann/camera": 0, "ann/screen": time.Second, "ben/camera": 2 * time.Second} {
+		if o, ok := offsets[who]; !ok || o < want-500*time.Millisecond || o > want+time.Second {
+			t.Errorf("%s is placed at %v (present %v), want about %v", who, o, ok, want)
+		}
 	}
 	var m struct {
 		Files []struct {
-			File, Identity string
-			Offset         float64
+			File, Identity, Kind string
+			Offset               float64
 		}
 	}
 	b, err := os.ReadFile(filepath.Join(root, "room-4/r1", "manifest.json"))
-	if err != nil || json.Unmarshal(b, &m) != nil || len(m.Files) != 2 {
+	if err != nil || json.Unmarshal(b, &m) != nil || len(m.Files) != 3 {
 		t.Fatalf("manifest: %v %s", err, b)
 	}
 	for _, f := range m.Files {
-		if d := time.Duration(f.Offset*float64(time.Second)) - offsets[f.Identity]; d > time.Millisecond || d < -time.Millisecond {
-			t.Errorf("manifest places %s at %.3f s, the result at %v", f.Identity, f.Offset, offsets[f.Identity])
+		if d := time.Duration(f.Offset*float64(time.Second)) - offsets[f.Identity+"/"+f.Kind]; d > time.Millisecond || d < -time.Millisecond {
+			t.Errorf("manifest places %s/%s at %.3f s, the result at %v", f.Identity, f.Kind, f.Offset, offsets[f.Identity+"/"+f.Kind])
 		}
 	}
 }
