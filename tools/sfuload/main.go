@@ -52,7 +52,7 @@ func main() {
 	size := flag.Int("size", 4, "meetings phase: participants per room, all publishing")
 	relayN := flag.Int("relayn", 64, "relay phase: receiving sockets (0: skip)")
 	relayRate := flag.Int("relayrate", 20000, "relay phase: datagrams/s offered to the relay's ingress")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the largest batched fan-out run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the largest batched fan-out run (without -subs, of the first recorded meetings run)")
 	// The clients process's flags; not for people.
 	role := flag.String("role", "server", "internal")
 	sc := scenario{}
@@ -133,9 +133,20 @@ func main() {
 		if *recordFlag {
 			variants = append(variants, variant{"meetings-recorded", false, true}, variant{"meetings", false, false}, variant{"meetings-recorded", false, true})
 		}
+		profiled := false
 		for _, v := range variants {
 			mode, noBatch := v.mode, v.noBatch
-			r, err := runSFU(scenario{kind: "meetings", rooms: *rooms, size: *size}, mode, *duration, noBatch, v.rec, quiet, nil)
+			var prof io.Writer
+			if *cpuProfile != "" && len(counts) == 0 && v.rec && !profiled {
+				// Without a fan-out sweep, the profile is of the first recorded meetings run.
+				f, err := os.Create(*cpuProfile)
+				if err != nil {
+					fail("profile", err)
+				}
+				defer f.Close()
+				prof, profiled = f, true
+			}
+			r, err := runSFU(scenario{kind: "meetings", rooms: *rooms, size: *size}, mode, *duration, noBatch, v.rec, quiet, prof)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "sfuload: %s failed: %v\n", mode, err)
 				r = sfuRun{mode: mode, n: *rooms * *size, failed: err}
