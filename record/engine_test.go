@@ -319,10 +319,15 @@ func TestLateJoinerGetsItsOwnFileAndOffset(t *testing.T) {
 		}
 		checkPlayable(t, filepath.Join(root, "room-4/r1", st.File), st.Duration)
 	}
-	for who, want := range map[string]time.Duration{"ann/camera": 0, "ann/screen": time.Second, "ben/camera": 2 * time.Second} {
-		if o, ok := offsets[who]; !ok || o < want-500*time.Millisecond || o > want+time.Second {
-			t.Errorf("%s is placed at %v (present %v), want about %v", who, o, ok, want)
+	// Each is placed where its first frame came: after the moment it started (plus the
+	// negotiation and the wait for a keyframe, long on a loaded machine).
+	for who, from := range map[string]time.Duration{"ann/camera": 0, "ann/screen": time.Second, "ben/camera": 2 * time.Second} {
+		if o, ok := offsets[who]; !ok || o < from-500*time.Millisecond || o > from+2500*time.Millisecond {
+			t.Errorf("%s is placed at %v (present %v), want from %v on", who, o, ok, from)
 		}
+	}
+	if offsets["ann/camera"] >= offsets["ann/screen"] {
+		t.Errorf("the screen (%v) is placed before the camera that was there first (%v)", offsets["ann/screen"], offsets["ann/camera"])
 	}
 	var m struct {
 		Files []struct {
