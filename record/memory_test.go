@@ -21,7 +21,7 @@ type benchTrack struct {
 	codec webrtc.RTPCodecParameters
 }
 
-func (b *benchTrack) Info() media.TrackInfo             { return b.info }
+func (b *benchTrack) Info() media.TrackInfo            { return b.info }
 func (b *benchTrack) Codec() webrtc.RTPCodecParameters { return b.codec }
 func (b *benchTrack) RequestKeyframe()                 {}
 func (b *benchTrack) Retransmit(...uint16) int         { return 0 }
