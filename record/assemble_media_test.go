@@ -23,28 +23,14 @@ import (
 // payloaders, a network that reorders and loses packets, the reorder buffer and the
 // assembler, and compare the frames that come out with those that went in.
 
-func needFFmpegForRTP(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CONCLAVE_E2E") == "1" {
-				t.Fatalf("%s is needed with CONCLAVE_E2E=1: %v", tool, err)
-			}
-			t.Skipf("%s not found: install Debian's ffmpeg to assemble real media (CONCLAVE_E2E=1 makes this fail)", tool)
-		}
-	}
-}
-
 // noisyTestsrc is a test picture with noise, so that frames are large enough to span packets.
 const noisyTestsrc = "testsrc=size=320x240:rate=30,noise=alls=20:allf=t"
 
+// ffmpegEncode encodes into a new file name of a temporary directory (ffmpegRun).
 func ffmpegEncode(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name)
-	args = append(append([]string{"-v", "error", "-nostdin", "-y"}, args...), out)
-	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
+	ffmpegRun(t, append(args, out)...)
 	return out
 }
 
@@ -369,7 +355,7 @@ func checkTrack(t *testing.T, m *mediaTrack, seed uint64) {
 }
 
 func TestAssembleRealVP8(t *testing.T) {
-	needFFmpegForRTP(t)
+	needFFmpeg(t)
 	path := ffmpegEncode(t, "vp8.ivf", "-f", "lavfi", "-i", noisyTestsrc, "-t", "5",
 		"-pix_fmt", "yuv420p", "-c:v", "libvpx", "-b:v", "1M", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
 	m := &mediaTrack{codec: CodecVP8, frames: ivfFrames(t, path), keys: ffprobeKeyframes(t, path),
@@ -383,7 +369,7 @@ func TestAssembleRealVP8(t *testing.T) {
 }
 
 func TestAssembleRealVP9(t *testing.T) {
-	needFFmpegForRTP(t)
+	needFFmpeg(t)
 	// What a browser sends: profile 0, encoded in real time.
 	path := ffmpegEncode(t, "vp9.ivf", "-f", "lavfi", "-i", noisyTestsrc, "-t", "3", "-pix_fmt", "yuv420p",
 		"-c:v", "libvpx-vp9", "-b:v", "1M", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
@@ -402,7 +388,7 @@ func TestAssembleRealVP9(t *testing.T) {
 }
 
 func TestAssembleRealOpus(t *testing.T) {
-	needFFmpegForRTP(t)
+	needFFmpeg(t)
 	path := ffmpegEncode(t, "opus.ogg", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "3",
 		"-c:a", "libopus", "-page_duration", "20000")
 	m := &mediaTrack{codec: CodecOpus, frames: oggPackets(t, path), interval: 20 * time.Millisecond, samples: 960}
