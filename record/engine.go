@@ -3,12 +3,10 @@ package record
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -65,9 +63,6 @@ type Engine struct {
 	sfu  *media.SFU
 	opts Options
 	log  *slog.Logger
-
-	mu     sync.Mutex
-	active map[*Session]struct{}
 }
 
 // New returns an engine recording from sfu.
@@ -84,7 +79,7 @@ func New(sfu *media.SFU, opts Options) (*Engine, error) {
 	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("record: create %s: %w", opts.Root, err)
 	}
-	return &Engine{sfu: sfu, opts: opts, log: opts.Logger.With("component", "record"), active: map[*Session]struct{}{}}, nil
+	return &Engine{sfu: sfu, opts: opts, log: opts.Logger.With("component", "record")}, nil
 }
 
 // Spec says what to record.
@@ -193,9 +188,6 @@ func (e *Engine) Open(dir, name string) (*File, error) {
 	return &File{File: f, name: name, size: info.Size(), mod: info.ModTime()}, nil
 }
 
-// ErrNotExist is returned by Open for a file that is not there.
-var ErrNotExist = fs.ErrNotExist
-
 // Start begins recording spec's room; ended is called once, from another goroutine, if
 // the recording ends on its own (a write error, the disk guard) before Stop.
 func (e *Engine) Start(spec Spec, ended func(Result)) (*Session, error) {
@@ -215,14 +207,5 @@ func (e *Engine) Start(spec Spec, ended func(Result)) (*Session, error) {
 		return nil, fmt.Errorf("record: attach to room %s: %w", spec.Room, err)
 	}
 	s.run(detach)
-	e.mu.Lock()
-	e.active[s] = struct{}{}
-	e.mu.Unlock()
 	return s, nil
-}
-
-func (e *Engine) forget(s *Session) {
-	e.mu.Lock()
-	delete(e.active, s)
-	e.mu.Unlock()
 }

@@ -490,7 +490,6 @@ func (s *Session) finish(r Result) Result {
 	close(s.quit)
 	s.wg.Wait()
 	s.detach() // not under s.mu: the tracks' Close takes it
-	s.e.forget(s)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.files {
