@@ -54,6 +54,17 @@ type SinkTrack interface {
 	// packets a sink gets of this track, 0 when the publisher did not negotiate it. Sinks
 	// get the packets' header extensions as the publisher sent them; subscribers do not.
 	AudioLevelID() uint8
+	// SenderReport is the latest RTCP sender report the publisher sent for this track:
+	// which RTP timestamp its clock gave at which NTP wallclock time, so a sink can align
+	// the publisher's tracks with each other (lip sync). ok is false until the first one.
+	SenderReport() (sr SenderReport, ok bool)
+}
+
+// SenderReport is the clock mapping of an RTCP sender report (RFC 3550 §6.4.1).
+type SenderReport struct {
+	NTP      time.Time // the publisher's wallclock
+	RTPTime  uint32    // the track's RTP timestamp at that moment
+	Received time.Time // when the SFU got the report
 }
 
 // AttachSink makes sink receive the tracks of room roomID, creating the room if nobody has
@@ -128,6 +139,13 @@ func (st *sinkTrack) Codec() webrtc.RTPCodecParameters { return st.up.codec }
 func (st *sinkTrack) RequestKeyframe()                 { st.up.requestKeyframe() }
 func (st *sinkTrack) Dropped() uint64                  { return st.dropped.Load() }
 func (st *sinkTrack) AudioLevelID() uint8              { return st.up.levelID }
+
+func (st *sinkTrack) SenderReport() (SenderReport, bool) {
+	if sr := st.up.sr.Load(); sr != nil {
+		return *sr, true
+	}
+	return SenderReport{}, false
+}
 
 func (st *sinkTrack) Retransmit(seqs ...uint16) int {
 	c := st.up.cache

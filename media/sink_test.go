@@ -41,6 +41,14 @@ type sunkTrack struct {
 	seqs     []uint16
 	arrivals []time.Time
 	levels   []byte // the audio level extension's byte, where there is one
+	lastTS   uint32
+}
+
+// lastTimestamp is the RTP timestamp of the latest packet received.
+func (tr *sunkTrack) lastTimestamp() (uint32, bool) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.lastTS, len(tr.seqs) > 0
 }
 
 func (s *testSink) breach(format string, args ...any) {
@@ -84,6 +92,7 @@ func (tr *sunkTrack) WriteRTP(pkt *rtp.Packet, arrival time.Time) {
 	tr.mu.Lock()
 	tr.seqs = append(tr.seqs, pkt.SequenceNumber)
 	tr.arrivals = append(tr.arrivals, arrival)
+	tr.lastTS = pkt.Timestamp
 	if id := tr.st.AudioLevelID(); id != 0 {
 		if ext := pkt.GetExtension(id); len(ext) == 1 {
 			tr.levels = append(tr.levels, ext[0])
@@ -484,6 +493,46 @@ func TestSinkGetsTheAudioLevel(t *testing.T) {
 		if l != 0x80|mediatest.AudioLevelDB {
 			t.Fatalf("the sink got level byte %#x, the publisher sent %#x", l, 0x80|mediatest.AudioLevelDB)
 		}
+	}
+	sink.check(t)
+}
+
+// TestSinkGetsTheSenderReport: the publisher's RTCP sender reports reach sinks as the
+// mapping of its RTP clock to its wallclock, which a recorder needs to put a publisher's
+// microphone and camera in sync.
+func TestSinkGetsTheSenderReport(t *testing.T) {
+	s := newTestSFU(t, Config{})
+	sink := &testSink{ignore: video}
+	attach(t, s, "room", sink)
+	a := join(t, s, "room", "a", everything)
+	a.publish(audio, SourceMicrophone)
+	tr := sink.receiving(t, "a", audio)
+	var sr SenderReport
+	waitFor(t, "a sender report at the sink", func() bool {
+		var ok bool
+		sr, ok = tr.st.SenderReport()
+		return ok
+	})
+	// Publisher and SFU share this machine's clock, so the report's wallclock is now-ish.
+	if d := time.Since(sr.NTP); d < -time.Second || d > 5*time.Second {
+		t.Errorf("sender report wallclock %v is %v from now", sr.NTP, d)
+	}
+	if d := time.Since(sr.Received); d < 0 || d > 5*time.Second {
+		t.Errorf("sender report received %v ago", d)
+	}
+	// Its RTP time is the track's clock: within a couple of seconds of the packets sent.
+	tr.mu.Lock()
+	n := len(tr.seqs)
+	tr.mu.Unlock()
+	if n == 0 {
+		t.Fatal("no packets before the sender report")
+	}
+	ts, ok := tr.lastTimestamp()
+	if !ok {
+		t.Fatal("no timestamp recorded")
+	}
+	if d := int32(ts - sr.RTPTime); d < -2*48000 || d > 2*48000 {
+		t.Errorf("sender report RTP time %d is %d ticks from the stream's %d", sr.RTPTime, d, ts)
 	}
 	sink.check(t)
 }

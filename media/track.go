@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -31,10 +32,11 @@ type upTrack struct {
 	sinksMu sync.Mutex                   // serialises writers of sinks
 	sinks   atomic.Pointer[[]*sinkTrack] // likewise; nil when no sink takes the track
 
-	cache     *nackCache    // video only: recent packets for subscribers' NACKs
-	kf        chan struct{} // coalesced keyframe requests
-	useFIR    bool          // the publisher understands FIR but not PLI
-	levelID   uint8         // the audio level extension's id in its packets, 0 if none
+	cache     *nackCache                   // video only: recent packets for subscribers' NACKs
+	kf        chan struct{}                // coalesced keyframe requests
+	useFIR    bool                         // the publisher understands FIR but not PLI
+	levelID   uint8                        // the audio level extension's id in its packets, 0 if none
+	sr        atomic.Pointer[SenderReport] // the publisher's latest, for sinks
 	done      chan struct{}
 	closeOnce sync.Once
 
@@ -232,10 +234,28 @@ func (u *upTrack) readLoop() {
 	}
 }
 
+// readRTCP drains the publisher's RTCP for the interceptors and keeps its latest sender
+// report of this track for sinks.
 func (u *upTrack) readRTCP() {
+	ssrc := uint32(u.remote.SSRC())
 	for {
-		if _, _, err := u.receiver.ReadRTCP(); err != nil {
+		pkts, _, err := u.receiver.ReadRTCP()
+		if err != nil {
 			return
 		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
+				u.sr.Store(&SenderReport{NTP: ntpTime(sr.NTPTime), RTPTime: sr.RTPTime, Received: time.Now()})
+			}
+		}
 	}
+}
+
+// ntpTime converts a 64-bit NTP timestamp (seconds since 1900 in its high word, the
+// fraction in its low word) to a time.
+func ntpTime(ntp uint64) time.Time {
+	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
+	secs := int64(ntp>>32) - ntpEpochOffset
+	frac := (ntp & 0xffffffff) * uint64(time.Second) >> 32
+	return time.Unix(secs, int64(frac))
 }

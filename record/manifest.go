@@ -40,6 +40,12 @@ type manifestParticipant struct {
 	Identity string `json:"identity"`
 	Name     string `json:"name"`
 	Role     string `json:"role"`
+	// Speaking is when the participant spoke, as [start, end] pairs in seconds from the
+	// recording's start, from the audio level its microphone reported (RFC 6464); absent
+	// when it sent none.
+	Speaking [][2]float64 `json:"speaking,omitempty"`
+	// SpeakingTruncated says that later speech was not listed (a very long recording).
+	SpeakingTruncated bool `json:"speakingTruncated,omitempty"`
 }
 
 type manifestFile struct {
@@ -50,6 +56,9 @@ type manifestFile struct {
 	Duration float64  `json:"duration"` // seconds
 	Codecs   []string `json:"codecs"`
 }
+
+// seconds is d in seconds, to the millisecond.
+func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
 
 // writeManifest writes the manifest as things stand (the caller holds s.mu, or the
 // session has not started): a crash leaves one listing every file opened.
@@ -73,7 +82,14 @@ func (s *Session) writeManifestAt(end time.Duration) error {
 			if s.spec.Who != nil {
 				name, role = s.spec.Who(f.identity)
 			}
-			m.Participants = append(m.Participants, manifestParticipant{Identity: f.identity, Name: name, Role: role})
+			mp := manifestParticipant{Identity: f.identity, Name: name, Role: role}
+			if sp := s.speech[f.identity]; sp != nil {
+				for _, iv := range sp.intervals() {
+					mp.Speaking = append(mp.Speaking, [2]float64{seconds(iv.Start), seconds(iv.End)})
+				}
+				mp.SpeakingTruncated = sp.truncated
+			}
+			m.Participants = append(m.Participants, mp)
 		}
 	}
 	return writeJSONFile(filepath.Join(s.dir, manifestName), m)

@@ -21,12 +21,13 @@ type benchTrack struct {
 	codec webrtc.RTPCodecParameters
 }
 
-func (b *benchTrack) Info() media.TrackInfo            { return b.info }
-func (b *benchTrack) Codec() webrtc.RTPCodecParameters { return b.codec }
-func (b *benchTrack) RequestKeyframe()                 {}
-func (b *benchTrack) Retransmit(...uint16) int         { return 0 }
-func (b *benchTrack) Dropped() uint64                  { return 0 }
-func (b *benchTrack) AudioLevelID() uint8              { return 0 }
+func (b *benchTrack) Info() media.TrackInfo                    { return b.info }
+func (b *benchTrack) Codec() webrtc.RTPCodecParameters         { return b.codec }
+func (b *benchTrack) RequestKeyframe()                         {}
+func (b *benchTrack) Retransmit(...uint16) int                 { return 0 }
+func (b *benchTrack) Dropped() uint64                          { return 0 }
+func (b *benchTrack) AudioLevelID() uint8                      { return 0 }
+func (b *benchTrack) SenderReport() (media.SenderReport, bool) { return media.SenderReport{}, false }
 
 // BenchmarkMemoryPerRecordedStream reports the heap a recording keeps per stream (a
 // camera of about 1.5 Mbit/s in 1,200-byte packets and its file) once it runs steadily:

@@ -42,6 +42,13 @@ type Session struct {
 	dropped uint64 // packets the sink lost to a full queue, of tracks that ended
 	lost    uint64 // packets given up on by the reorder buffers of tracks that ended
 	gap     time.Duration
+	// speech is who spoke when, by identity; sync is, by identity, what to add to a
+	// time on the publisher's wallclock (its sender reports) to have it on the
+	// recording's clock: the first of its tracks with a report sets it, the others are
+	// placed by it, so a participant's microphone and camera stay in sync.
+	speech      map[string]*speech
+	speechDirty bool // the manifest lacks some of it
+	sync        map[string]time.Duration
 
 	endOnce sync.Once
 	result  Result
@@ -104,11 +111,14 @@ type trackRec struct {
 	extTS    int64
 	lastAt   time.Duration
 	lastKey  time.Time // last keyframe request, for throttling
+	levelID  uint8     // the audio level extension's id for a microphone, else 0
+	srSeen   time.Time // when the last sender report applied was received
 }
 
 func newSession(e *Engine, spec Spec, dir string, ended func(Result)) *Session {
 	return &Session{e: e, spec: spec, dir: dir, ended: ended, start: time.Now(), quit: make(chan struct{}),
-		groups: map[string]*group{}, tracks: map[*trackRec]struct{}{}, names: map[string]int{}}
+		groups: map[string]*group{}, tracks: map[*trackRec]struct{}{}, names: map[string]int{},
+		speech: map[string]*speech{}, sync: map[string]time.Duration{}}
 }
 
 // run starts the flusher once the sink is attached.
@@ -151,6 +161,9 @@ func (s *Session) TrackPublished(t media.SinkTrack) media.TrackSink {
 	}
 	tr := &trackRec{s: s, g: g, st: t, codec: codec, rate: rate,
 		reorder: NewReorder(s.e.opts.Reorder), asm: NewAssembler(codec)}
+	if info.Source == media.SourceMicrophone {
+		tr.levelID = t.AudioLevelID()
+	}
 	g.tracks = append(g.tracks, tr)
 	if g.file == nil {
 		g.settleUntil = time.Now().Add(settle)
@@ -170,6 +183,15 @@ func (t *trackRec) WriteRTP(pkt *rtp.Packet, arrival time.Time) {
 	defer s.mu.Unlock()
 	if s.failed != nil || s.limit {
 		return
+	}
+	if t.levelID != 0 && loud(pkt, t.levelID) {
+		sp := s.speech[t.g.identity]
+		if sp == nil {
+			sp = &speech{}
+			s.speech[t.g.identity] = sp
+		}
+		sp.heard(max(arrival.Sub(s.start), 0))
+		s.speechDirty = true
 	}
 	res := t.reorder.Push(pkt, arrival)
 	if len(res.Missing) > 0 {
@@ -264,11 +286,41 @@ func (t *trackRec) at(f Frame) time.Duration {
 		t.baseRTP, t.baseAt = t.extTS, max(arrival, 0)
 		at = t.baseAt
 	}
+	if sr, ok := t.st.SenderReport(); ok && sr.Received != t.srSeen {
+		t.srSeen = sr.Received
+		at = t.syncTo(sr, at)
+	}
 	if at < t.lastAt {
 		at = t.lastAt
 	}
 	t.lastAt = at
 	return at
+}
+
+// maxSyncShift bounds how far a sender report may move a track: more than this is not
+// drift between a publisher's tracks but a report that does not describe them.
+const maxSyncShift = time.Second
+
+// syncTo places the track by the publisher's sender report: the frame at at (whose
+// extended timestamp is t.extTS) is, on the publisher's wallclock, at the report's time
+// plus the RTP ticks between them. The publisher's first track with a report keeps its
+// place and sets the publisher's offset; the others move to where that offset puts them.
+func (t *trackRec) syncTo(sr media.SenderReport, at time.Duration) time.Duration {
+	srExt := t.extTS + int64(int32(sr.RTPTime-t.lastTS))
+	wall := sr.NTP.Add(time.Duration((t.extTS - srExt) * int64(time.Second) / t.rate))
+	id := t.g.identity
+	off, ok := t.s.sync[id]
+	if !ok {
+		t.s.sync[id] = t.s.start.Add(at).Sub(wall)
+		return at
+	}
+	target := wall.Add(off).Sub(t.s.start)
+	shift := target - at
+	if shift > maxSyncShift || shift < -maxSyncShift || target < 0 {
+		return at
+	}
+	t.baseAt += shift
+	return target
 }
 
 // writeFrame writes a frame to its stream's file, opening one (from this moment) when the
@@ -448,6 +500,13 @@ func (s *Session) flushLoop() {
 				if err := f.w.Flush(); err != nil {
 					s.fail(err)
 				}
+			}
+		}
+		if n%5 == 4 && s.speechDirty && s.failed == nil {
+			// The timeline reaches the manifest every few seconds, so a crash keeps it.
+			s.speechDirty = false
+			if err := s.writeManifest(); err != nil {
+				s.e.log.Warn("recording manifest not updated", "recording", s.spec.ID, "err", err)
 			}
 		}
 		low := false
