@@ -204,6 +204,9 @@ func (s *Service) startRecording(ctx context.Context, p *Principal, room *Room, 
 	lr := s.live.room(room.RoomID)
 	nobody := lr == nil || len(lr.parts) == 0
 	s.live.mu.Unlock()
+	if nobody && room.Status == StatusClosed {
+		return nil, recordingErr(ErrRecordingNoOne, "Room %q is closed and has no participants", room.RoomID)
+	}
 	if nobody {
 		return nil, recordingErr(ErrRecordingNoOne, "Room %q has no participants", room.RoomID)
 	}

@@ -74,7 +74,7 @@ func TestRecordingThroughREST(t *testing.T) {
 	s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID, "config": map[string]any{"layout": "mosaic"}}, bearer(s.adm)).wantDetail("config.layout")
 
 	stop := make(chan struct{})
-	defer close(stop)
+	defer func() { close(stop) }()
 	s.seat("Alice", stop)
 	time.Sleep(500 * time.Millisecond)
 	r := s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm))
@@ -145,6 +145,16 @@ func TestRecordingThroughREST(t *testing.T) {
 	// Deleted once stopped.
 	s.req("DELETE", "/api/v1/recordings/"+id, nil, bearer(s.adm)).want(http.StatusOK)
 	s.req("GET", "/api/v1/recordings/"+id, nil, bearer(s.adm)).want(http.StatusNotFound)
+
+	// A closed room (its meeting ended, nobody can join) is said to be closed.
+	s.req("DELETE", "/internal-api/v1/meetings/"+s.roomID, nil, bearer(s.adm)).want(http.StatusOK)
+	s.req("PUT", "/api/v1/rooms/"+s.roomID+"/status", map[string]any{"status": "closed"}, bearer(s.adm)).want(http.StatusOK)
+	if r := s.req("POST", "/api/v1/recordings", map[string]any{"roomId": s.roomID}, bearer(s.adm)); r.status != http.StatusConflict || !strings.Contains(string(r.body), "is closed") {
+		t.Fatalf("start in a closed room: %d %s", r.status, r.body)
+	}
+	if list := s.req("GET", "/api/v1/recordings?roomId="+s.roomID, nil, bearer(s.adm)).want(http.StatusOK).obj(); len(list["recordings"].([]any)) != 0 {
+		t.Fatalf("a refused start left a recording: %v", list)
+	}
 }
 
 func TestRecordingSwitches(t *testing.T) {
