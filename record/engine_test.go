@@ -345,3 +345,106 @@ func TestLateJoinerGetsItsOwnFileAndOffset(t *testing.T) {
 		}
 	}
 }
+
+// mangler is an interceptor that makes a publisher send garbage: payloads of random bytes,
+// payload types never negotiated, absurd timestamp jumps and sequence jumps.
+type mangler struct {
+	interceptor.NoOp
+	rnd *rand.Rand
+	mu  sync.Mutex
+}
+
+func (m *mangler) NewInterceptor(string) (interceptor.Interceptor, error) { return m, nil }
+
+func (m *mangler) BindLocalStream(_ *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	var seqJump uint16
+	var tsJump uint32
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		m.mu.Lock()
+		hh := *h
+		p := payload
+		switch r := m.rnd.IntN(100); {
+		case r < 15:
+			p = make([]byte, 1+m.rnd.IntN(1200))
+			for i := range p {
+				p[i] = byte(m.rnd.Uint32())
+			}
+		case r < 25:
+			hh.PayloadType = 77
+		case r < 28:
+			tsJump += m.rnd.Uint32()
+		case r < 31:
+			seqJump += uint16(1000 + m.rnd.IntN(30000))
+		case r < 36:
+			hh.Marker = !hh.Marker
+		}
+		hh.SequenceNumber += seqJump
+		hh.Timestamp += tsJump
+		m.mu.Unlock()
+		return w.Write(&hh, p, a)
+	})
+}
+
+// TestGarbagePublisherSpoilsNothing: one participant sends garbage RTP (random payloads,
+// wrong payload types, absurd timestamp and sequence jumps) while another publishes
+// properly. The recording completes, the proper participant's file plays cleanly for the
+// recorded time, the garbage is at worst its sender's own file, and forwarding goes on.
+func TestGarbagePublisherSpoilsNothing(t *testing.T) {
+	mediatest.NeedNetns(t)
+	conclavetest.NeedFFmpeg(t)
+	ivf, ogg := conclavetest.Sources(t, 6)
+	root := t.TempDir()
+	sfu, e := newEngine(t, root)
+	stop := make(chan struct{})
+	defer close(stop)
+	conclavetest.Publish(t, sfu, "room-6", "ann", ivf, ogg, stop)
+	conclavetest.Publish(t, sfu, "room-6", "mallory", ivf, ogg, stop, func(o *mediatest.Options) {
+		o.Interceptors = append(o.Interceptors, &mangler{rnd: rand.New(rand.NewPCG(6, 6))})
+	})
+	sub, err := mediatest.NewClient(mediatest.Options{Name: "carol", Fail: t.Errorf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := sfu.Join("room-6", "carol", media.PublishRights{}, func(sig media.Signal) { sub.Signal(string(sig.Type), sig.SDP) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Start(conclavetest.DirectTransport{P: peer})
+	t.Cleanup(func() { sub.Close(); peer.Leave() })
+	time.Sleep(500 * time.Millisecond)
+	s, err := e.Start(record.Spec{ID: "room-6--r1", Room: "room-6", Dir: "room-6/r1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(4 * time.Second)
+	res := s.Stop()
+	took := time.Since(start)
+	if res.Status != record.StatusComplete {
+		t.Fatalf("recording ended %s: %s", res.Status, res.Error)
+	}
+	var annFile string
+	for _, st := range res.Streams {
+		path := filepath.Join(root, "room-6/r1", st.File)
+		if st.Identity == "ann" {
+			annFile = path
+			if st.Offset+st.Duration < took-time.Second {
+				t.Errorf("ann's file ends at %v; %v were recorded", st.Offset+st.Duration, took)
+			}
+			checkPlayable(t, path, st.Duration)
+			continue
+		}
+		// The garbage is the sender's own: its file, if any, is still a WebM ffprobe reads.
+		if out, err := exec.Command("ffprobe", "-v", "quiet", "-show_entries", "format=duration", path).CombinedOutput(); err != nil {
+			t.Errorf("mallory's file %s is not even a readable WebM: %v %s", st.File, err, out)
+		}
+	}
+	if annFile == "" {
+		t.Fatalf("no file of ann's: %+v", res.Streams)
+	}
+	n := sub.Received("ann", webrtc.RTPCodecTypeVideo)
+	time.Sleep(time.Second)
+	if m := sub.Received("ann", webrtc.RTPCodecTypeVideo); m < n+20 {
+		t.Fatalf("the subscriber got %d of ann's video packets in the second after", m-n)
+	}
+}
