@@ -33,9 +33,18 @@ type Config struct {
 	// NoBatch writes every outgoing datagram with its own syscall, as before egress batching
 	// (see batchconn.go); it exists to measure what batching gains.
 	NoBatch bool
-	// QueueLength is the number of packets a subscriber, or a sink, may have waiting to be
-	// written before further packets to it are dropped; 512 when zero.
+	// QueueLength is the number of packets a subscriber may have waiting to be written
+	// before further packets to it are dropped; 512 when zero.
 	QueueLength int
+	// SinkQueueLength is the number of packets a sink (all its tracks together) may have
+	// waiting before further packets to it are dropped; 4096 when zero. A sink takes its
+	// packets in batches (see SinkBatch), so it needs the room to hold one.
+	SinkQueueLength int
+	// SinkBatch is how long a sink's goroutine lets packets gather before it takes them
+	// again, once it has taken some: the recorder is not in a hurry, and waking once per
+	// batch rather than once per packet is most of what a sink costs. 10 ms when zero;
+	// negative for no wait.
+	SinkBatch time.Duration
 
 	// OnTrackPublished is called when a track starts being forwarded to the room.
 	OnTrackPublished func(TrackInfo)
@@ -143,6 +152,12 @@ func (c *Config) withDefaults() {
 	}
 	if c.StatsInterval == 0 {
 		c.StatsInterval = 5 * time.Second
+	}
+	if c.SinkQueueLength <= 0 {
+		c.SinkQueueLength = 4096
+	}
+	if c.SinkBatch == 0 {
+		c.SinkBatch = 10 * time.Millisecond
 	}
 	if c.QueueLength <= 0 {
 		c.QueueLength = 512

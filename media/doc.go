@@ -58,7 +58,9 @@
 // A sink may be attached before anyone joins; the room then waits for its publishers.
 //
 // Each sink has its own bounded queue and its own goroutine, which makes every call to the
-// sink and its [TrackSink]s, one at a time, in arrival order. A publisher never waits for a
+// sink and its [TrackSink]s, one at a time, in arrival order. The goroutine takes what is
+// queued in batches, letting packets gather for Config.SinkBatch (10 ms) after each, so it
+// wakes a hundred times a second rather than once per packet. A publisher never waits for a
 // sink: when the queue is full the packet is lost for that sink alone and counted
 // ([SinkTrack.Dropped]), and the publisher is not asked for a keyframe, since a recorder
 // would rather mend a gap than cost every subscriber a keyframe. To mend it, the sink can

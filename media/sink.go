@@ -77,7 +77,7 @@ func (s *SFU) AttachSink(roomID string, sink Sink) (detach func(), err error) {
 	if !validID(roomID) {
 		return nil, ErrBadID
 	}
-	c := &sinkConn{sfu: s, sink: sink, q: make(chan sinkPacket, s.cfg.QueueLength),
+	c := &sinkConn{sfu: s, sink: sink, q: make(chan sinkPacket, s.cfg.SinkQueueLength),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), finished: make(chan struct{})}
 	s.mu.Lock()
 	if s.closed {
@@ -191,11 +191,42 @@ func (c *sinkConn) run() {
 	defer c.sfu.wg.Done()
 	defer close(c.finished)
 	defer c.closeAll()
+	var batch *time.Timer
+	if c.sfu.cfg.SinkBatch > 0 {
+		batch = time.NewTimer(time.Hour)
+		batch.Stop()
+		defer batch.Stop()
+	}
 	for {
 		select { // a detached sink gets nothing more, however full its queue
 		case <-c.quit:
 			return
 		default:
+		}
+		// Everything queued, in one go.
+		took := false
+		for drained := false; !drained; {
+			select {
+			case <-c.quit:
+				return
+			case p := <-c.q:
+				c.deliver(p)
+				took = true
+			default:
+				drained = true
+			}
+		}
+		if took && batch != nil {
+			// Let the next packets gather; controls and detaching are not kept waiting.
+			batch.Reset(c.sfu.cfg.SinkBatch)
+			select {
+			case <-c.quit:
+				return
+			case <-c.wake:
+				c.runControls()
+			case <-batch.C:
+			}
+			continue
 		}
 		select {
 		case <-c.quit:

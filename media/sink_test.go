@@ -334,7 +334,7 @@ func TestSinkObeysMuteAndRights(t *testing.T) {
 }
 
 func TestBlockedSinkDoesNotDelaySubscriber(t *testing.T) {
-	s := newTestSFU(t, Config{QueueLength: 32})
+	s := newTestSFU(t, Config{QueueLength: 32, SinkQueueLength: 32})
 	release := make(chan struct{})
 	sink := &testSink{block: release}
 	attach(t, s, "room", sink)
