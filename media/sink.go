@@ -22,11 +22,11 @@ type Sink interface {
 
 // TrackSink receives one published track's packets on behalf of a Sink.
 type TrackSink interface {
-	// WriteRTP is given each packet of the track, decrypted and stripped of its header
-	// extensions, in arrival order, with the time it arrived at the SFU. Arrival times of
-	// one sink never decrease; a retransmitted packet carries the time Retransmit queued
-	// it. The packet is shared with the subscribers and the track's packet cache: it must
-	// not be modified, but may be kept.
+	// WriteRTP is given each packet of the track, decrypted, in arrival order, with the
+	// time it arrived at the SFU. Arrival times of one sink never decrease; a
+	// retransmitted packet carries the time Retransmit queued it. The packet (or, where it
+	// keeps its extensions, its payload) is shared with the subscribers and the track's
+	// packet cache: it must not be modified, but may be kept.
 	WriteRTP(pkt *rtp.Packet, arrival time.Time)
 	// Close is called once, after the last WriteRTP, when the track is unpublished (it
 	// ended, its publisher left or lost the right) or the sink is detached.
@@ -51,8 +51,9 @@ type SinkTrack interface {
 	// Dropped counts the packets of this track this sink lost because its queue was full.
 	Dropped() uint64
 	// AudioLevelID is the id of the audio level header extension (RFC 6464) in the
-	// packets a sink gets of this track, 0 when the publisher did not negotiate it. Sinks
-	// get the packets' header extensions as the publisher sent them; subscribers do not.
+	// packets a sink gets of this track, 0 when the publisher did not negotiate it. The
+	// packets of such a track keep their header extensions as the publisher sent them
+	// (subscribers' do not); other tracks' packets come without extensions.
 	AudioLevelID() uint8
 	// SenderReport is the latest RTCP sender report the publisher sent for this track:
 	// which RTP timestamp its clock gave at which NTP wallclock time, so a sink can align

@@ -209,10 +209,11 @@ func (u *upTrack) readLoop() {
 			continue
 		}
 		// Extension ids are per connection; the subscriber's interceptors add their own.
-		// Sinks keep them (the audio level, RFC 6464, for a recorder's speaker detection):
-		// they get a copy of the header, taken before the extensions go.
+		// Sinks of an audio track with the audio level (RFC 6464, for a recorder's speaker
+		// detection) keep them: they get a copy of the header, taken before the extensions
+		// go. Video packets, most of them, need no copy.
 		forSinks := pkt
-		if ss := u.sinks.Load(); ss != nil && len(*ss) > 0 && pkt.Extension {
+		if ss := u.sinks.Load(); ss != nil && len(*ss) > 0 && pkt.Extension && u.levelID != 0 {
 			cp := *pkt
 			forSinks = &cp
 		}

@@ -197,7 +197,7 @@ func (t *trackRec) WriteRTP(pkt *rtp.Packet, arrival time.Time) {
 	if len(res.Missing) > 0 {
 		t.st.Retransmit(res.Missing...)
 	}
-	t.drain(time.Now(), false)
+	t.drain(arrival, false) // arrival is now, give or take the sink's batching
 }
 
 // Close ends the track (media.TrackSink): what it still holds goes to its file.
@@ -301,26 +301,32 @@ func (t *trackRec) at(f Frame) time.Duration {
 // drift between a publisher's tracks but a report that does not describe them.
 const maxSyncShift = time.Second
 
-// syncTo places the track by the publisher's sender report: the frame at at (whose
-// extended timestamp is t.extTS) is, on the publisher's wallclock, at the report's time
-// plus the RTP ticks between them. The publisher's first track with a report keeps its
-// place and sets the publisher's offset; the others move to where that offset puts them.
+// syncTo places the track by the publisher's sender report. On the publisher's
+// wallclock the frame at at (whose extended timestamp is t.extTS) was captured at the
+// report's time plus the RTP ticks between them; the difference between the two clocks
+// is the track's lag. The publisher's most lagging track (usually its camera, whose
+// frames take longer to encode and send) keeps its place and sets the publisher's lag; the
+// others move later to match it. Tracks only ever move later (a short gap in the file),
+// never back, so no two frames of a file share a time.
 func (t *trackRec) syncTo(sr media.SenderReport, at time.Duration) time.Duration {
 	srExt := t.extTS + int64(int32(sr.RTPTime-t.lastTS))
 	wall := sr.NTP.Add(time.Duration((t.extTS - srExt) * int64(time.Second) / t.rate))
+	lag := t.s.start.Add(at).Sub(wall)
 	id := t.g.identity
 	off, ok := t.s.sync[id]
-	if !ok {
-		t.s.sync[id] = t.s.start.Add(at).Sub(wall)
+	switch {
+	case !ok:
+		t.s.sync[id] = lag
+		return at
+	case lag > off+maxSyncShift:
+		return at // not the same clock as the publisher's other reports
+	case lag >= off:
+		t.s.sync[id] = lag // this track lags the most: the others will follow it
 		return at
 	}
-	target := wall.Add(off).Sub(t.s.start)
-	shift := target - at
-	if shift > maxSyncShift || shift < -maxSyncShift || target < 0 {
-		return at
-	}
+	shift := off - lag
 	t.baseAt += shift
-	return target
+	return at + shift
 }
 
 // writeFrame writes a frame to its stream's file, opening one (from this moment) when the

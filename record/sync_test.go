@@ -90,16 +90,16 @@ func (fs *fakeSession) publish(t *testing.T, ft *fakeTrack) media.TrackSink {
 	return ts
 }
 
-// firstPTS is, per stream of the file ("video", "audio"), the time of its first packet,
-// as ffprobe reads it.
-func firstPTS(t *testing.T, path string) map[string]float64 {
+// ptsOf is, per stream of the file ("video", "audio"), the time of each of its packets in
+// file order, as ffprobe reads them.
+func ptsOf(t *testing.T, path string) map[string][]float64 {
 	t.Helper()
 	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=index,codec_type",
 		"-show_entries", "packet=stream_index,pts_time", "-of", "csv=p=0", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ffprobe %s: %v\n%s", path, err, out)
 	}
-	// Lines are "index,pts" for packets, then "index,kind" for streams.
+	// Lines are "index,pts" for packets, then "index,kind," for streams.
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	kinds := map[string]string{}
 	for _, line := range lines {
@@ -107,28 +107,28 @@ func firstPTS(t *testing.T, path string) map[string]float64 {
 			kinds[f[0]] = f[1]
 		}
 	}
-	first := map[string]float64{}
+	pts := map[string][]float64{}
 	for _, line := range lines {
 		f := strings.Split(line, ",")
 		if len(f) != 2 {
 			continue
 		}
-		pts, err := strconv.ParseFloat(f[1], 64)
+		v, err := strconv.ParseFloat(f[1], 64)
 		if err != nil {
 			continue
 		}
 		if k := kinds[f[0]]; k != "" {
-			if _, ok := first[k]; !ok {
-				first[k] = pts
-			}
+			pts[k] = append(pts[k], v)
 		}
 	}
-	return first
+	return pts
 }
 
-// recordSkewed records one participant whose camera's packets arrive 400 ms after the
-// microphone's packets of the same moment (an encoder and a path slower for video), with
-// or without the publisher's sender reports, and returns the recording's only file.
+// recordSkewed records three seconds of one participant whose camera's packets arrive
+// 400 ms after the microphone's packets of the same moment (an encoder and a path slower
+// for video), with or without the publisher's sender reports (one at the start of each
+// track and one a second later, as browsers send them), and returns the recording's only
+// file.
 func recordSkewed(t *testing.T, withReports bool) string {
 	fs := newFakeSession(t)
 	mic, cam := micTrack("p"), camTrack("p")
@@ -136,21 +136,29 @@ func recordSkewed(t *testing.T, withReports bool) string {
 	// to each other may be taken from it.
 	wall := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	const micTS0, camTS0 = 1000, 50000
-	if withReports {
-		mic.sr = &media.SenderReport{NTP: wall.Add(time.Second), RTPTime: micTS0 + 48000, Received: time.Now()}
-		cam.sr = &media.SenderReport{NTP: wall.Add(time.Second), RTPTime: camTS0 + 90000, Received: time.Now()}
+	report := func(n int) {
+		if withReports {
+			at := time.Duration(n) * time.Second
+			mic.sr = &media.SenderReport{NTP: wall.Add(at), RTPTime: uint32(micTS0 + 48000*n), Received: time.Now()}
+			cam.sr = &media.SenderReport{NTP: wall.Add(at), RTPTime: uint32(camTS0 + 90000*n), Received: time.Now()}
+		}
 	}
+	report(1)
 	ms, cs := fs.publish(t, mic), fs.publish(t, cam)
 	start := fs.s.start
 	pz := rtp.NewPacketizerWithOptions(1200, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewFixedSequencer(1), 90000)
-	// Two seconds of both, in arrival order: audio from 100 ms, video from 500 ms.
-	const dur = 2 * time.Second
-	ai, vi := 0, 0
+	// Audio captured from 0 arrives from 100 ms, video from 500 ms; in arrival order.
+	const dur = 3 * time.Second
+	ai, vi, reported := 0, 0, false
 	for {
 		aAt := 100*time.Millisecond + time.Duration(ai)*20*time.Millisecond
 		vAt := 500*time.Millisecond + time.Duration(vi)*time.Second/30
 		if aAt > dur && vAt > dur {
 			break
+		}
+		if !reported && min(aAt, vAt) > 1500*time.Millisecond {
+			report(2)
+			reported = true
 		}
 		if aAt <= vAt {
 			ms.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(ai), Timestamp: uint32(micTS0 + 960*ai), SSRC: 1},
@@ -177,24 +185,32 @@ func recordSkewed(t *testing.T, withReports bool) string {
 }
 
 // TestSenderReportsPutMicrophoneAndCameraInSync: a participant's camera arriving later
-// than its microphone is placed by the publisher's sender reports, so its first frame,
-// captured with the microphone's first, plays with it; without reports it is placed at
-// its arrival, 400 ms late.
+// than its microphone is aligned with it by the publisher's sender reports, so that what
+// was captured together plays together once the reports are in (the microphone waits for
+// the camera); without reports each is placed at its arrival, 400 ms apart.
 func TestSenderReportsPutMicrophoneAndCameraInSync(t *testing.T) {
 	needFFmpeg(t)
 	for _, tc := range []struct {
 		reports bool
-		skew    float64 // video's first frame after audio's, in seconds
+		skew    float64 // video after audio for the same moment of capture, in seconds
 	}{{true, 0}, {false, 0.4}} {
 		path := recordSkewed(t, tc.reports)
-		first := firstPTS(t, path)
-		a, okA := first["audio"]
-		v, okV := first["video"]
-		if !okA || !okV {
-			t.Fatalf("reports=%v: file lacks a stream: %v", tc.reports, first)
+		pts := ptsOf(t, path)
+		a, v := pts["audio"], pts["video"]
+		// Captured 2.5 s in: the 125th audio packet (20 ms each), the 75th video frame.
+		if len(a) <= 125 || len(v) <= 75 {
+			t.Fatalf("reports=%v: %d audio packets, %d video frames", tc.reports, len(a), len(v))
 		}
-		if d := v - a; d < tc.skew-0.04 || d > tc.skew+0.04 {
-			t.Errorf("reports=%v: video starts %.3f s after audio, want %.1f s", tc.reports, d, tc.skew)
+		if d := v[75] - a[125]; d < tc.skew-0.04 || d > tc.skew+0.04 {
+			t.Errorf("reports=%v: video plays %.3f s after the audio captured with it, want %.1f s", tc.reports, d, tc.skew)
+		}
+		// Moving a track never gives two of its frames one time.
+		for kind, ts := range pts {
+			for i := 1; i < len(ts); i++ {
+				if ts[i] <= ts[i-1] {
+					t.Fatalf("reports=%v: %s packet %d at %.3f s, after one at %.3f s", tc.reports, kind, i, ts[i], ts[i-1])
+				}
+			}
 		}
 	}
 }
