@@ -25,43 +25,6 @@ func accessCore(t *testing.T) (*core.Service, *db.DB, string, *conclavetest.Cloc
 	return svc, store, dir, clk
 }
 
-// recActs are the table's columns.
-var recActs = []string{core.RecActList, core.RecActPlay, core.RecActDownload, "zip", core.RecActDelete, core.RecActShare}
-
-// accessTable is the access table of SPEC 7.3: for each actor, per act, "+reason" when
-// allowed for that reason, "-reason" when refused for it; "open:code" when the actor's
-// share link does not even open (every act is then out of reach).
-var accessTable = map[string][]string{
-	conclavetest.ActAdmin:          {"+admin", "+admin", "+admin", "+admin", "+admin", "+admin"},
-	conclavetest.ActOwner:          {"+owner", "+owner", "+owner", "+owner", "+owner", "+owner"},
-	conclavetest.ActOtherManager:   {"-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess"},
-	conclavetest.ActMemberMod:      {"+permission", "+permission", "+permission", "+permission", "+permission", "+permission"},
-	conclavetest.ActMemberSpk:      {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	conclavetest.ActRemoved:        {"-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess"},
-	conclavetest.ActExternal:       {"-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly"},
-	conclavetest.ActInternalMember: {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	conclavetest.ActAnonMod:        {"+permission", "+permission", "+permission", "+permission", "+permission", "+permission"},
-	conclavetest.ActAnonSpk:        {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	conclavetest.ActAnonRec:        {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	conclavetest.ActPublicLink:     {"-linkScope", "+shareLink", "+shareLink", "+shareLink", "-linkScope", "-linkScope"},
-	conclavetest.ActPrivateIn:      {"-linkScope", "+shareLink", "-linkScope", "-linkScope", "-linkScope", "-linkScope"},
-	conclavetest.ActPrivateOut:     {"open:share_link_sign_in_required"},
-	conclavetest.ActExpired:        {"open:share_link_expired", "-linkScope", "-linkInvalid", "-linkInvalid", "-linkInvalid", "-linkScope", "-linkScope"},
-	conclavetest.ActUsedUp:         {"open:share_link_used_up"},
-	conclavetest.ActWrongPassword:  {"open:share_password_wrong"},
-	conclavetest.ActRightPassword:  {"-linkScope", "+shareLink", "-linkScope", "-linkScope", "-linkScope", "-linkScope"},
-	conclavetest.ActRevoked:        {"open:share_link_revoked", "-linkScope", "-linkInvalid", "-linkInvalid", "-linkInvalid", "-linkScope", "-linkScope"},
-	conclavetest.ActAPIKey:         {"+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey"},
-}
-
-// splitCells returns the open code (if any) and the act cells of a row.
-func splitCells(row []string) (open string, cells []string) {
-	if len(row) > 0 && strings.HasPrefix(row[0], "open:") {
-		return strings.TrimPrefix(row[0], "open:"), row[1:]
-	}
-	return "", row
-}
-
 func errCode(err error) string {
 	var e *core.Error
 	if errors.As(err, &e) {
@@ -74,16 +37,16 @@ func TestRecordingAccessTable(t *testing.T) {
 	svc, store, dir, clk := accessCore(t)
 	w := conclavetest.NewAccessWorld(t, svc, store, dir, clk)
 	ctx := context.Background()
-	if len(accessTable) != len(w.Actors) {
-		t.Fatalf("table has %d rows for %d actors", len(accessTable), len(w.Actors))
+	if len(conclavetest.AccessTable) != len(w.Actors) {
+		t.Fatalf("table has %d rows for %d actors", len(conclavetest.AccessTable), len(w.Actors))
 	}
 	for _, a := range w.Actors {
 		t.Run(a.Name, func(t *testing.T) {
-			row, ok := accessTable[a.Name]
+			row, ok := conclavetest.AccessTable[a.Name]
 			if !ok {
 				t.Fatalf("no row for %q", a.Name)
 			}
-			open, cells := splitCells(row)
+			open, cells := conclavetest.SplitCells(row)
 			if open != "" {
 				if got := errCode(a.OpenErr); got != open {
 					t.Fatalf("opening the link: %v (code %q), want code %q", a.OpenErr, got, open)
@@ -97,7 +60,7 @@ func TestRecordingAccessTable(t *testing.T) {
 				}
 				return
 			}
-			for i, act := range recActs {
+			for i, act := range conclavetest.AccessActs {
 				want := cells[i]
 				allowed, reason := want[0] == '+', want[1:]
 				decisionAct := act
