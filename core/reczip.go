@@ -183,18 +183,9 @@ func copyToZip(zw *zip.Writer, name string, mod time.Time, r io.Reader, buf []by
 
 // zipManifest describes a recording in its zip as the recorder's manifest does.
 func zipManifest(rec *Recording) any {
-	type file struct {
-		File     string  `json:"file"`
-		Identity string  `json:"identity"`
-		Name     string  `json:"name"`
-		Kind     string  `json:"kind"`
-		Offset   float64 `json:"offset"`
-		Duration float64 `json:"duration"`
-		Size     int64   `json:"size"`
-	}
-	files := make([]file, 0, len(rec.Streams))
-	for _, st := range rec.Streams {
-		files = append(files, file{st.File, st.Identity, st.Name, st.Kind, st.Offset, st.Duration, st.Size})
+	files := rec.Streams
+	if files == nil {
+		files = []RecordingStream{}
 	}
 	return map[string]any{
 		"recordingId": rec.RecordingID, "roomId": rec.RoomID, "roomName": rec.RoomName,
