@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,5 +260,42 @@ func TestAccessLog(t *testing.T) {
 		if _, err := svc.ListAccessLog(ctx, w.Owner.P, q); core.KindOf(err) != core.KindValidation {
 			t.Errorf("filter %+v: %v", q, err)
 		}
+	}
+}
+
+// TestShareLinkUsesUnderRace: a link of five uses opened by twenty visitors at once opens
+// five times.
+func TestShareLinkUsesUnderRace(t *testing.T) {
+	svc, store, dir, clk := accessCore(t)
+	w := conclavetest.NewAccessWorld(t, svc, store, dir, clk)
+	ctx := context.Background()
+	five := int64(5)
+	l, secret, err := svc.CreateShareLink(ctx, w.Owner.P, w.Rec.RecordingID, core.NewShareLink{MaxUses: &five})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	opened, usedUp := 0, 0
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.OpenShareLink(ctx, core.Anonymous(conclavetest.Meta), l.LinkID, secret, "")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				opened++
+			case errCode(err) == "share_link_used_up":
+				usedUp++
+			default:
+				t.Errorf("open: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if opened != 5 || usedUp != 15 {
+		t.Fatalf("opened %d, used up %d", opened, usedUp)
 	}
 }

@@ -377,3 +377,33 @@ func TestRecordingAccessBadInput(t *testing.T) {
 	}
 	a.req("GET", "/api/v1/access-log?maxItems=3&roomId="+a.w.Room.RoomID+"&nextPageToken="+url.QueryEscape(next.(string)), nil, adm).want(http.StatusOK)
 }
+
+// TestInternalMembersOnlyConfig: the room setting is validated, kept and shown, and shuts
+// the room's external member out of its recordings at once.
+func TestInternalMembersOnlyConfig(t *testing.T) {
+	a := newAccessStack(t)
+	owner := bearer(a.w.Owner.Bearer)
+	room := a.w.Room.RoomID
+	cfg := func(v any) map[string]any {
+		return map[string]any{"config": map[string]any{"recording": map[string]any{"internalMembersOnly": v}}}
+	}
+	a.req("PUT", "/api/v1/rooms/"+room+"/config", cfg("yes"), owner).wantDetail("config.recording.internalMembersOnly")
+	got := a.req("GET", "/api/v1/rooms/"+room+"/config", nil, owner).want(http.StatusOK).obj()
+	if sub(t, got, "recording")["internalMembersOnly"] != false {
+		t.Fatalf("config %v", got)
+	}
+	anonRec := memberTok(a.w.Actor(t, conclavetest.ActAnonRec).MemberToken)
+	a.req("GET", "/api/v1/recordings/"+a.w.Rec.RecordingID+"/media", nil, anonRec).want(http.StatusOK)
+	a.req("PUT", "/api/v1/rooms/"+room+"/config", cfg(true), owner).want(http.StatusOK)
+	if got := a.req("GET", "/api/v1/rooms/"+room+"/config", nil, owner).want(http.StatusOK).obj(); sub(t, got, "recording")["internalMembersOnly"] != true {
+		t.Fatalf("config after setting %v", got)
+	}
+	// Rooms' roles did not change, so the anonymous token lives on: the setting alone
+	// refuses it, and the room's internal member still watches.
+	a.req("GET", "/api/v1/recordings/"+a.w.Rec.RecordingID+"/media", nil, anonRec).wantErr(http.StatusForbidden, "")
+	a.req("GET", "/api/v1/recordings/"+a.w.Rec.RecordingID+"/media", nil, bearer(a.w.Actor(t, conclavetest.ActMemberSpk).Bearer)).want(http.StatusOK)
+	items, _ := a.req("GET", "/api/v1/recordings", nil, anonRec).want(http.StatusOK).obj()["recordings"].([]any)
+	if len(items) != 0 {
+		t.Fatalf("an anonymous link lists %d recordings of an internal-only room", len(items))
+	}
+}
