@@ -108,7 +108,7 @@ func (s *Service) recordingRights(ctx context.Context, st Store, p *Principal, r
 		return allow(RecReasonAdmin)
 	}
 	if room == nil {
-		return refuse(RecReasonRoomGone, forbidden("The room of this recording is gone: only admins may reach it"))
+		return refuse(RecReasonRoomGone, forbidden("Room %q of this recording is gone: only admins may reach its recordings", roomID))
 	}
 	if p.Kind == PrincipalUser && p.User.UserID == room.Owner {
 		d.Source = GrantOwner
@@ -134,8 +134,10 @@ func (s *Service) recordingRights(ctx context.Context, st Store, p *Principal, r
 		// A token of the owner or an admin holds everything already; its holder is that
 		// user, so it is judged so.
 		switch p.Member.Grant {
-		case GrantAdmin, GrantAPIKey:
+		case GrantAdmin:
 			return allow(RecReasonAdmin)
+		case GrantAPIKey:
+			return allow(RecReasonAPIKey)
 		case GrantOwner:
 			if p.Member.UserID == room.Owner {
 				return allow(RecReasonOwner)

@@ -425,6 +425,7 @@ func (s *Service) OpenShareLink(ctx context.Context, caller *Principal, linkID, 
 	}
 	grant := &ShareGrant{LinkID: l.LinkID, RecordingID: l.RecordingID}
 	var user *User
+	sessionID := ""
 	if l.Access == ShareAccessPrivate {
 		if caller.Kind != PrincipalUser {
 			return nil, shareErr(ErrShareSignIn)
@@ -432,7 +433,7 @@ func (s *Service) OpenShareLink(ctx context.Context, caller *Principal, linkID, 
 		if err := caller.active(); err != nil {
 			return nil, err
 		}
-		user, grant.UserID = caller.User, caller.User.UserID
+		user, grant.UserID, sessionID = caller.User, caller.User.UserID, caller.SessionID
 	}
 	holder := &Principal{Kind: PrincipalShareLink, Share: grant, Meta: caller.Meta}
 	rec, err := s.loadRecording(ctx, l.RecordingID)
@@ -479,7 +480,7 @@ func (s *Service) OpenShareLink(ctx context.Context, caller *Principal, linkID, 
 			ExpiresAt: jwt.NewNumericDate(time.UnixMilli(exp)),
 		}}
 	if user != nil {
-		c.UserID, c.UserVersion, c.UserGeneration = user.UserID, user.TokenVersion, user.Generation
+		c.UserID, c.UserVersion, c.UserGeneration, c.SessionID = user.UserID, user.TokenVersion, user.Generation, sessionID
 	}
 	tok, err := s.sign(ctx, c)
 	if err != nil {
@@ -520,6 +521,9 @@ type shareTokenClaims struct {
 	UserID         string `json:"uid,omitempty"`
 	UserVersion    int64  `json:"uv,omitempty"`
 	UserGeneration string `json:"ug,omitempty"`
+	// SessionID is the sign-in session a private link was opened through: the token
+	// ends with it (a sign-out ends the viewing).
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -541,6 +545,14 @@ func (s *Service) AuthenticateShareToken(ctx context.Context, linkID, token stri
 		}
 		if !sameGeneration(u.Generation, c.UserGeneration) || u.TokenVersion != c.UserVersion {
 			return nil, unauthenticated("Share token issued before the user's role or password changed: open the link again")
+		}
+		if c.SessionID != "" {
+			sess, err := s.store.GetSession(ctx, c.SessionID)
+			if isNoRows(err) || (err == nil && (sess.UserID != c.UserID || sess.Expires <= s.nowMS())) {
+				return nil, unauthenticated("The sign-in session this share link was opened through ended: sign in again")
+			} else if err != nil {
+				return nil, internal("load session", err)
+			}
 		}
 	}
 	return &Principal{Kind: PrincipalShareLink, Share: &ShareGrant{LinkID: c.LinkID, RecordingID: c.RecordingID, UserID: c.UserID}, Meta: meta}, nil

@@ -299,3 +299,21 @@ func TestShareLinkUsesUnderRace(t *testing.T) {
 		t.Fatalf("opened %d, used up %d", opened, usedUp)
 	}
 }
+
+// TestPrivateLinkEndsWithSignIn: the token a private link handed out dies with the
+// sign-in it was opened through.
+func TestPrivateLinkEndsWithSignIn(t *testing.T) {
+	svc, store, dir, clk := accessCore(t)
+	w := conclavetest.NewAccessWorld(t, svc, store, dir, clk)
+	ctx := context.Background()
+	a := w.Actor(t, conclavetest.ActPrivateIn)
+	if _, err := svc.AuthenticateShareToken(ctx, a.ShareLinkID, a.ShareToken, conclavetest.Meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Logout(ctx, w.Actor(t, conclavetest.ActOtherManager).P); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateShareToken(ctx, a.ShareLinkID, a.ShareToken, conclavetest.Meta); core.KindOf(err) != core.KindUnauthenticated {
+		t.Fatalf("private link's token after sign-out: %v", err)
+	}
+}
