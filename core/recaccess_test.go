@@ -249,3 +249,53 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestRecordingAccessPresets: the room's recording-access preset decides what its roles
+// may do with recordings; the owner keeps everything whatever it says.
+func TestRecordingAccessPresets(t *testing.T) {
+	svc, store, dir, clk := accessCore(t)
+	w := conclavetest.NewAccessWorld(t, svc, store, dir, clk)
+	ctx := context.Background()
+	mod, spk := w.Actor(t, conclavetest.ActMemberMod).P, w.Actor(t, conclavetest.ActMemberSpk).P
+	id := w.Rec.RecordingID
+	for _, c := range []struct {
+		preset             string
+		modList, modDL     bool
+		spkList, spkPlay   bool
+		presetNameReadBack string
+	}{
+		{core.RecordingAccessAdminModerator, true, true, false, false, core.RecordingAccessAdminModerator},
+		{core.RecordingAccessAdmin, false, false, false, false, core.RecordingAccessAdmin},
+		{core.RecordingAccessAdminModeratorSpeaker, true, true, true, true, core.RecordingAccessAdminModeratorSpeaker},
+	} {
+		room, err := svc.UpdateRoomRoles(ctx, w.Owner.P, w.Room.RoomID, core.RolesPatch{RecordingAccess: c.preset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := core.RecordingAccessOf(room.Roles); got != c.presetNameReadBack {
+			t.Fatalf("%s reads back as %s", c.preset, got)
+		}
+		check := func(who string, p *core.Principal, act string, want bool) {
+			t.Helper()
+			d, err := svc.RecordingDecisionFor(ctx, p, id, act)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reason := core.RecReasonPermission
+			if !want {
+				reason = core.RecReasonNoPermission
+			}
+			if d.Allowed != want || d.Reason != reason {
+				t.Errorf("%s: %s %s: %+v, want allowed=%v", c.preset, who, act, d, want)
+			}
+		}
+		check("moderator", mod, core.RecActList, c.modList)
+		check("moderator", mod, core.RecActDownload, c.modDL)
+		check("speaker", spk, core.RecActList, c.spkList)
+		check("speaker", spk, core.RecActPlay, c.spkPlay)
+		check("speaker", spk, core.RecActDownload, false)
+		if d, _ := svc.RecordingDecisionFor(ctx, w.Owner.P, id, core.RecActDownload); !d.Allowed || d.Reason != core.RecReasonOwner {
+			t.Errorf("%s: owner %+v", c.preset, d)
+		}
+	}
+}
