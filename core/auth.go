@@ -17,6 +17,9 @@ const (
 	PrincipalMember    = "roomMember" // holder of a room-member token
 	PrincipalAnonymous = "anonymous"
 	PrincipalSystem    = "system" // the janitor and other server-side work
+	// PrincipalShareLink holds a recording share link, opened (with its password): it may
+	// only play, and maybe download, that one recording (recshares.go).
+	PrincipalShareLink = "shareLink"
 )
 
 // RequestMeta says where a request came from, for limiting and the audit log.
@@ -35,7 +38,9 @@ type Principal struct {
 	SessionID string
 	APIKey    *APIKey
 	Member    *MemberClaims
-	Meta      RequestMeta
+	// Share is set for PrincipalShareLink only.
+	Share *ShareGrant
+	Meta  RequestMeta
 }
 
 // Anonymous returns a principal with no credentials.
@@ -57,6 +62,11 @@ func (p *Principal) Actor() string {
 		return "member:" + p.Member.Identity + "@" + p.Member.RoomID
 	case PrincipalSystem:
 		return "system"
+	case PrincipalShareLink:
+		if p.Share.UserID != "" {
+			return "shareLink:" + p.Share.LinkID + "/user:" + p.Share.UserID
+		}
+		return "shareLink:" + p.Share.LinkID
 	}
 	return "anonymous"
 }
@@ -83,7 +93,8 @@ func (p *Principal) userID() string {
 // active refuses principals that may not act yet: a user who must change its password
 // can only change it (SPEC 2.1).
 func (p *Principal) active() error {
-	if p == nil || p.Kind == PrincipalAnonymous {
+	// A share link's holder acts only through RecordingRights, which judges it first.
+	if p == nil || p.Kind == PrincipalAnonymous || p.Kind == PrincipalShareLink {
 		return ErrUnauthenticated
 	}
 	if p.Kind == PrincipalUser && p.User.MustChangePassword {

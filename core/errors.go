@@ -20,6 +20,7 @@ const (
 	KindValidation               // 422: a field is missing, of the wrong type or out of range
 	KindTooMany                  // 429: rate limited
 	KindInsufficientStorage      // 507
+	KindGone                     // 410: existed, and never will again (a revoked or expired share link)
 )
 
 // FieldError names one invalid field of a request (the 422 `details` of OpenVidu Meet).

@@ -111,6 +111,10 @@ type RecordingConfig struct {
 	AutoStart     bool   `json:"autoStart"`
 	Layout        string `json:"layout"`
 	RetentionDays int    `json:"retentionDays"`
+	// InternalMembersOnly keeps the room's recordings from its external members and from
+	// anonymous and public share links altogether (Conclave's extension, DingTalk's
+	// "access limited to internal members").
+	InternalMembersOnly bool `json:"internalMembersOnly,omitempty"`
 	// Encoding is OpenVidu Meet's encoding preset or options, kept as given (Conclave does
 	// not transcode, so it is informational).
 	Encoding any `json:"encoding,omitempty"`

@@ -556,22 +556,10 @@ func (s *Service) GetRecording(ctx context.Context, p *Principal, id string) (*R
 	return rec, nil
 }
 
-// recordingPerm checks perm in a recording's room; a recording whose room is gone is
-// only for admins and API keys.
+// recordingPerm checks perm in a recording's room through RecordingRights; a recording
+// whose room is gone is only for admins and API keys.
 func (s *Service) recordingPerm(ctx context.Context, p *Principal, rec *Recording, perm string) error {
-	room, err := s.store.GetRoom(ctx, rec.RoomID)
-	if isNoRows(err) {
-		if err := p.active(); err != nil {
-			return err
-		}
-		if p.isAdmin() {
-			return nil
-		}
-		return forbidden("You need %s in room %q", perm, rec.RoomID)
-	} else if err != nil {
-		return internal("load room", err)
-	}
-	return s.roomPerm(ctx, p, room, perm)
+	return s.checkRight(ctx, p, rec, actOfPerm(perm))
 }
 
 // ListRecordings lists the recordings p may list (recordingList): all for admins and API
@@ -602,17 +590,29 @@ func (s *Service) ListRecordings(ctx context.Context, p *Principal, q RecordingQ
 		q.Rooms = rooms
 	}
 	page, err := s.store.ListRecordings(ctx, q)
-	return page, listErr("recordings", err)
+	if err != nil {
+		return page, listErr("recordings", err)
+	}
+	roomID := q.RoomID
+	if roomID == "" && p.Kind == PrincipalMember {
+		roomID = p.Member.RoomID
+	}
+	if err := s.logAccessAlone(ctx, p, AccessEntry{Action: AccessList, RoomID: roomID, Detail: map[string]any{"count": len(page.Items)}}); err != nil {
+		return Page[Recording]{}, err
+	}
+	return page, nil
 }
 
 // listableRooms are the rooms whose recordings p may list (one when roomID is set).
 func (s *Service) listableRooms(ctx context.Context, p *Principal, roomID string) ([]string, error) {
 	var ids []string
 	consider := func(r *Room) error {
-		if err := s.roomPerm(ctx, p, r, "recordingList"); err == nil {
-			ids = append(ids, r.RoomID)
-		} else if k := KindOf(err); k != KindForbidden {
+		d, err := s.recordingRights(ctx, s.store, p, r.RoomID, r, "", RecActList)
+		if err != nil {
 			return err
+		}
+		if d.Allowed {
+			ids = append(ids, r.RoomID)
 		}
 		return nil
 	}
@@ -658,31 +658,65 @@ func (s *Service) listableRooms(ctx context.Context, p *Principal, roomID string
 
 // OpenRecording opens one of a recording's files for someone with perm (recordingPlay to
 // watch, recordingDownload to download): stream -1 is the main file. A recording being
-// made is 409.
+// made is 409. It logs nothing: OpenRecordingLogged is what serves a viewing or download.
 func (s *Service) OpenRecording(ctx context.Context, p *Principal, id string, stream int, perm string) (*Recording, RecordingFile, error) {
+	return s.OpenRecordingLogged(ctx, p, id, stream, actOfPerm(perm), false)
+}
+
+// OpenRecordingLogged opens one of a recording's files for act (RecActPlay or
+// RecActDownload) as RecordingRights allows, and when log is set records the access in
+// the access log before anything is served (a viewing's first request, a download).
+func (s *Service) OpenRecordingLogged(ctx context.Context, p *Principal, id string, stream int, act string, log bool) (*Recording, RecordingFile, error) {
+	if act != RecActPlay && act != RecActDownload {
+		return nil, nil, invalid("act", "must be play or download")
+	}
 	rec, err := s.loadRecording(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.recordingPerm(ctx, p, rec, perm); err != nil {
+	if err := s.checkRight(ctx, p, rec, act); err != nil {
 		return nil, nil, err
 	}
+	f, err := s.openRecordingFile(rec, stream)
+	if err != nil {
+		return nil, nil, err
+	}
+	if log {
+		action := AccessPlay
+		if act == RecActDownload {
+			action = AccessDownload
+		}
+		var detail any
+		if stream >= 0 {
+			detail = map[string]any{"stream": stream}
+		}
+		if err := s.logAccessAlone(ctx, p, AccessEntry{Action: action, RecordingID: rec.RecordingID, RoomID: rec.RoomID, Detail: detail}); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+	}
+	return rec, f, nil
+}
+
+// openRecordingFile opens a file of a recording whose rights were checked.
+func (s *Service) openRecordingFile(rec *Recording, stream int) (RecordingFile, error) {
+	id := rec.RecordingID
 	if liveStatus(rec.Status) {
-		return nil, nil, recordingErr(ErrRecordingActive, "Recording %q is still being made", id)
+		return nil, recordingErr(ErrRecordingActive, "Recording %q is still being made", id)
 	}
 	if stream < -1 || stream >= len(rec.Streams) {
-		return nil, nil, invalid("stream", "must be from 0 to %d", len(rec.Streams)-1)
+		return nil, invalid("stream", "must be from 0 to %d", len(rec.Streams)-1)
 	}
 	if s.cfg.Recorder == nil {
-		return nil, nil, recordingErr(ErrRecordingNotFound, "The files of recording %q are not available", id)
+		return nil, recordingErr(ErrRecordingNotFound, "The files of recording %q are not available", id)
 	}
 	f, err := s.cfg.Recorder.Open(*rec, stream)
 	if errors.Is(err, ErrNoRows) {
-		return nil, nil, recordingErr(ErrRecordingNotFound, "The files of recording %q are gone", id)
+		return nil, recordingErr(ErrRecordingNotFound, "The files of recording %q are gone", id)
 	} else if err != nil {
-		return nil, nil, internal("open recording", err)
+		return nil, internal("open recording", err)
 	}
-	return rec, f, nil
+	return f, nil
 }
 
 // DeleteRecording deletes a recording and its files (recordingDelete); one being made is

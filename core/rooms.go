@@ -26,6 +26,7 @@ type ConfigPatch struct {
 	RecordingAutoStart       *bool
 	RecordingLayout          *string
 	RecordingRetentionDays   *int
+	RecordingInternalOnly    *bool
 	RecordingEncoding        any
 	VirtualBackgroundEnabled *bool
 	E2EEEnabled              *bool
@@ -189,6 +190,7 @@ func applyConfig(v *validator, field string, c RoomConfig, in *ConfigPatch) Room
 	set(&c.Chat.Enabled, in.ChatEnabled)
 	set(&c.Recording.Enabled, in.RecordingEnabled)
 	set(&c.Recording.AutoStart, in.RecordingAutoStart)
+	set(&c.Recording.InternalMembersOnly, in.RecordingInternalOnly)
 	set(&c.VirtualBackground.Enabled, in.VirtualBackgroundEnabled)
 	set(&c.E2EE.Enabled, in.E2EEEnabled)
 	set(&c.Captions.Enabled, in.CaptionsEnabled)

@@ -54,8 +54,10 @@ type Service struct {
 	log     *slog.Logger
 	bus     *Bus
 	limiter *loginLimiter
-	live    meetings
-	rec     recordings
+	// shareTries limits wrong share-link passwords per link and per address, as sign-ins.
+	shareTries *loginLimiter
+	live       meetings
+	rec        recordings
 
 	keyMu sync.Mutex
 	key   []byte
@@ -98,12 +100,13 @@ func New(store Store, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		store:     store,
-		cfg:       cfg,
-		log:       cfg.Logger,
-		bus:       NewBus(),
-		limiter:   newLoginLimiter(cfg.LoginLimits),
-		dummyHash: dummy,
+		store:      store,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		bus:        NewBus(),
+		limiter:    newLoginLimiter(cfg.LoginLimits),
+		shareTries: newLoginLimiter(cfg.LoginLimits),
+		dummyHash:  dummy,
 	}
 	return s, nil
 }

@@ -86,6 +86,8 @@ func newCreateRoomForm(c *common) *form {
 		textField("autoDeletionDate", "Delete at", "", "YYYY-MM-DD HH:MM or +2h; empty = never"),
 		withMeeting,
 		withRec,
+		noteField("Recording access"),
+		checkField("config.recording.internalMembersOnly", "Recordings for internal members only", false),
 	})
 	f.validate = func(v formValues) map[string]string {
 		errs := map[string]string{}
@@ -108,6 +110,7 @@ func newCreateRoomForm(c *common) *form {
 				RecordingAutoStart:       v.ptrOn("config.recording.autoStart"),
 				RecordingLayout:          &layout,
 				RecordingRetentionDays:   &days,
+				RecordingInternalOnly:    v.ptrOn("config.recording.internalMembersOnly"),
 				ChatEnabled:              v.ptrOn("config.chat.enabled"),
 				VirtualBackgroundEnabled: v.ptrOn("config.virtualBackground.enabled"),
 			},
@@ -145,6 +148,7 @@ func newConfigForm(c *common, r *core.Room) *form {
 		checkField("config.recording.autoStart", "Start with the meeting", cfg.Recording.AutoStart),
 		selectField("config.recording.layout", "Layout", layouts, cfg.Recording.Layout),
 		textField("config.recording.retentionDays", "Keep recordings (days)", strconv.Itoa(cfg.Recording.RetentionDays), "0 = for ever"),
+		checkField("config.recording.internalMembersOnly", "Recordings for internal members only", cfg.Recording.InternalMembersOnly),
 		checkField("config.chat.enabled", "Chat", cfg.Chat.Enabled),
 		checkField("config.virtualBackground.enabled", "Virtual background", cfg.VirtualBackground.Enabled),
 	})
@@ -163,6 +167,7 @@ func newConfigForm(c *common, r *core.Room) *form {
 			RecordingAutoStart:       v.ptrOn("config.recording.autoStart"),
 			RecordingLayout:          &layout,
 			RecordingRetentionDays:   &days,
+			RecordingInternalOnly:    v.ptrOn("config.recording.internalMembersOnly"),
 			ChatEnabled:              v.ptrOn("config.chat.enabled"),
 			VirtualBackgroundEnabled: v.ptrOn("config.virtualBackground.enabled"),
 		}

@@ -35,6 +35,8 @@ func statusOf(k core.Kind) int {
 		return http.StatusUnprocessableEntity
 	case core.KindTooMany:
 		return http.StatusTooManyRequests
+	case core.KindGone:
+		return http.StatusGone
 	case core.KindInsufficientStorage:
 		return http.StatusInsufficientStorage
 	}

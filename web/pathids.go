@@ -3,7 +3,7 @@ package web
 import "net/http"
 
 // pathIDNames are the path wildcards of the API.
-var pathIDNames = []string{"userId", "roomId", "memberId", "keyId", "participantIdentity"}
+var pathIDNames = []string{"userId", "roomId", "memberId", "keyId", "participantIdentity", "linkId"}
 
 // checkPathIDs refuses path ids that no Conclave id can look like before anything reaches
 // core: ids are short runs of letters, digits and "_-.:", never "..". An encoded "/", a

@@ -153,18 +153,35 @@ func (s *server) bulkDeleteRecordings(w http.ResponseWriter, r *http.Request, p 
 }
 
 // recordingMedia is GET /recordings/{recordingId}/media[?stream=N]: the main file (or one
-// stream's) with byte ranges (206, 416), for watching (recordingPlay).
+// stream's) with byte ranges (206, 416), for watching (recordingPlay). The first request
+// of a viewing is in the access log (newViewing).
 func (s *server) recordingMedia(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
-	return s.serveRecording(w, r, p, "recordingPlay", false)
+	return s.serveRecordingAs(w, r, p, r.PathValue("recordingId"), core.RecActPlay, false)
 }
 
-// downloadRecording is GET /recordings/{recordingId}/download[?stream=N]
-// (recordingDownload): the same file as an attachment.
+// downloadRecording is GET /recordings/{recordingId}/download[?stream=N|format=zip]
+// (recordingDownload): the same file as an attachment, or all the recording's files and
+// its manifest as a zip.
 func (s *server) downloadRecording(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
-	return s.serveRecording(w, r, p, "recordingDownload", true)
+	id := r.PathValue("recordingId")
+	switch f := r.URL.Query().Get("format"); f {
+	case "zip":
+		if r.URL.Query().Has("stream") {
+			return core.Validation(core.FieldError{Field: "stream", Message: "a zip holds every stream: leave stream out"})
+		}
+		plan, err := s.svc.PlanRecordingZip(r.Context(), p, id)
+		if err != nil {
+			return err
+		}
+		return s.writeZip(w, r, plan)
+	case "", "webm":
+	default:
+		return core.Validation(core.FieldError{Field: "format", Message: "must be webm or zip"})
+	}
+	return s.serveRecordingAs(w, r, p, id, core.RecActDownload, true)
 }
 
-func (s *server) serveRecording(w http.ResponseWriter, r *http.Request, p *core.Principal, perm string, attachment bool) error {
+func (s *server) serveRecordingAs(w http.ResponseWriter, r *http.Request, p *core.Principal, id, act string, attachment bool) error {
 	stream := -1
 	if v := r.URL.Query().Get("stream"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -173,7 +190,6 @@ func (s *server) serveRecording(w http.ResponseWriter, r *http.Request, p *core.
 		}
 		stream = n
 	}
-	id := r.PathValue("recordingId")
 	// A multi-range or malformed Range is refused before the file is opened (Go's
 	// ServeContent would answer several ranges as multipart, which players do not ask for).
 	rng := r.Header.Get("Range")
@@ -181,7 +197,7 @@ func (s *server) serveRecording(w http.ResponseWriter, r *http.Request, p *core.
 		return &httpError{status: http.StatusRequestedRangeNotSatisfiable, title: "Recording Error",
 			message: fmt.Sprintf("Recording %q: only one byte range (bytes=start-end) may be asked for", id)}
 	}
-	_, f, err := s.svc.OpenRecording(r.Context(), p, id, stream, perm)
+	_, f, err := s.svc.OpenRecordingLogged(r.Context(), p, id, stream, act, newViewing(r))
 	if err != nil {
 		return err
 	}

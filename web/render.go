@@ -175,13 +175,15 @@ func (s *server) roomView(r *core.Room, links bool, sel selection) object {
 	return append(sel.project(s.roomJSON(r, links), roomExtraFields), member{"_extraFields", roomExtraFields})
 }
 
-// configJSON renders MeetRoomConfig; autoStart and retentionDays are Conclave's additions.
+// configJSON renders MeetRoomConfig; autoStart, retentionDays and internalMembersOnly are
+// Conclave's additions.
 func configJSON(c core.RoomConfig) object {
 	rec := object{
 		{"enabled", c.Recording.Enabled},
 		{"autoStart", c.Recording.AutoStart},
 		{"layout", c.Recording.Layout},
 		{"retentionDays", c.Recording.RetentionDays},
+		{"internalMembersOnly", c.Recording.InternalMembersOnly},
 	}
 	if c.Recording.Encoding != nil {
 		rec = append(rec, member{"encoding", c.Recording.Encoding})

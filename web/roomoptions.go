@@ -57,6 +57,7 @@ func decodeConfig(c *obj) *core.ConfigPatch {
 		p.RecordingEnabled = rec.boolean("enabled", false)
 		p.RecordingAutoStart = rec.boolean("autoStart", false)
 		p.RecordingLayout = rec.str("layout", false)
+		p.RecordingInternalOnly = rec.boolean("internalMembersOnly", false)
 		if n := rec.integer("retentionDays", false); n != nil {
 			d := int(max(min(*n, 1<<31-1), -1<<31))
 			p.RecordingRetentionDays = &d

@@ -147,6 +147,7 @@ func (s *server) routes() {
 	s.handle("POST", pub+"/recordings/{recordingId}/stop", withMember, s.stopRecording)
 	s.handle("GET", pub+"/recordings/{recordingId}/media", withMember, s.recordingMedia)
 	s.handle("GET", pub+"/recordings/{recordingId}/download", withMember, s.downloadRecording)
+	s.recordingAccessRoutes()
 	s.handle("GET", in+"/config/recording", std, s.recordingSwitch)
 	s.handle("PUT", in+"/config/recording", std, s.setRecordingSwitch)
 
