@@ -37,4 +37,3 @@ func TestRecordingTrashFlag(t *testing.T) {
 		}
 	}
 }
-
