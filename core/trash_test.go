@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -520,4 +522,54 @@ func TestRecordingTrashBounds(t *testing.T) {
 			t.Errorf("trash time %v: %v", d, err)
 		}
 	}
+}
+
+// TestTrashedFilesAreNotStrays: at start-up, the files of a recording in the trash belong
+// to it; they are not reported as files with no recording.
+func TestTrashedFilesAreNotStrays(t *testing.T) {
+	var logs syncLog
+	clk := &conclavetest.Clock{}
+	dir := filepath.Join(t.TempDir(), "recordings")
+	svc, st := conclavetest.Core(t, conclavetest.Config{Now: clk.Now, Recorder: conclavetest.FileRecorder(t, dir),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	adm := conclavetest.Admin(t, svc)
+	name := "Strays"
+	room, err := svc.CreateRoom(context.Background(), adm, core.RoomOptions{RoomName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := conclavetest.FinishedRecording(t, st, dir, room, clk.Now(), 100)
+	if err := svc.DeleteRecording(context.Background(), adm, rec.RecordingID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, room.RoomID, "stray"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RecoverRecordings(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, room.RoomID+"/stray") {
+		t.Fatalf("the stray directory was not reported:\n%s", out)
+	}
+	if strings.Contains(out, rec.Dir+" ") || strings.Contains(out, rec.Dir+"\n") {
+		t.Fatalf("the trashed recording's files were reported as strays:\n%s", out)
+	}
+}
+
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
