@@ -62,11 +62,12 @@ type RecordingStore interface {
 // RecordingUsage is what the recordings of one room in one status, in the trash or not,
 // hold: how many and their bytes (their size as recorded).
 type RecordingUsage struct {
-	RoomID  string
-	Status  string
-	Trashed bool
-	Count   int
-	Bytes   int64
+	RoomID   string
+	RoomName string // "" when the room is gone
+	Status   string
+	Trashed  bool
+	Count    int
+	Bytes    int64
 }
 
 // UserStore keeps the internal users.

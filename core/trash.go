@@ -466,18 +466,13 @@ func (s *Service) RecordingStorage(ctx context.Context, p *Principal) (*Recordin
 	for _, u := range usage {
 		rs := byRoom[u.RoomID]
 		if rs == nil {
-			rs = &RoomStorage{RoomID: u.RoomID, StorageFigures: StorageFigures{Recordings: map[string]int{}}}
+			rs = &RoomStorage{RoomID: u.RoomID, RoomName: u.RoomName, StorageFigures: StorageFigures{Recordings: map[string]int{}}}
 			byRoom[u.RoomID] = rs
 		}
 		rs.add(u)
 		out.Total.add(u)
 	}
-	for id, rs := range byRoom {
-		if r, err := s.store.GetRoom(ctx, id); err == nil {
-			rs.RoomName = r.RoomName
-		} else if !isNoRows(err) {
-			return nil, internal("load room", err)
-		}
+	for _, rs := range byRoom {
 		out.Rooms = append(out.Rooms, *rs)
 	}
 	sort.Slice(out.Rooms, func(i, j int) bool { return out.Rooms[i].RoomID < out.Rooms[j].RoomID })

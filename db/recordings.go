@@ -168,8 +168,11 @@ func (s *store) RecordingsDueForPurge(ctx context.Context, now int64, limit int)
 // RecordingsPastRetention lists the recordings older than their room's retentionDays.
 func (s *store) RecordingsPastRetention(ctx context.Context, now int64, limit int) ([]core.Recording, error) {
 	return queryAll(ctx, s.r, "recordings past retention", scanRecording,
-		`SELECT `+recordingCols+` FROM recordings g JOIN rooms r ON r.room_id = g.room_id
-			WHERE json_extract(r.config, '$.recording.retentionDays') > 0
+		// Rooms first (CROSS JOIN keeps that order), then each room's old recordings by the
+		// (room_id, start_date) index: a pass costs the rooms, not every recording.
+		`SELECT `+recordingCols+` FROM rooms r CROSS JOIN recordings g
+			WHERE g.room_id = r.room_id
+			  AND json_extract(r.config, '$.recording.retentionDays') > 0
 			  AND g.start_date <= ? - json_extract(r.config, '$.recording.retentionDays') * 86400000
 			  AND g.status NOT IN ('starting', 'active', 'ending')
 			ORDER BY g.start_date, g.recording_id LIMIT ?`, now, limit)
@@ -177,7 +180,8 @@ func (s *store) RecordingsPastRetention(ctx context.Context, now int64, limit in
 
 // RecordingUsage sums recordings by room, status and trash.
 func (s *store) RecordingUsage(ctx context.Context, rooms []string) ([]core.RecordingUsage, error) {
-	q := `SELECT room_id, status, trashed_at > 0, count(*), coalesce(sum(size), 0) FROM recordings`
+	q := `SELECT g.room_id, coalesce(r.room_name, ''), g.status, g.trashed_at > 0, count(*), coalesce(sum(g.size), 0)
+		FROM recordings g LEFT JOIN rooms r ON r.room_id = g.room_id`
 	var args []any
 	if rooms != nil {
 		if len(rooms) == 0 {
@@ -186,12 +190,12 @@ func (s *store) RecordingUsage(ctx context.Context, rooms []string) ([]core.Reco
 		for _, id := range rooms {
 			args = append(args, id)
 		}
-		q += ` WHERE room_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(rooms)), ",") + `)`
+		q += ` WHERE g.room_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(rooms)), ",") + `)`
 	}
-	q += ` GROUP BY room_id, status, trashed_at > 0 ORDER BY room_id, status`
+	q += ` GROUP BY g.room_id, g.status, g.trashed_at > 0 ORDER BY g.room_id, g.status`
 	return queryAll(ctx, s.r, "recording usage", func(sc scanner) (core.RecordingUsage, error) {
 		var u core.RecordingUsage
-		err := sc.Scan(&u.RoomID, &u.Status, &u.Trashed, &u.Count, &u.Bytes)
+		err := sc.Scan(&u.RoomID, &u.RoomName, &u.Status, &u.Trashed, &u.Count, &u.Bytes)
 		return u, err
 	}, q, args...)
 }
