@@ -573,3 +573,32 @@ func (l *syncLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestActiveRecordingIsNotDeleted: a recording being made is 409 for delete, force and
+// bulk delete, and stays as it is.
+func TestActiveRecordingIsNotDeleted(t *testing.T) {
+	ts := newTrashStack(t, 0)
+	ctx := context.Background()
+	room := ts.room(ts.adm, "Live")
+	rec := ts.rec(room, 100)
+	rec.Status, rec.EndDate = core.RecActive, 0
+	if err := ts.db.UpdateRecording(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.svc.DeleteRecording(ctx, ts.adm, rec.RecordingID); !errors.Is(err, core.ErrRecordingActive) {
+		t.Fatalf("delete of an active recording: %v", err)
+	}
+	if err := ts.svc.PurgeRecording(ctx, ts.adm, rec.RecordingID); !errors.Is(err, core.ErrRecordingActive) {
+		t.Fatalf("force purge of an active recording: %v", err)
+	}
+	for _, bulk := range []func(context.Context, *core.Principal, []string) (core.BulkResult, error){ts.svc.BulkDeleteRecordings, ts.svc.BulkPurgeRecordings} {
+		res, err := bulk(ctx, ts.adm, []string{rec.RecordingID})
+		if err != nil || len(res.Deleted) != 0 || len(res.Failed) != 1 {
+			t.Fatalf("bulk delete of an active recording: %+v, %v", res, err)
+		}
+	}
+	got, err := ts.svc.GetRecording(ctx, ts.adm, rec.RecordingID)
+	if err != nil || got.Status != core.RecActive || got.TrashedAt != 0 || !ts.filesOf(rec) {
+		t.Fatalf("active recording after refused deletes: %+v, %v", got, err)
+	}
+}
