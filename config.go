@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"conclave/core"
 )
 
 // config is everything the command line and environment say.
@@ -50,6 +52,8 @@ type config struct {
 	// MinFreeDisk is the free space below which recordings do not start, and running
 	// ones stop as limit_reached.
 	MinFreeDisk uint64
+	// RecordingTrash is how long a deleted recording stays in the trash.
+	RecordingTrash time.Duration
 }
 
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
@@ -84,7 +88,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	var bodyTimeout, wsRate string
 	str(&bodyTimeout, "http-body-timeout", "10s", "answer 408 to a request whose body has not arrived in full by then")
 	str(&wsRate, "ws-frame-rate", "50", "signalling frames per second one connection may send in all (bursts of twice that)")
-	var minFree string
+	var minFree, trash string
+	str(&trash, "recording-trash", "168h", "how long a deleted recording stays in the trash, restorable, before it is purged (1m to 87600h)")
 	str(&c.Recording, "recording", "", "server switch for every recording: on or off (default: as admins last set it, on)")
 	str(&minFree, "min-free-disk", "1GiB", "free disk below which recordings do not start and running ones stop (e.g. 500MiB, 2GiB)")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
@@ -147,6 +152,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.MinFreeDisk, err = parseBytes(minFree); err != nil {
 		return c, nil, fmt.Errorf("--min-free-disk %q: want a size such as 500MiB or 1GiB", minFree)
+	}
+	if c.RecordingTrash, err = time.ParseDuration(trash); err != nil || core.CheckRecordingTrash(c.RecordingTrash) != nil {
+		return c, nil, fmt.Errorf("--recording-trash %q: want a duration from 1m to 87600h (3650 days), such as 168h", trash)
 	}
 	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
 		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)

@@ -50,6 +50,8 @@ type Config struct {
 	Recorder    core.Recorder
 	Recording   string
 	MinFreeDisk uint64
+	// RecordingTrash is core's trash time (its default when zero).
+	RecordingTrash time.Duration
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -81,7 +83,7 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
-		Production: cfg.Production,
+		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

@@ -8,22 +8,7 @@ import (
 
 	"conclave/core"
 	"conclave/db"
-	"conclave/record"
-	"conclave/record/bridge"
 )
-
-// FileRecorder is the recorder main builds, over a recordings directory, with no SFU: it
-// opens, lists and removes recordings' files but cannot record. Tests of what happens to
-// recordings after they are made (access, downloads, the trash) use it with FakeRecording
-// instead of recording a meeting.
-func FileRecorder(t testing.TB, dir string) core.Recorder {
-	t.Helper()
-	engine, err := record.New(nil, record.Options{Root: dir})
-	if err != nil {
-		t.Fatalf("record.New: %v", err)
-	}
-	return bridge.Recorder(engine, func() *core.Service { return nil })
-}
 
 // FakeFile is one file of a FakeRecording.
 type FakeFile struct {

@@ -17,6 +17,7 @@ const (
 	AccessShareRevoke    = "share.revoke"
 	AccessDelete         = "delete"  // for the trash's callers
 	AccessRestore        = "restore" // for the trash's callers
+	AccessPurge          = "purge"   // removed for good: from the trash, by force, by retention
 	AccessURL            = "url"     // GET …/recordings/{id}/url made a link
 	accessActorUser      = "user"
 	accessActorMember    = "member"
@@ -165,7 +166,7 @@ func (s *Service) ListAccessLog(ctx context.Context, p *Principal, q AccessLogQu
 		if p.Kind != PrincipalUser {
 			return Page[AccessLogEntry]{}, forbidden("Only admins and room owners may read the access log")
 		}
-		rooms, err := s.ownedRooms(ctx, p.User.UserID)
+		rooms, err := s.ownedRooms(ctx, p)
 		if err != nil {
 			return Page[AccessLogEntry]{}, err
 		}
@@ -203,24 +204,5 @@ func (s *Service) RecordingAccessLog(ctx context.Context, p *Principal, recordin
 func checkLogTime(v *validator, field string, t int64) {
 	if t < 0 || t > maxLogTime {
 		v.add(field, "must be a time in epoch milliseconds from 0 to %d", int64(maxLogTime))
-	}
-}
-
-// ownedRooms lists the ids of the rooms userID owns.
-func (s *Service) ownedRooms(ctx context.Context, userID string) ([]string, error) {
-	q := RoomQuery{ListOptions: ListOptions{MaxItems: MaxMaxItems, SortField: "creationDate", Desc: true}, Owner: userID}
-	ids := []string{}
-	for {
-		page, err := s.store.ListRooms(ctx, q)
-		if err != nil {
-			return nil, internal("list rooms", err)
-		}
-		for i := range page.Items {
-			ids = append(ids, page.Items[i].RoomID)
-		}
-		if page.Next == "" {
-			return ids, nil
-		}
-		q.PageToken = page.Next
 	}
 }

@@ -9,10 +9,14 @@ import (
 type SweepResult struct {
 	RoomsProcessed  int
 	SessionsExpired int
+	// RecordingsPurged counts the recordings purged: trash time over, or past their
+	// room's retentionDays.
+	RecordingsPurged int
 }
 
 // Sweep runs one janitor pass: rooms past their auto-deletion date are deleted (or closed)
-// according to their policy, and expired sessions are removed.
+// according to their policy, expired sessions are removed, and recordings whose trash time
+// ran out or that are older than their room's retentionDays are purged.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	now := s.nowMS()
@@ -28,6 +32,9 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			if has, err := s.hasRecordings(ctx, s.store, r.RoomID); err == nil && has {
 				continue // closed and kept for its recordings: nothing more to do
 			}
+			if n, err := s.store.CountRoomTrash(ctx, r.RoomID); err == nil && n > 0 {
+				continue // kept while its trash may still be restored
+			}
 		}
 		_, err := s.DeleteRoom(ctx, System(), r.RoomID, r.AutoDeletionPolicy.WithMeeting, r.AutoDeletionPolicy.WithRecordings)
 		if err != nil {
@@ -41,6 +48,9 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, internal("delete expired sessions", err)
 	}
 	res.SessionsExpired = n
+	if res.RecordingsPurged, err = s.sweepRecordings(ctx); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 
@@ -51,8 +61,8 @@ func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 	for {
 		if res, err := s.Sweep(ctx); err != nil {
 			s.log.Error("janitor pass failed", "err", err)
-		} else if res.RoomsProcessed > 0 {
-			s.log.Info("janitor pass", "rooms", res.RoomsProcessed, "sessions", res.SessionsExpired)
+		} else if res.RoomsProcessed > 0 || res.RecordingsPurged > 0 {
+			s.log.Info("janitor pass", "rooms", res.RoomsProcessed, "sessions", res.SessionsExpired, "recordingsPurged", res.RecordingsPurged)
 		}
 		select {
 		case <-ctx.Done():

@@ -43,6 +43,11 @@ type Recording struct {
 	Dir string
 	// Streams are the recording's files in manifest order (GET …/media?stream=N).
 	Streams []RecordingStream
+	// TrashedAt (epoch ms) is when it was deleted into the trash, 0 when it is not in the
+	// trash; TrashedBy is who deleted it, PurgeAt when the janitor purges it (trash.go).
+	TrashedAt int64
+	TrashedBy string
+	PurgeAt   int64
 }
 
 // RecordingStream is one file of a recording: a participant's camera and microphone, or a
@@ -65,4 +70,17 @@ type RecordingQuery struct {
 	Status   string
 	// VisibleTo, when set, keeps only recordings of these rooms (a caller's readable ones).
 	Rooms []string
+	// Trash says whether trashed recordings are listed: the zero value leaves them out.
+	Trash TrashFilter
 }
+
+// TrashFilter says which recordings a listing holds with respect to the trash.
+type TrashFilter int
+
+// Trash filters: not in the trash (the zero value, what every ordinary listing wants),
+// only in the trash, or both.
+const (
+	TrashExclude TrashFilter = iota
+	TrashOnly
+	TrashAll
+)

@@ -306,9 +306,11 @@ func (s *Service) StopRecording(ctx context.Context, p *Principal, recordingID s
 	return rec, nil
 }
 
+// loadRecording loads a recording not in the trash (trash.go): one in it is not found, as
+// if it were gone.
 func (s *Service) loadRecording(ctx context.Context, id string) (*Recording, error) {
 	rec, err := s.store.GetRecording(ctx, id)
-	if isNoRows(err) {
+	if isNoRows(err) || (err == nil && rec.TrashedAt != 0) {
 		return nil, recordingErr(ErrRecordingNotFound, "Recording %q not found", id)
 	} else if err != nil {
 		return nil, internal("load recording", err)
@@ -515,7 +517,7 @@ func (s *Service) checkRecordingFiles(ctx context.Context) error {
 	for _, d := range dirs {
 		onDisk[d] = true
 	}
-	q := RecordingQuery{ListOptions: ListOptions{MaxItems: MaxMaxItems, SortField: "startDate", Desc: true}}
+	q := RecordingQuery{Trash: TrashAll, ListOptions: ListOptions{MaxItems: MaxMaxItems, SortField: "startDate", Desc: true}}
 	for {
 		page, err := s.store.ListRecordings(ctx, q)
 		if err != nil {
@@ -717,62 +719,4 @@ func (s *Service) openRecordingFile(rec *Recording, stream int) (RecordingFile, 
 		return nil, internal("open recording", err)
 	}
 	return f, nil
-}
-
-// DeleteRecording deletes a recording and its files (recordingDelete); one being made is
-// 409.
-func (s *Service) DeleteRecording(ctx context.Context, p *Principal, id string) error {
-	rec, err := s.loadRecording(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := s.recordingPerm(ctx, p, rec, "recordingDelete"); err != nil {
-		return err
-	}
-	return s.deleteRecording(ctx, p, rec)
-}
-
-func (s *Service) deleteRecording(ctx context.Context, p *Principal, rec *Recording) error {
-	if liveStatus(rec.Status) {
-		return recordingErr(ErrRecordingActive, "Recording %q is being made: stop it first", rec.RecordingID)
-	}
-	err := s.store.InTx(ctx, func(tx Store) error {
-		if err := tx.DeleteRecording(ctx, rec.RecordingID); isNoRows(err) {
-			return recordingErr(ErrRecordingNotFound, "Recording %q not found", rec.RecordingID)
-		} else if err != nil {
-			return internal("delete recording", err)
-		}
-		return s.auditAs(ctx, tx, p, "recording.delete", "recording:"+rec.RecordingID, nil)
-	})
-	if err != nil {
-		return err
-	}
-	// The row is gone first: files without a row are reported at start-up, a row without
-	// files would answer 404 to whoever follows its link.
-	if s.cfg.Recorder != nil {
-		if err := s.cfg.Recorder.Remove(*rec); err != nil {
-			s.log.Error("files of a deleted recording not removed", "recording", rec.RecordingID, "dir", rec.Dir, "err", err)
-		}
-	}
-	s.bus.Publish(Event{Type: EventRecordingChanged, RoomID: rec.RoomID, RecordingID: rec.RecordingID})
-	return nil
-}
-
-// BulkDeleteRecordings deletes each recording in ids, reporting per id.
-func (s *Service) BulkDeleteRecordings(ctx context.Context, p *Principal, ids []string) (BulkResult, error) {
-	if err := p.active(); err != nil {
-		return BulkResult{}, err
-	}
-	res := BulkResult{Deleted: []string{}, Failed: []BulkFailure{}}
-	for _, id := range ids {
-		if err := s.DeleteRecording(ctx, p, strings.TrimSpace(id)); err != nil {
-			if KindOf(err) == KindInternal {
-				return res, err
-			}
-			res.Failed = append(res.Failed, BulkFailure{ID: id, Error: err.Error()})
-			continue
-		}
-		res.Deleted = append(res.Deleted, id)
-	}
-	return res, nil
 }

@@ -108,35 +108,14 @@ type DeletionResult struct {
 	Room *Room
 }
 
-// hasRecordings reports whether a room has recordings, whatever their status.
+// hasRecordings reports whether a room has recordings, whatever their status, those in
+// the trash left out (they are purged with the room).
 func (s *Service) hasRecordings(ctx context.Context, st Store, roomID string) (bool, error) {
 	n, err := st.CountRoomRecordings(ctx, roomID)
 	if err != nil {
 		return false, internal("count recordings", err)
 	}
 	return n > 0, nil
-}
-
-// deleteRoomRecordings deletes every recording of a deleted room (its meeting, and so its
-// recording, has ended first).
-func (s *Service) deleteRoomRecordings(ctx context.Context, p *Principal, roomID string) {
-	q := RecordingQuery{RoomID: roomID, ListOptions: ListOptions{MaxItems: MaxMaxItems, SortField: "startDate", Desc: true}}
-	for {
-		page, err := s.store.ListRecordings(ctx, q)
-		if err != nil {
-			s.log.Error("recordings of a deleted room not listed", "room", roomID, "err", err)
-			return
-		}
-		for i := range page.Items {
-			if err := s.deleteRecording(ctx, p, &page.Items[i]); err != nil {
-				s.log.Error("recording of a deleted room not deleted", "recording", page.Items[i].RecordingID, "err", err)
-			}
-		}
-		if page.Next == "" {
-			return
-		}
-		q.PageToken = page.Next
-	}
 }
 
 // DeleteRoom deletes, closes or schedules the deletion of a room according to the policies
@@ -196,8 +175,9 @@ func (s *Service) DeleteRoom(ctx context.Context, p *Principal, roomID, withMeet
 	if res.EndMeeting {
 		s.endMeeting(roomID, CloseEnded, "The room was deleted")
 	}
-	if res.DeleteRecordings && res.Action == actDelete {
-		s.deleteRoomRecordings(ctx, p, roomID)
+	if res.Action == actDelete {
+		// Its trash goes with it; its other recordings too with withRecordings=force.
+		s.purgeRoomRecordings(ctx, p, roomID, res.DeleteRecordings)
 	}
 	if res.Action == actDelete {
 		s.bus.Publish(Event{Type: EventRoomDeleted, RoomID: roomID})

@@ -44,6 +44,9 @@ type Config struct {
 	// MinFreeDisk is the free space below which recordings do not start and running ones
 	// stop as limit_reached (DefaultMinFreeDisk when zero).
 	MinFreeDisk uint64
+	// RecordingTrash is how long a deleted recording stays in the trash before it is
+	// purged (DefaultRecordingTrash when zero; CheckRecordingTrash's bounds).
+	RecordingTrash time.Duration
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
@@ -88,6 +91,12 @@ func New(store Store, cfg Config) (*Service, error) {
 	cfg.BasePath = NormalizeBasePath(cfg.BasePath)
 	if cfg.MinFreeDisk == 0 {
 		cfg.MinFreeDisk = DefaultMinFreeDisk
+	}
+	if cfg.RecordingTrash == 0 {
+		cfg.RecordingTrash = DefaultRecordingTrash
+	}
+	if err := CheckRecordingTrash(cfg.RecordingTrash); err != nil {
+		return nil, err
 	}
 	if cfg.MeetingEndGrace <= 0 {
 		cfg.MeetingEndGrace = DefaultMeetingEndGrace

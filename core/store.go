@@ -44,8 +44,32 @@ type RecordingStore interface {
 	// RecordingsInStatus lists the recordings in any of statuses, oldest first (start-up
 	// finds those a crash left being made).
 	RecordingsInStatus(ctx context.Context, statuses ...string) ([]Recording, error)
-	// CountRoomRecordings counts a room's recordings, whatever their status.
+	// CountRoomRecordings counts a room's recordings, whatever their status, but not those
+	// in the trash.
 	CountRoomRecordings(ctx context.Context, roomID string) (int, error)
+	// CountRoomTrash counts a room's recordings in the trash.
+	CountRoomTrash(ctx context.Context, roomID string) (int, error)
+	// RecordingsDueForPurge lists up to limit trashed recordings whose purge time is at or
+	// before now, oldest purge time first.
+	RecordingsDueForPurge(ctx context.Context, now int64, limit int) ([]Recording, error)
+	// RecordingsPastRetention lists up to limit recordings (trashed or not, none being
+	// made) whose room keeps recordings retentionDays > 0 days and that started that long
+	// before now or earlier, oldest first.
+	RecordingsPastRetention(ctx context.Context, now int64, limit int) ([]Recording, error)
+	// RecordingUsage sums the recordings by room, status and trash, for the rooms in rooms
+	// (every room when rooms is nil).
+	RecordingUsage(ctx context.Context, rooms []string) ([]RecordingUsage, error)
+}
+
+// RecordingUsage is what the recordings of one room in one status, in the trash or not,
+// hold: how many and their bytes (their size as recorded).
+type RecordingUsage struct {
+	RoomID   string
+	RoomName string // "" when the room is gone
+	Status   string
+	Trashed  bool
+	Count    int
+	Bytes    int64
 }
 
 // UserStore keeps the internal users.

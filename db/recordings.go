@@ -14,13 +14,15 @@ import (
 var _ core.RecordingStore = (*store)(nil)
 
 const recordingCols = `g.recording_id, g.room_id, g.room_name, g.status, g.layout, g.filename,
-	g.start_date, g.end_date, g.duration, g.size, g.error, g.details, g.started_by, g.dir, g.streams`
+	g.start_date, g.end_date, g.duration, g.size, g.error, g.details, g.started_by, g.dir, g.streams,
+	g.trashed_at, g.trashed_by, g.purge_at`
 
 func scanRecording(sc scanner) (core.Recording, error) {
 	var r core.Recording
 	var streams string
 	err := sc.Scan(&r.RecordingID, &r.RoomID, &r.RoomName, &r.Status, &r.Layout, &r.Filename,
-		&r.StartDate, &r.EndDate, &r.Duration, &r.Size, &r.Error, &r.Details, &r.StartedBy, &r.Dir, &streams)
+		&r.StartDate, &r.EndDate, &r.Duration, &r.Size, &r.Error, &r.Details, &r.StartedBy, &r.Dir, &streams,
+		&r.TrashedAt, &r.TrashedBy, &r.PurgeAt)
 	if err != nil {
 		return r, err
 	}
@@ -47,10 +49,11 @@ func (s *store) CreateRecording(ctx context.Context, r *core.Recording) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	_, err = s.w.ExecContext(ctx, `INSERT INTO recordings (recording_id, room_id, room_name, status,
-			layout, filename, start_date, end_date, duration, size, error, details, started_by, dir, streams)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			layout, filename, start_date, end_date, duration, size, error, details, started_by, dir, streams,
+			trashed_at, trashed_by, purge_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.RecordingID, r.RoomID, r.RoomName, r.Status, r.Layout, r.Filename, r.StartDate, r.EndDate,
-		r.Duration, r.Size, r.Error, r.Details, r.StartedBy, r.Dir, streams)
+		r.Duration, r.Size, r.Error, r.Details, r.StartedBy, r.Dir, streams, r.TrashedAt, r.TrashedBy, r.PurgeAt)
 	return mapErr(err, what)
 }
 
@@ -72,10 +75,10 @@ func (s *store) UpdateRecording(ctx context.Context, r *core.Recording) error {
 	}
 	return execOne(ctx, s.w, what, `UPDATE recordings SET room_name = ?, status = ?, layout = ?,
 			filename = ?, start_date = ?, end_date = ?, duration = ?, size = ?, error = ?, details = ?,
-			started_by = ?, dir = ?, streams = ?
+			started_by = ?, dir = ?, streams = ?, trashed_at = ?, trashed_by = ?, purge_at = ?
 		WHERE recording_id = ?`,
 		r.RoomName, r.Status, r.Layout, r.Filename, r.StartDate, r.EndDate, r.Duration, r.Size,
-		r.Error, r.Details, r.StartedBy, r.Dir, streams, r.RecordingID)
+		r.Error, r.Details, r.StartedBy, r.Dir, streams, r.TrashedAt, r.TrashedBy, r.PurgeAt, r.RecordingID)
 }
 
 // DeleteRecording deletes the recording's row (its files are the caller's).
@@ -108,6 +111,12 @@ func (s *store) ListRecordings(ctx context.Context, q core.RecordingQuery) (core
 	if q.Status != "" {
 		w.add("g.status = ?", q.Status)
 	}
+	switch q.Trash {
+	case core.TrashExclude:
+		w.add("g.trashed_at = 0")
+	case core.TrashOnly:
+		w.add("g.trashed_at > 0")
+	}
 	if q.Rooms != nil {
 		if len(q.Rooms) == 0 {
 			return core.Page[core.Recording]{}, nil
@@ -135,9 +144,58 @@ func (s *store) RecordingsInStatus(ctx context.Context, statuses ...string) ([]c
 			strings.TrimSuffix(strings.Repeat("?,", len(statuses)), ",")+`) ORDER BY g.start_date, g.recording_id`, args...)
 }
 
-// CountRoomRecordings counts a room's recordings.
+// CountRoomRecordings counts a room's recordings not in the trash.
 func (s *store) CountRoomRecordings(ctx context.Context, roomID string) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE room_id = ?`, roomID).Scan(&n)
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE room_id = ? AND trashed_at = 0`, roomID).Scan(&n)
 	return n, mapErr(err, fmt.Sprintf("count recordings of room %q", roomID))
+}
+
+// CountRoomTrash counts a room's recordings in the trash.
+func (s *store) CountRoomTrash(ctx context.Context, roomID string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE room_id = ? AND trashed_at > 0`, roomID).Scan(&n)
+	return n, mapErr(err, fmt.Sprintf("count trashed recordings of room %q", roomID))
+}
+
+// RecordingsDueForPurge lists trashed recordings whose purge time has come.
+func (s *store) RecordingsDueForPurge(ctx context.Context, now int64, limit int) ([]core.Recording, error) {
+	return queryAll(ctx, s.r, "recordings due for purge", scanRecording,
+		`SELECT `+recordingCols+` FROM recordings g WHERE g.trashed_at > 0 AND g.purge_at <= ?
+			ORDER BY g.purge_at, g.recording_id LIMIT ?`, now, limit)
+}
+
+// RecordingsPastRetention lists the recordings older than their room's retentionDays.
+func (s *store) RecordingsPastRetention(ctx context.Context, now int64, limit int) ([]core.Recording, error) {
+	return queryAll(ctx, s.r, "recordings past retention", scanRecording,
+		// Rooms first (CROSS JOIN keeps that order), then each room's old recordings by the
+		// (room_id, start_date) index: a pass costs the rooms, not every recording.
+		`SELECT `+recordingCols+` FROM rooms r CROSS JOIN recordings g
+			WHERE g.room_id = r.room_id
+			  AND json_extract(r.config, '$.recording.retentionDays') > 0
+			  AND g.start_date <= ? - json_extract(r.config, '$.recording.retentionDays') * 86400000
+			  AND g.status NOT IN ('starting', 'active', 'ending')
+			ORDER BY g.start_date, g.recording_id LIMIT ?`, now, limit)
+}
+
+// RecordingUsage sums recordings by room, status and trash.
+func (s *store) RecordingUsage(ctx context.Context, rooms []string) ([]core.RecordingUsage, error) {
+	q := `SELECT g.room_id, coalesce(r.room_name, ''), g.status, g.trashed_at > 0, count(*), coalesce(sum(g.size), 0)
+		FROM recordings g LEFT JOIN rooms r ON r.room_id = g.room_id`
+	var args []any
+	if rooms != nil {
+		if len(rooms) == 0 {
+			return nil, nil
+		}
+		for _, id := range rooms {
+			args = append(args, id)
+		}
+		q += ` WHERE g.room_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(rooms)), ",") + `)`
+	}
+	q += ` GROUP BY g.room_id, g.status, g.trashed_at > 0 ORDER BY g.room_id, g.status`
+	return queryAll(ctx, s.r, "recording usage", func(sc scanner) (core.RecordingUsage, error) {
+		var u core.RecordingUsage
+		err := sc.Scan(&u.RoomID, &u.RoomName, &u.Status, &u.Trashed, &u.Count, &u.Bytes)
+		return u, err
+	}, q, args...)
 }

@@ -41,7 +41,11 @@ func recordingJSON(rec *core.Recording) object {
 	}
 	// Conclave's extension: the recording's files, one per published stream, in manifest
 	// order (GET …/media?stream=N).
-	return append(o, member{"streams", streams})
+	o = append(o, member{"streams", streams})
+	if rec.TrashedAt != 0 { // in the trash (trash.go): when, by whom, until when
+		o = append(o, member{"trashedAt", rec.TrashedAt}, member{"trashedBy", rec.TrashedBy}, member{"purgeAt", rec.PurgeAt})
+	}
+	return o
 }
 
 func (s *server) recordingURL(id string) string { return s.svc.BaseURL() + "/api/v1/recordings/" + id }
@@ -116,10 +120,19 @@ func (s *server) getRecording(w http.ResponseWriter, r *http.Request, p *core.Pr
 	return nil
 }
 
-// deleteRecording is DELETE /recordings/{recordingId}.
+// deleteRecording is DELETE /recordings/{recordingId}: into the trash, or with the
+// extension ?force=true purged at once (admins).
 func (s *server) deleteRecording(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
 	id := r.PathValue("recordingId")
-	if err := s.svc.DeleteRecording(r.Context(), p, id); err != nil {
+	force, err := forceParam(r)
+	if err != nil {
+		return err
+	}
+	del := s.svc.DeleteRecording
+	if force {
+		del = s.svc.PurgeRecording
+	}
+	if err := del(r.Context(), p, id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, message{fmt.Sprintf("Recording '%s' deleted successfully", id)})
@@ -130,13 +143,18 @@ func (s *server) deleteRecording(w http.ResponseWriter, r *http.Request, p *core
 func (s *server) bulkDeleteRecordings(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
 	q := newQuery(r)
 	ids := q.ids("recordingIds")
+	force := q.boolean("force")
 	if err := q.err(); err != nil {
 		return err
 	}
 	if len(ids) == 0 {
 		return core.Validation(core.FieldError{Field: "recordingIds", Message: "At least one recording id is required"})
 	}
-	res, err := s.svc.BulkDeleteRecordings(r.Context(), p, ids)
+	del := s.svc.BulkDeleteRecordings
+	if force != nil && *force {
+		del = s.svc.BulkPurgeRecordings
+	}
+	res, err := del(r.Context(), p, ids)
 	if err != nil {
 		return err
 	}
