@@ -182,8 +182,8 @@ func TestBrowserPlayer(t *testing.T) {
 	// Phone and desktop: nothing wider than the screen at 390×844; the two tiles side by
 	// side at 1280×720.
 	v.run("phone size", chromedp.EmulateViewport(390, 844))
-	if w := eval[int](v, "measuring the page", `document.documentElement.scrollWidth`); w > 390 {
-		t.Errorf("at 390 px wide the page is %d px wide", w)
+	if w := eval[[]int](v, "measuring the page", `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+		t.Errorf("at 390 px wide the page is %d px wide in a %d px window", w[0], w[1])
 	}
 	v.run("desktop size", chromedp.EmulateViewport(1280, 720))
 	if side := eval[bool](v, "placing the tiles", `(() => {

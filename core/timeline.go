@@ -29,6 +29,8 @@ type ManifestParticipant struct {
 	// Speaking is when it spoke, [start, end] seconds from the recording's start (from
 	// the audio level header extension); nil when the recorder did not say.
 	Speaking [][2]float64 `json:"speaking"`
+	// SpeakingTruncated says that later speech was not listed (a very long recording).
+	SpeakingTruncated bool `json:"speakingTruncated"`
 }
 
 // ManifestFile is one file of a recording.
@@ -108,7 +110,9 @@ type TimelineStream struct {
 type TimelineParticipant struct {
 	Identity, Name, Role string
 	Present              [][2]float64
-	Speaking             [][2]float64
+	// Speaking is nil when the recording does not say who spoke.
+	Speaking          [][2]float64
+	SpeakingTruncated bool
 }
 
 // TimelineOthers is how many other recordings of the room a timeline lists.
@@ -212,13 +216,16 @@ func buildTimeline(tl *RecordingTimeline, m *RecordingManifest) {
 		}
 		tp.Present = cleanIntervals(present[tp.Identity], dur)
 	}
+	// The recorder leaves out the speaking of a participant who never spoke: one
+	// participant's list says that every participant's was recorded.
 	for _, mp := range people {
-		if mp.Speaking == nil {
+		if mp.Speaking == nil && !mp.SpeakingTruncated {
 			continue
 		}
 		tl.SpeakingKnown = true
 		tp := &tl.Participants[byID[mp.Identity]]
 		tp.Speaking = append(tp.Speaking, mp.Speaking...)
+		tp.SpeakingTruncated = tp.SpeakingTruncated || mp.SpeakingTruncated
 	}
 	for i := range tl.Participants {
 		if tp := &tl.Participants[i]; tp.Speaking != nil {

@@ -108,7 +108,7 @@ func (s *server) timelineJSON(tl *core.RecordingTimeline) object {
 			present = [][2]float64{}
 		}
 		people = append(people, object{{"identity", tp.Identity}, {"name", tp.Name}, {"role", tp.Role},
-			{"present", present}, {"speaking", speaking}})
+			{"present", present}, {"speaking", speaking}, {"speakingTruncated", tp.SpeakingTruncated}})
 	}
 	download := object{{"allowed", tl.CanDownload}}
 	if tl.CanDownload {

@@ -215,9 +215,11 @@ func TestPlayerTimelineSpeaking(t *testing.T) {
 	if len(people) != 2 {
 		t.Fatalf("manifest participants %v", people)
 	}
-	// Alice: out of order, overlapping, one past the end and one empty; Bob: none.
+	// Alice: out of order, overlapping, one past the end and one empty, and more not
+	// listed; Bob never spoke (the recorder then leaves his list out).
 	people[0].(map[string]any)["speaking"] = [][]float64{{2, 2.5}, {0.2, 0.8}, {0.6, 1.1}, {dur - 0.2, dur + 30}, {1.5, 1.5}}
-	people[1].(map[string]any)["speaking"] = [][]float64{}
+	people[0].(map[string]any)["speakingTruncated"] = true
+	delete(people[1].(map[string]any), "speaking")
 	b, _ = json.Marshal(m)
 	if err := os.WriteFile(manifest, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -239,6 +241,9 @@ func TestPlayerTimelineSpeaking(t *testing.T) {
 	}
 	if bob := intervals(t, ps[1].(map[string]any)["speaking"]); len(bob) != 0 {
 		t.Fatalf("Bob spoke %v", bob)
+	}
+	if ps[0].(map[string]any)["speakingTruncated"] != true || ps[1].(map[string]any)["speakingTruncated"] != false {
+		t.Fatalf("truncation: %v, %v", ps[0], ps[1])
 	}
 
 	// A corrupt manifest: the streams and presence come from the recording's record.

@@ -26,6 +26,7 @@ function describe(p, speakingKnown) {
   if (speakingKnown) {
     const total = p.speaking.reduce((n, [a, b]) => n + (b - a), 0);
     text += p.speaking.length ? ` Spoke ${spoken(total)} in all: ${say(p.speaking)}.` : ' Did not speak.';
+    if (p.speakingTruncated) text += ' Later speech was not listed.';
   }
   return text;
 }
