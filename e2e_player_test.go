@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,11 +73,28 @@ func (b *browser) signInOnPage(user, password string) {
 func TestBrowserPlayer(t *testing.T) {
 	exe := needChromium(t)
 	conclavetest.NeedFFmpeg(t)
-	base, _ := startServer(t, testConfig(t, t.TempDir()))
+	dir := t.TempDir()
+	base, _ := startServer(t, testConfig(t, dir))
 	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]any{"userId": "admin", "password": "admin"}, 200)
 	admin, _ := login["accessToken"].(string)
 	id, roomID := recordTwoPeople(t, base, admin)
 	page := base + "/recording/" + id
+	// Who spoke when, as the recorder writes it from the audio level the publishers send
+	// (these Pion publishers send none): Ann twice, Ben never.
+	manifest := filepath.Join(dir, "recordings", roomID, strings.TrimPrefix(id, roomID+"--"), "manifest.json")
+	var m map[string]any
+	if b, err := os.ReadFile(manifest); err != nil || json.Unmarshal(b, &m) != nil {
+		t.Fatalf("reading the manifest: %v", err)
+	}
+	people, _ := m["participants"].([]any)
+	if len(people) != 2 {
+		t.Fatalf("manifest participants %v", m["participants"])
+	}
+	people[0].(map[string]any)["speaking"] = [][2]float64{{0.5, 1.5}, {3, 4}}
+	delete(people[1].(map[string]any), "speaking")
+	if b, err := json.Marshal(m); err != nil || os.WriteFile(manifest, b, 0o600) != nil {
+		t.Fatalf("writing the manifest: %v", err)
+	}
 
 	v := newBrowser(t, exe, "Viewer")
 	v.run("opening the player", chromedp.Navigate(page))
@@ -100,6 +120,13 @@ func TestBrowserPlayer(t *testing.T) {
 	}
 	if rows := eval[int](v, "counting timeline rows", `document.querySelectorAll('#timeline .tl-row').length`); rows != 2 {
 		t.Fatalf("%d timeline rows", rows)
+	}
+	spoke := eval[[]int](v, "counting speaking bars", `[...document.querySelectorAll('#timeline .tl-row')].map(r => r.querySelectorAll('.tl-speaking').length)`)
+	if !slices.Equal(spoke, []int{2, 0}) {
+		t.Fatalf("speaking bars per row %v, want Ann 2 and Ben 0", spoke)
+	}
+	if said := v.text(`#timeline .tl-row:first-child .visually-hidden`); !strings.Contains(said, "Spoke 2 seconds in all: 0:00 to 0:01, 0:03 to 0:04") {
+		t.Fatalf("Ann's row reads %q", said)
 	}
 	if href := eval[string](v, "reading the download link", `document.querySelector('#download').getAttribute('href')`); href != "/meet/api/v1/recordings/"+id+"/download" {
 		t.Fatalf("download link %q", href)
