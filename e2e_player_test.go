@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"conclave/conclavetest"
 )
@@ -204,6 +205,18 @@ func TestBrowserPlayer(t *testing.T) {
 		const t = conclavePlayer.clock.now(), a = conclavePlayer.videos[0];
 		return Math.abs(a.currentTime - t) <= 0.5 && Math.abs(t - `+ftoa(target)+`) <= 0.5 &&
 			document.querySelector('.tile[data-index="1"]').dataset.phase === 'before';
+	})()`)
+
+	// From the keyboard: Home, then the right arrow, takes every stream 5 s in.
+	v.run("pausing", chromedp.Click(chromedp.CSS(`#play`)))
+	v.run("seeking from the keyboard", chromedp.Focus(chromedp.CSS(`#seek`)), chromedp.KeyEvent(kb.Home), chromedp.KeyEvent(kb.ArrowRight))
+	v.waitJS("every stream 5 s in", `(() => {
+		const target = Math.min(5, conclavePlayer.data.duration);
+		if (Math.abs(conclavePlayer.clock.now() - target) > 0.01) return false;
+		return conclavePlayer.data.streams.every((s, i) => {
+			const v = conclavePlayer.videos[i];
+			return !v.seeking && Math.abs(v.currentTime - Math.max(0, Math.min(target - s.offset, s.duration - 0.05))) <= 0.5;
+		});
 	})()`)
 
 	// Phone and desktop: nothing wider than the screen at 390×844; the two tiles side by

@@ -27,6 +27,8 @@ func (s *recStack) recordTwo() map[string]any {
 	time.Sleep(time.Second)
 	s.seat("Bob", stop)
 	time.Sleep(2500 * time.Millisecond)
+	// Not playable while it is being made.
+	s.req("GET", "/api/v1/recordings/"+id+"/timeline", nil, bearer(s.adm)).wantErr(http.StatusConflict, "Recording Error")
 	s.req("POST", "/api/v1/recordings/"+id+"/stop", nil, bearer(s.adm)).want(http.StatusAccepted)
 	return s.waitRecording(id, "complete")
 }

@@ -179,7 +179,7 @@ function showPlayer(data, src, reload) {
 
   const playBtn = h('button', { type: 'button', id: 'play', class: 'primary', 'aria-label': 'Play', text: 'Play' });
   const time = h('span', { id: 'time', class: 'time', 'aria-live': 'off', text: `0:00 / ${clock(data.duration)}` });
-  const seek = h('input', { type: 'range', id: 'seek', min: '0', max: String(data.duration || 0), step: '0.1', value: '0', 'aria-label': 'Position' });
+  const seek = h('input', { type: 'range', id: 'seek', min: '0', max: String(data.duration || 0), step: '0.1', value: '0', 'aria-label': 'Position', title: 'Arrow keys: 5 seconds; Page Up and Down: 30 seconds' });
   const download = data.download && data.download.allowed
     ? h('a', { class: 'button', id: 'download', href: data.download.url, download: '', text: 'Download' })
     : null;
@@ -216,6 +216,17 @@ function showPlayer(data, src, reload) {
   seek.addEventListener('change', () => {
     seeking = false;
     sync.seek(Number(seek.value));
+  });
+  // The slider's own arrow steps (a tenth of a second) are too small to be of use.
+  seek.addEventListener('keydown', (e) => {
+    const steps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -30, PageUp: 30 };
+    let to = null;
+    if (e.key in steps) to = mc.now() + steps[e.key];
+    else if (e.key === 'Home') to = 0;
+    else if (e.key === 'End') to = data.duration;
+    if (to === null) return;
+    e.preventDefault();
+    sync.seek(Math.max(0, Math.min(data.duration, to)));
   });
   document.addEventListener('keydown', (e) => {
     if (e.key !== ' ' || e.target.closest('input, button, a, textarea, select')) return;
