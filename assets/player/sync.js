@@ -7,6 +7,13 @@
 const TICK_MS = 100;
 const SEEK_DRIFT = 0.5; // seconds: further off than this, seek
 const RATE_DRIFT = 0.04; // seconds: closer than this, play at the normal rate
+const MAX_WAIT_MS = 4000; // a video that has not loaded by then no longer holds the clock
+
+/** length is how long a stream plays: its manifest duration, or less if its file is shorter. */
+function length(s) {
+  const d = s.video.duration;
+  return Number.isFinite(d) && d > 0 ? Math.min(s.duration, d) : s.duration;
+}
 
 export class MasterClock {
   constructor(duration) {
@@ -93,14 +100,14 @@ export class Sync {
   place(s, t, force = false) {
     const v = s.video;
     const local = t - s.offset;
-    const phase = local < 0 ? 'before' : local >= s.duration ? 'after' : 'on';
+    const phase = local < 0 ? 'before' : local >= length(s) ? 'after' : 'on';
     if (phase !== s.phase) {
       s.phase = phase;
       s.onPhase(phase);
     }
     if (phase !== 'on') {
       if (!v.paused) v.pause();
-      const rest = phase === 'before' ? 0 : Math.max(0, s.duration - 0.05);
+      const rest = phase === 'before' ? 0 : Math.max(0, length(s) - 0.05);
       if (Math.abs(v.currentTime - rest) > 0.25 && !v.seeking) v.currentTime = rest;
       return;
     }
@@ -134,13 +141,20 @@ export class Sync {
       this.onEnd();
       return;
     }
-    // The clock waits while a video that should be showing has no data to play on.
+    // The clock waits while a video that should be showing has no data to play on, for
+    // a few seconds at most: a stream that does not load must not stop the others.
     let waiting = false;
+    const nowMs = performance.now();
     for (const s of this.streams) {
+      const v = s.video;
       const local = t - s.offset;
-      if (local >= 0 && local < s.duration - 0.1 && (s.video.readyState < 3 || s.video.seeking) && !s.video.error) {
-        waiting = true;
+      const starved = local >= 0 && local < length(s) - 0.1 && (v.readyState < 3 || v.seeking) && !v.error && !v.ended;
+      if (!starved || !this.clock.playing) {
+        s.waitingSince = undefined;
+        continue;
       }
+      if (s.waitingSince === undefined) s.waitingSince = nowMs;
+      if (nowMs - s.waitingSince < MAX_WAIT_MS) waiting = true;
     }
     if (this.clock.playing && waiting !== this.clock.stalled) this.clock.setStalled(waiting);
     if (!this.clock.playing && this.clock.stalled) this.clock.setStalled(false);
