@@ -258,6 +258,10 @@ func TestBrowserPlayer(t *testing.T) {
 	if videos := eval[int](n, "counting videos", `document.querySelectorAll('video').length`); videos != 0 {
 		t.Fatalf("the no-right page has %d videos", videos)
 	}
+	// She may sign in as someone who may watch, from that page.
+	n.run("signing in as someone else", chromedp.Click(chromedp.Search(`//button[contains(., "Sign in as someone else")]`)))
+	n.signInOnPage("admin", "admin")
+	n.waitState("player")
 	n.run("opening a recording that does not exist", chromedp.Navigate(base+"/recording/"+roomID+"--nosuchrecording"))
 	n.waitState("notfound")
 	if title := n.text(`#notice-title`); !strings.Contains(title, "not found") {

@@ -48,9 +48,14 @@ function showRefusal(err, src, retry) {
       if (src.share) showNotice('denied', 'This link needs you to sign in', err.message, [homeLink()]);
       else signIn(err.message, retry);
       return;
-    case 403:
-      showNotice('denied', 'You may not watch this recording', err.message + '. Ask the room\'s owner for access if you need it.', [homeLink()]);
+    case 403: {
+      const actions = [homeLink()];
+      if (!src.share) {
+        actions.push({ label: 'Sign in as someone else', onClick: () => { storeBearer(null); signIn('', retry); } });
+      }
+      showNotice('denied', 'You may not watch this recording', err.message + '. Ask the room\'s owner for access if you need it.', actions);
       return;
+    }
     case 404:
       showNotice('notfound', 'Recording not found', 'This recording does not exist, or no longer does. Check the link you were given.', [homeLink()]);
       return;
