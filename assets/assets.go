@@ -7,3 +7,8 @@ import "embed"
 //
 //go:embed client
 var Client embed.FS
+
+// Player is the recording player; index.html is served for every recording page.
+//
+//go:embed player
+var Player embed.FS

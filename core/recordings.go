@@ -30,6 +30,9 @@ type Recorder interface {
 	Dirs() ([]string, error)
 	// Present reports whether a recording's main file is on disk.
 	Present(r Recording) bool
+	// Manifest returns a recording's manifest.json as written (at most MaxManifestBytes);
+	// ErrNoRows when it has none.
+	Manifest(r Recording) ([]byte, error)
 }
 
 // ActiveRecording is a recording being made.

@@ -126,7 +126,7 @@ type trackEntry struct {
 	CodecPrivate []byte        `ebml:"CodecPrivate,omitempty"`
 	CodecDelay   uint64        `ebml:"CodecDelay,omitempty"`
 	SeekPreRoll  uint64        `ebml:"SeekPreRoll,omitempty"`
-	Video        *videoElement `ebml:"Video,omitempty"`
+	Video        *videoElement `ebml:"Video"` // never omitempty: ebml-go would drop a zero size, and browsers need it
 	Audio        *audioElement `ebml:"Audio,omitempty"`
 }
 

@@ -20,6 +20,9 @@ const (
 	// secret). Other routes answer 401 at once, before reading the body, so that a caller
 	// without credentials learns that rather than the body's problems.
 	credAnonymous
+	// credCookie accepts the recording player's cookie (player.go) when no credential
+	// header is present: a <video> cannot send headers.
+	credCookie
 )
 
 // Credential headers.
@@ -49,6 +52,11 @@ func (s *server) authenticate(r *http.Request, creds credSet) (*core.Principal, 
 	if creds&credAccess != 0 {
 		if tok, ok := bearer(r); ok {
 			return s.svc.AuthenticateAccessToken(ctx, tok, meta)
+		}
+	}
+	if creds&credCookie != 0 {
+		if p, ok, err := s.cookieCredential(r, meta); ok {
+			return p, err
 		}
 	}
 	if creds&credAnonymous == 0 {

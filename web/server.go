@@ -81,6 +81,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 	}
 	s.routes()
 	s.clientRoutes()
+	s.playerRoutes()
 	if opts.Signal != nil {
 		s.handle("GET", "/ws", credAnonymous, func(w http.ResponseWriter, r *http.Request, _ *core.Principal) error {
 			opts.Signal.ServeWS(w, r, s.meta(r))
@@ -145,8 +146,8 @@ func (s *server) routes() {
 	s.handle("GET", pub+"/recordings/{recordingId}", withMember, s.getRecording)
 	s.handle("DELETE", pub+"/recordings/{recordingId}", withMember, s.deleteRecording)
 	s.handle("POST", pub+"/recordings/{recordingId}/stop", withMember, s.stopRecording)
-	s.handle("GET", pub+"/recordings/{recordingId}/media", withMember, s.recordingMedia)
-	s.handle("GET", pub+"/recordings/{recordingId}/download", withMember, s.downloadRecording)
+	s.handle("GET", pub+"/recordings/{recordingId}/media", withMember|credCookie, s.recordingMedia)
+	s.handle("GET", pub+"/recordings/{recordingId}/download", withMember|credCookie, s.downloadRecording)
 	s.recordingAccessRoutes()
 	s.handle("GET", pub+"/recordings/trash", std, s.listTrash)                         // extension (trash.go)
 	s.handle("POST", pub+"/recordings/{recordingId}/restore", std, s.restoreRecording) // extension

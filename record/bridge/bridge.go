@@ -65,6 +65,14 @@ func (r recorder) Dirs() ([]string, error) { return r.e.Dirs() }
 
 func (r recorder) Present(rec core.Recording) bool { return r.e.Present(rec.Dir, rec.Filename) }
 
+func (r recorder) Manifest(rec core.Recording) ([]byte, error) {
+	b, err := r.e.Manifest(rec.Dir, core.MaxManifestBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, core.ErrNoRows
+	}
+	return b, err
+}
+
 type session struct{ s *record.Session }
 
 func (s session) Stop() core.RecordingOutcome { return outcome(s.s.Stop()) }

@@ -1,0 +1,122 @@
+// Where the player's data comes from: the one JSON document of the recording, and the
+// credentials to read it with. A share-link page changes only timelineURL (and, for a
+// password, passwordHeaders); everything else the page does follows from the JSON.
+
+/** basePath is where the server mounts Conclave ("/meet", or "" at the root). */
+export const basePath = (() => {
+  const meta = document.querySelector('meta[name="conclave-base"]');
+  let b = meta ? meta.content : '';
+  if (b.includes('__CONCLAVE_BASE__')) {
+    const i = location.pathname.indexOf('/recording/');
+    b = i >= 0 ? location.pathname.slice(0, i) : '/meet';
+  }
+  return b.replace(/\/+$/, '');
+})();
+
+/**
+ * timelineURL maps the page's own address to the JSON it shows:
+ * <base>/recording/{id} → <base>/api/v1/recordings/{id}/timeline. It is the only place
+ * that knows the page's address scheme; it returns null for an address it does not know.
+ */
+export function timelineURL(loc = location) {
+  const rest = loc.pathname.slice(basePath.length);
+  const m = /^\/recording\/([^/]+)\/?$/.exec(rest);
+  if (!m) return null;
+  return { url: `${basePath}/api/v1/recordings/${m[1]}/timeline`, recordingId: decodeURIComponent(m[1]), share: false };
+}
+
+/** ApiError is a refused request: HTTP status, error title, message and reason code. */
+export class ApiError extends Error {
+  constructor(status, error, message, code) {
+    super(message || error || `HTTP ${status}`);
+    this.status = status;
+    this.error = error || '';
+    this.code = code || '';
+  }
+}
+
+const BEARER_KEY = 'conclave.accessToken'; // the meeting client's key: one sign-in per tab
+
+function session() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function storedBearer() {
+  const s = session();
+  return s ? s.getItem(BEARER_KEY) : null;
+}
+
+export function storeBearer(tok) {
+  const s = session();
+  if (!s) return;
+  if (tok) s.setItem(BEARER_KEY, tok);
+  else s.removeItem(BEARER_KEY);
+}
+
+/**
+ * storedMemberToken is a room-member token a page of the room left for the player (the
+ * meeting client's "recordings" link): sessionStorage conclave.memberToken.<roomId>.
+ */
+export function storedMemberToken(roomId) {
+  const s = session();
+  return s && roomId ? s.getItem('conclave.memberToken.' + roomId) : null;
+}
+
+async function request(method, url, { body, headers = {} } = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch {
+    throw new ApiError(0, 'Network error', 'The server could not be reached. Check your connection and try again.');
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    throw new ApiError(res.status, data && data.error, (data && data.message) || res.statusText, data && data.code);
+  }
+  return data;
+}
+
+/** login signs an internal user in: {accessToken, refreshToken, mustChangePassword?}. */
+export function login(userId, password) {
+  return request('POST', basePath + '/internal-api/v1/auth/login', { body: { userId, password } });
+}
+
+/**
+ * loadTimeline reads the recording's JSON with what the tab holds: a signed-in user's
+ * access token, else a member token of the room, else the player cookie a previous
+ * visit left (the server accepts it on that recording's paths). extra are headers a
+ * share-link password form adds.
+ */
+export function loadTimeline(src, extra = {}) {
+  const headers = { ...extra };
+  const bearer = storedBearer();
+  const roomId = (src.recordingId.split('--')[0]) || '';
+  const member = storedMemberToken(roomId);
+  if (!src.share) {
+    if (bearer) headers.Authorization = 'Bearer ' + bearer;
+    else if (member) headers['X-Room-Member-Token'] = member;
+  }
+  return request('GET', src.url, { headers });
+}
+
+/** passwordHeaders is how a share link's password goes with the JSON request. */
+export function passwordHeaders(password) {
+  return { 'X-Share-Password': password };
+}
