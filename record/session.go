@@ -113,6 +113,8 @@ type trackRec struct {
 	lastKey  time.Time // last keyframe request, for throttling
 	levelID  uint8     // the audio level extension's id for a microphone, else 0
 	srSeen   time.Time // when the last sender report applied was received
+	// frameTicks is the RTP time between the track's latest two frames.
+	frameTicks int64
 }
 
 func newSession(e *Engine, spec Spec, dir string, ended func(Result)) *Session {
@@ -278,8 +280,12 @@ func (t *trackRec) at(f Frame) time.Duration {
 		t.haveBase, t.lastTS, t.extTS = true, f.RTPTimestamp, int64(f.RTPTimestamp)
 		t.baseRTP, t.baseAt = t.extTS, max(arrival, 0)
 	} else {
-		t.extTS += int64(int32(f.RTPTimestamp - t.lastTS))
+		d := int64(int32(f.RTPTimestamp - t.lastTS))
+		t.extTS += d
 		t.lastTS = f.RTPTimestamp
+		if d > 0 {
+			t.frameTicks = d
+		}
 	}
 	at := t.baseAt + time.Duration((t.extTS-t.baseRTP)*int64(time.Second)/t.rate)
 	if d := at - arrival; d > 5*time.Second || d < -5*time.Second {
@@ -325,6 +331,13 @@ func (t *trackRec) syncTo(sr media.SenderReport, at time.Duration) time.Duration
 		return at
 	}
 	shift := off - lag
+	if t.codec.Video() && t.frameTicks > 0 {
+		// By whole frames: a video's frames keep their phase, so a player (or ffmpeg)
+		// that maps them onto a constant frame rate never sees two in one frame's time.
+		// Within half a frame (at most ~17 ms at 30 fps) is in sync.
+		frame := time.Duration(t.frameTicks * int64(time.Second) / t.rate)
+		shift = (shift + frame/2) / frame * frame
+	}
 	t.baseAt += shift
 	return at + shift
 }
