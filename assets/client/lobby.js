@@ -1,10 +1,10 @@
 // The lobby: sign-in when needed, the room-member token, name, device choice and preview.
 
-import { ApiError, decodeToken, getRoom, login, memberToken } from './api.js';
+import { storeBearer, storedBearer, forcedChange, signIn } from './account.js';
+import { ApiError, decodeToken, getRoom, memberToken } from './api.js';
 import { h, mount, rejoinAction, setState, showNotice } from './dom.js';
 
 const NAME_KEY = 'conclave.name';
-const BEARER_KEY = 'conclave.accessToken';
 
 function storage(kind) {
   try {
@@ -12,18 +12,6 @@ function storage(kind) {
   } catch {
     return null;
   }
-}
-
-export function storedBearer() {
-  const s = storage('session');
-  return s ? s.getItem(BEARER_KEY) : null;
-}
-
-function storeBearer(tok) {
-  const s = storage('session');
-  if (!s) return;
-  if (tok) s.setItem(BEARER_KEY, tok);
-  else s.removeItem(BEARER_KEY);
 }
 
 /**
@@ -73,53 +61,6 @@ export function showApiError(err, onUnauthenticated) {
   }
 }
 
-/** signIn shows the sign-in form and resolves with an access token. */
-function signIn(roomId, why) {
-  return new Promise((resolve) => {
-    setState('signin');
-    document.title = 'Sign in · Conclave';
-    const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
-    const pass = h('input', { id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-    const err = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' });
-    const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary', text: 'Sign in' });
-    const form = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title', novalidate: true },
-      h('h1', { id: 'signin-title', text: 'Sign in to join' }),
-      h('p', { class: 'muted', text: `Room ${roomId} is open to signed-in users and members. Sign in with your Conclave account.` }),
-      h('label', { for: 'signin-user', text: 'User id' }), user,
-      h('label', { for: 'signin-password', text: 'Password' }), pass,
-      err, submit);
-    if (why) err.textContent = why;
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      err.textContent = '';
-      if (!user.value.trim() || !pass.value) {
-        err.textContent = 'Enter your user id and password.';
-        return;
-      }
-      submit.disabled = true;
-      try {
-        const res = await login(user.value.trim(), pass.value);
-        if (res.mustChangePassword) {
-          err.textContent = 'You must change your password before joining: change it in the control room (over SSH), then sign in here again.';
-          return;
-        }
-        storeBearer(res.accessToken);
-        resolve(res.accessToken);
-      } catch (ex) {
-        if (ex instanceof ApiError && (ex.status === 401 || ex.status === 400 || ex.status === 404)) {
-          err.textContent = 'Wrong user id or password.';
-        } else {
-          err.textContent = (ex && ex.message) || 'Sign-in failed.';
-        }
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    mount(h('main', { class: 'center' }, form));
-    user.focus();
-  });
-}
-
 /**
  * getCredentials returns {secret} or {bearer} and a first (lobby) token with its claims and
  * the room; it shows the sign-in form as needed. Resolves null when a notice was shown.
@@ -129,11 +70,23 @@ async function firstToken(roomId, secret) {
   let stored = !!bearer;
   let why = '';
   for (;;) {
-    if (!secret && !bearer) bearer = await signIn(roomId, why);
+    if (!secret && !bearer) {
+      bearer = await signIn({
+        title: 'Sign in to join',
+        intro: `Room ${roomId} is open to signed-in users and members. Sign in with your Conclave account.`,
+        why,
+        next: 'join',
+      });
+    }
     try {
       const token = await memberToken(roomId, { secret, bearer });
       return { secret, bearer, token };
     } catch (e) {
+      if (e instanceof ApiError && e.status === 403 && /change your password/i.test(e.message) && bearer) {
+        // Signed in earlier in this tab, the forced change still pending.
+        bearer = await forcedChange(bearer, '', { next: 'join' });
+        continue;
+      }
       if (e instanceof ApiError && e.status === 401) {
         storeBearer(null);
         bearer = null;
