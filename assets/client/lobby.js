@@ -188,6 +188,13 @@ export async function runLobby({ roomId, secret, onJoin }) {
   const camera = wantVideo ? h('select', { id: 'camera', name: 'camera' }) : null;
   const microphone = wantAudio ? h('select', { id: 'microphone', name: 'microphone' }) : null;
   const mediaStatus = h('p', { id: 'media-status', class: 'media-status', role: 'status' });
+  // Join with the microphone or camera off: switched here, applied once in the meeting.
+  let micOff = false;
+  let camOff = false;
+  const switchBtn = (id, word) => h('button', { id, type: 'button', class: 'switch', 'aria-pressed': 'true', dataset: { on: 'true' }, text: `${word} on` });
+  const micSwitch = wantAudio ? switchBtn('lobby-mic', 'Microphone') : null;
+  const camSwitch = wantVideo ? switchBtn('lobby-cam', 'Camera') : null;
+  const level = wantAudio ? h('meter', { id: 'mic-level', min: '0', max: '1', low: '0.05', high: '0.6', optimum: '0.3', value: '0', 'aria-label': 'Microphone level' }) : null;
   const err = h('p', { class: 'form-error', role: 'alert', id: 'lobby-error' });
   const join = h('button', { id: 'join', type: 'submit', class: 'primary', text: 'Join meeting' });
   const form = h('form', { class: 'lobby-form', novalidate: true },
@@ -201,7 +208,10 @@ export async function runLobby({ roomId, secret, onJoin }) {
     h('h1', { id: 'lobby-title', text: roomName }),
     h('p', { class: 'muted', text: 'Check your camera and microphone, then join.' }),
     h('div', { class: 'lobby-grid' },
-      h('div', { class: 'preview-wrap' }, preview, previewOff),
+      h('div', { class: 'lobby-media' },
+        h('div', { class: 'preview-wrap' }, preview, previewOff),
+        micSwitch || camSwitch ? h('div', { class: 'lobby-switches' }, micSwitch, camSwitch,
+          level ? h('span', { class: 'level' }, h('span', { class: 'hint', text: 'Level' }), level) : null) : null),
       form)));
   if (!fixedName) name.focus();
   else join.focus();
@@ -209,9 +219,70 @@ export async function runLobby({ roomId, secret, onJoin }) {
   let audio = null;
   let video = null;
   const showPreview = () => {
-    preview.srcObject = video ? new MediaStream([video]) : null;
-    previewOff.hidden = !!video;
-    if (video) preview.play().catch(() => {});
+    const show = video && !camOff;
+    preview.srcObject = show ? new MediaStream([video]) : null;
+    previewOff.hidden = !!show;
+    previewOff.textContent = wantVideo ? 'Camera off' : 'You will not send video in this room';
+    if (show) preview.play().catch(() => {});
+  };
+  const setSwitch = (b, word, on) => {
+    b.dataset.on = String(on);
+    b.setAttribute('aria-pressed', String(on));
+    b.textContent = `${word} ${on ? 'on' : 'off'}`;
+  };
+  if (micSwitch) {
+    micSwitch.addEventListener('click', () => {
+      micOff = !micOff;
+      if (audio) audio.enabled = !micOff;
+      setSwitch(micSwitch, 'Microphone', !micOff);
+    });
+  }
+  if (camSwitch) {
+    camSwitch.addEventListener('click', () => {
+      camOff = !camOff;
+      if (video) video.enabled = !camOff;
+      setSwitch(camSwitch, 'Camera', !camOff);
+      showPreview();
+    });
+  }
+  // The level meter: what the microphone hears, so that a silent one is noticed before
+  // joining.
+  let meterTimer = 0;
+  let meterCtx = null;
+  let meterSrc = null;
+  const meterOn = () => {
+    if (!level || !audio || typeof AudioContext !== 'function') return;
+    try {
+      if (!meterCtx) meterCtx = new AudioContext();
+      if (meterSrc) meterSrc.disconnect();
+      const analyser = meterCtx.createAnalyser();
+      analyser.fftSize = 512;
+      meterSrc = meterCtx.createMediaStreamSource(new MediaStream([audio]));
+      meterSrc.connect(analyser);
+      const buf = new Float32Array(analyser.fftSize);
+      clearInterval(meterTimer);
+      meterTimer = setInterval(() => {
+        if (micOff) {
+          level.value = 0;
+          return;
+        }
+        analyser.getFloatTimeDomainData(buf);
+        let sum = 0;
+        for (const x of buf) sum += x * x;
+        level.value = Math.min(1, Math.sqrt(sum / buf.length) * 4);
+        level.dataset.level = level.value.toFixed(3);
+      }, 100);
+      if (meterCtx.state === 'suspended') meterCtx.resume().catch(() => {});
+    } catch (e) {
+      console.warn('conclave: no level meter', e);
+    }
+  };
+  const meterOff = () => {
+    clearInterval(meterTimer);
+    if (meterSrc) meterSrc.disconnect();
+    if (meterCtx) meterCtx.close().catch(() => {});
+    meterCtx = null;
+    meterSrc = null;
   };
   const fill = async () => {
     let devices = [];
@@ -235,13 +306,17 @@ export async function runLobby({ roomId, secret, onJoin }) {
   const ready = acquire(wantAudio, wantVideo).then(async (got) => {
     audio = got.audio;
     video = got.video;
+    if (audio) audio.enabled = !micOff;
+    if (video) video.enabled = !camOff;
     mediaStatus.textContent = got.problem;
     showPreview();
+    meterOn();
     await fill();
   });
 
   let leaving = false;
   const stopAll = () => {
+    meterOff();
     for (const t of [audio, video]) if (t) t.stop();
   };
   window.addEventListener('pagehide', () => {
@@ -253,8 +328,14 @@ export async function runLobby({ roomId, secret, onJoin }) {
     if (old && old.getSettings().deviceId === sel.value) return;
     if (old) old.stop();
     const g = await acquire(kind === 'audio', kind === 'video', kind === 'audio' ? sel.value : '', kind === 'video' ? sel.value : '');
-    if (kind === 'audio') audio = g.audio;
-    else video = g.video;
+    if (kind === 'audio') {
+      audio = g.audio;
+      if (audio) audio.enabled = !micOff;
+      meterOn();
+    } else {
+      video = g.video;
+      if (video) video.enabled = !camOff;
+    }
     mediaStatus.textContent = g.problem;
     showPreview();
   };
@@ -298,7 +379,8 @@ export async function runLobby({ roomId, secret, onJoin }) {
       return;
     }
     leaving = true;
+    meterOff();
     preview.srcObject = null;
-    onJoin({ token, claims: decodeToken(token), roomId, roomName, speakerUrl, audio, video, name: n });
+    onJoin({ token, claims: decodeToken(token), roomId, roomName, speakerUrl, audio, video, audioMuted: micOff, videoMuted: camOff, name: n });
   });
 }

@@ -44,7 +44,7 @@ export class Roster {
   /** list is a copy of the participants, for tests and debugging. */
   list() {
     return [...this.participants.values()].map((p) => ({
-      identity: p.identity, name: p.name, role: p.role,
+      identity: p.identity, name: p.name, role: p.role, connecting: p.connecting, hand: p.hand,
       tracks: [...p.tracks.values()].map((t) => ({ ...t })),
     }));
   }
@@ -88,12 +88,16 @@ export class Roster {
     if (!p || !p.identity || p.identity === this.self()) return null;
     let cur = this.participants.get(p.identity);
     if (!cur) {
-      cur = { identity: p.identity, name: p.identity, role: '', tracks: new Map(), muted: {} };
+      cur = { identity: p.identity, name: p.identity, role: '', tracks: new Map(), muted: {}, connecting: false, hand: false };
       this.participants.set(p.identity, cur);
     }
     if (p.name) cur.name = p.name;
     if (p.role) cur.role = p.role;
     if (Array.isArray(p.tracks)) {
+      // A whole participant object (joined, participantJoined, participantUpdated):
+      // members left out are false.
+      cur.connecting = !!p.connecting;
+      cur.hand = !!p.handRaised;
       cur.tracks.clear();
       for (const t of p.tracks) {
         cur.tracks.set(t.trackId, { trackId: t.trackId, source: t.source, kind: t.kind, muted: !!t.muted });
@@ -176,12 +180,16 @@ export class Roster {
       videoOff: !!p.muted.camera,
       micOff: !this.hasSource(p, 'microphone') || !!p.muted.microphone,
       screen: screen && !p.muted.screen ? screen : null,
+      connecting: p.connecting,
+      hand: p.hand,
     };
   }
 
-  /** media is the state of p's media for the participant list: {micOn, camOn, screenOn}. */
+  /** media is the state of p's media for the participant list: {micOn, camOn, screenOn, connecting, hand}. */
   media(p) {
     return {
+      connecting: p.connecting,
+      hand: p.hand,
       micOn: this.hasSource(p, 'microphone') && !p.muted.microphone,
       camOn: this.hasSource(p, 'camera') && !p.muted.camera,
       screenOn: this.hasSource(p, 'screen') && !p.muted.screen,
