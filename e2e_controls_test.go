@@ -112,4 +112,21 @@ func TestBrowserMeetingControls(t *testing.T) {
 	if l := eval[string](ann, "reading the layout button", `document.querySelector('#toggle-layout').getAttribute('aria-label')`); !strings.Contains(l, "Grid") {
 		t.Fatalf("in the speaker layout the layout button says %q", l)
 	}
+
+	// On a phone (390×844) End for all and Leave keep their words, and a muted microphone
+	// looks like a state, not like a disabled button.
+	ann.run("a phone-sized window", chromedp.EmulateViewport(390, 844))
+	ann.run("muting", chromedp.Click(chromedp.CSS(`#toggle-audio`)))
+	ann.waitJS("the microphone shown off", `document.querySelector('#toggle-audio').dataset.on === 'false'`)
+	look := eval[[]string](ann, "reading the buttons", `(() => {
+		const vis = (sel) => { const l = document.querySelector(sel + ' .label'); const r = l.getBoundingClientRect(); return r.width > 1 && r.height > 1 ? l.textContent : ''; };
+		const mic = getComputedStyle(document.querySelector('#toggle-audio'));
+		return [vis('#end-meeting'), vis('#leave'), mic.opacity, mic.borderTopStyle];
+	})()`)
+	if look[0] != "End for all" || look[1] != "Leave" {
+		t.Fatalf("on a phone the two red buttons read %q and %q", look[0], look[1])
+	}
+	if look[2] != "1" || look[3] == "dashed" {
+		t.Fatalf("a muted microphone looks disabled: opacity %s, border %s", look[2], look[3])
+	}
 }
