@@ -277,7 +277,15 @@ export async function runLobby({ roomId, secret, onJoin }) {
       console.warn('conclave: no level meter', e);
     }
   };
+  // Browsers start an AudioContext suspended until the page is used: resume it then.
+  const wake = () => {
+    if (meterCtx && meterCtx.state === 'suspended') meterCtx.resume().catch(() => {});
+  };
+  document.addEventListener('pointerdown', wake);
+  document.addEventListener('keydown', wake);
   const meterOff = () => {
+    document.removeEventListener('pointerdown', wake);
+    document.removeEventListener('keydown', wake);
     clearInterval(meterTimer);
     if (meterSrc) meterSrc.disconnect();
     if (meterCtx) meterCtx.close().catch(() => {});

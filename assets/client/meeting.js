@@ -219,6 +219,10 @@ class Meeting {
       canSignal: () => this.sig.canSignal(),
       onTrack: (e) => this.roster.addTrack(e),
       onAnswered: () => this.devices.answered(),
+      onConnecting: () => {
+        this.renderPeople();
+        this.renderSelf();
+      },
       onConnected: () => {
         this.mediaProblem = '';
         this.page.mediaProblem('');

@@ -15,11 +15,12 @@ export class MediaLink {
    * is up; onTrack(event) gets remote tracks; onAnswered() runs after each answer from the
    * server to an offer of this side.
    */
-  constructor({ send, canSignal, onTrack, onAnswered, onState, onConnected, onFailed }) {
+  constructor({ send, canSignal, onTrack, onAnswered, onState, onConnecting, onConnected, onFailed }) {
     this.send = send;
     this.canSignal = canSignal;
     this.onAnswered = onAnswered || (() => {});
     this.onState = onState || (() => {});
+    this.onConnecting = onConnecting || (() => {});
     this.onConnected = onConnected || (() => {});
     this.onFailed = onFailed || (() => {});
     this.everConnected = false; // ICE has connected at least once
@@ -212,6 +213,7 @@ export class MediaLink {
     this.watchdog = setTimeout(() => {
       if (!this.everConnected && !this.closed) this.fail();
     }, MEDIA_CONNECT_TIMEOUT_MS);
+    if (this.pc.iceConnectionState !== 'connected' && this.pc.iceConnectionState !== 'completed') this.onConnecting();
   }
 
   fail() {
