@@ -96,4 +96,12 @@ func TestBrowserFirstContact(t *testing.T) {
 	if txt := nina.text(`main`); !strings.Contains(txt, "link") || !strings.Contains(txt, "video meeting") {
 		t.Fatalf("the visitor's page says %q", txt)
 	}
+
+	// The room's recording link opens a page of its recordings (none finished yet).
+	recLink, _ := room["access"].(map[string]any)["anonymous"].(map[string]any)["recording"].(map[string]any)["url"].(string)
+	nina.run("opening the recording link", chromedp.Navigate(localLink(t, base, recLink)))
+	nina.waitState("recordings")
+	if txt := nina.text(`main`); !strings.Contains(txt, "Recordings of Team sync") || !strings.Contains(txt, "no finished recording") {
+		t.Fatalf("the recordings page says %q", txt)
+	}
 }

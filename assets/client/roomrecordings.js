@@ -1,7 +1,7 @@
 // The page of a room's recording link, <base>/room/{roomId}/recordings?secret=…: the
 // room's finished recordings, each opening the player.
 
-import { ApiError, basePath, listRecordings, memberToken } from './api.js';
+import { ApiError, basePath, getRoom, listRecordings, memberToken } from './api.js';
 import { h, mount, setState, showNotice } from './dom.js';
 import { showApiError } from './lobby.js';
 
@@ -13,9 +13,11 @@ export async function runRoomRecordings(roomId, secret) {
     return;
   }
   let page;
+  let room = null;
   try {
     const token = await memberToken(roomId, { secret });
     page = await listRecordings({ memberToken: token, roomId });
+    room = await getRoom(roomId, token).catch(() => null);
   } catch (e) {
     if (e instanceof ApiError && e.status === 403) {
       showNotice('denied', 'You may not see these recordings', e.message);
@@ -25,7 +27,7 @@ export async function runRoomRecordings(roomId, secret) {
     return;
   }
   const list = ((page && page.recordings) || []).filter((r) => r.status === 'complete');
-  const roomName = (list[0] && list[0].roomName) || roomId;
+  const roomName = (room && room.roomName) || (list[0] && list[0].roomName) || roomId;
   setState('recordings');
   document.title = `Recordings of ${roomName} · Conclave`;
   mount(h('main', { class: 'home' },
