@@ -42,6 +42,9 @@ func TestBrowserMeetingControls(t *testing.T) {
 		t.Fatalf("Ann joined with her camera off but the button says %q", l)
 	}
 	benID := ben.join(spkLink, "Ben")
+	// Ben raises his hand at once, while his media is still connecting (frames about him
+	// then carry no tracks yet).
+	ben.run("raising his hand", chromedp.Click(chromedp.CSS(`#raise-hand`)))
 	ann.waitMediaGrowing("Ben")
 	ben.waitJS("Ann's camera shown off", `/camera off/.test(document.querySelector('#participants li[data-identity="`+annID+`"]').textContent)`)
 
@@ -58,8 +61,7 @@ func TestBrowserMeetingControls(t *testing.T) {
 			rects[0], rects[1], rects[2], rects[3], rects[4], rects[5], rects[6])
 	}
 
-	// Ben raises his hand; Ann sees it in the list and on his tile, and lowers it.
-	ben.run("raising his hand", chromedp.Click(chromedp.CSS(`#raise-hand`)))
+	// Ann sees Ben's hand in the list and on his tile, and lowers it.
 	ann.waitJS("Ben's hand in the list", `document.querySelector('#participants li[data-identity="`+benID+`"]').dataset.hand === 'true'`)
 	ann.waitJS("Ben's hand on his tile", `document.querySelector('.tile[data-identity="`+benID+`"][data-source="camera"]').dataset.hand === 'true'`)
 	ben.waitJS("Ben's button offering to lower", `document.querySelector('#raise-hand').getAttribute('aria-pressed') === 'true'`)

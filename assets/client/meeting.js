@@ -183,7 +183,7 @@ class Meeting {
       this.layout.clearOthers();
       this.sound.clear();
     }
-    for (const p of f.participants || []) this.roster.upsert(p);
+    for (const p of f.participants || []) this.roster.upsert(p, true);
     this.page.banner(false);
     this.setRecording(!!(f.recording && f.recording.active));
     this.renderControls();

@@ -68,8 +68,13 @@ export class Roster {
   handle(f) {
     switch (f.type) {
       case 'participantJoined':
+        this.upsert(f, true);
+        this.onPeople();
+        return true;
       case 'participantUpdated':
-        this.upsert(f);
+        // Its tracks are a snapshot that may be older than a trackPublished just
+        // received: tracks are followed by trackPublished and trackUnpublished only.
+        this.upsert({ ...f, tracks: undefined }, true);
         this.onPeople();
         return true;
       case 'participantLeft': this.remove(f.identity); return true;
@@ -83,8 +88,13 @@ export class Roster {
     }
   }
 
-  /** upsert records participant p (a frame's participant object) and redraws its tiles. */
-  upsert(p) {
+  /**
+   * upsert records participant p and redraws its tiles. whole says p is a whole
+   * participant object (joined's list, participantJoined, participantUpdated), whose
+   * flags left out are false, rather than a mere identity; its tracks, when listed,
+   * replace those known.
+   */
+  upsert(p, whole = false) {
     if (!p || !p.identity || p.identity === this.self()) return null;
     let cur = this.participants.get(p.identity);
     if (!cur) {
@@ -93,13 +103,13 @@ export class Roster {
     }
     if (p.name) cur.name = p.name;
     if (p.role) cur.role = p.role;
-    if (Array.isArray(p.tracks)) {
-      // A whole participant object (joined, participantJoined, participantUpdated):
-      // members left out are false.
+    if (whole) {
       cur.connecting = !!p.connecting;
       cur.hand = !!p.handRaised;
+    }
+    if (Array.isArray(p.tracks)) {
       cur.tracks.clear();
-      for (const t of p.tracks) {
+      for (const t of p.tracks || []) {
         cur.tracks.set(t.trackId, { trackId: t.trackId, source: t.source, kind: t.kind, muted: !!t.muted });
         cur.muted[t.source] = !!t.muted;
       }
