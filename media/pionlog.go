@@ -40,27 +40,29 @@ type pionLogger struct {
 // Warnings and errors pass the limiter, keyed by their format (not the formatted text, which
 // differs per peer and candidate).
 func (l pionLogger) logf(level slog.Level, format string, args ...any) {
+	l.limited(level, format, func() string { return fmt.Sprintf(format, args...) })
+}
+
+// limited logs the message msg() makes at level; warnings and errors only when the
+// limiter lets one of kind through.
+func (l pionLogger) limited(level slog.Level, kind string, msg func() string) {
 	ctx := context.Background()
 	if !l.log.Enabled(ctx, level) {
 		return
 	}
 	if level < slog.LevelWarn || l.lim == nil {
-		l.log.Log(ctx, level, fmt.Sprintf(format, args...))
+		l.log.Log(ctx, level, msg())
 		return
 	}
-	ok, suppressed := l.lim.allow(l.scope+"\x00"+format, time.Now())
+	ok, suppressed := l.lim.allow(l.scope+"\x00"+kind, time.Now())
 	if !ok {
 		return
 	}
-	msg := format
-	if len(args) > 0 {
-		msg = fmt.Sprintf(format, args...)
-	}
 	if suppressed > 0 {
-		l.log.Log(ctx, level, msg, "suppressed", suppressed, "within", l.lim.every)
+		l.log.Log(ctx, level, msg(), "suppressed", suppressed, "within", l.lim.every)
 		return
 	}
-	l.log.Log(ctx, level, msg)
+	l.log.Log(ctx, level, msg())
 }
 
 func (l pionLogger) Trace(msg string)                  { l.log.Debug(msg) }
@@ -69,9 +71,9 @@ func (l pionLogger) Debug(msg string)                  { l.log.Debug(msg) }
 func (l pionLogger) Debugf(format string, args ...any) { l.logf(slog.LevelDebug, format, args...) }
 func (l pionLogger) Info(msg string)                   { l.log.Debug(msg) }
 func (l pionLogger) Infof(format string, args ...any)  { l.logf(slog.LevelDebug, format, args...) }
-func (l pionLogger) Warn(msg string)                   { l.logf(slog.LevelWarn, "%s", msg) }
+func (l pionLogger) Warn(msg string)                   { l.limited(slog.LevelWarn, msg, func() string { return msg }) }
 func (l pionLogger) Warnf(format string, args ...any)  { l.logf(slog.LevelWarn, format, args...) }
-func (l pionLogger) Error(msg string)                  { l.logf(slog.LevelError, "%s", msg) }
+func (l pionLogger) Error(msg string)                  { l.limited(slog.LevelError, msg, func() string { return msg }) }
 func (l pionLogger) Errorf(format string, args ...any) { l.logf(slog.LevelError, format, args...) }
 
 // Pion's warnings: one line per kind of message every pionLogEvery, with the count of
