@@ -147,6 +147,8 @@ export class Layout {
     const label = opts.label || name;
     el.querySelector('.tile-name').textContent = label;
     el.setAttribute('aria-label', label);
+    const pinned = el.dataset.pinned === 'true';
+    el.querySelector('.tile-pin').setAttribute('aria-label', (pinned ? 'Unpin ' : 'Pin ') + label);
     el.querySelector('.avatar').textContent = initials(name);
     const mic = el.querySelector('.tile-mic');
     // Connecting is not muted: nothing is known of the microphone yet.
