@@ -18,6 +18,7 @@ export class Layout {
     this.detector = null;
     this.mode = 'grid'; // or 'speaker': the active speaker (or the pinned tile) large
     this.pinned = null; // {identity, source} of the pinned tile, or null
+    this.lastOther = null; // the other person who spoke last, for the speaker layout
   }
 
   /** toggleMode switches between the grid and the speaker layout; it returns the new one. */
@@ -47,9 +48,11 @@ export class Layout {
       if (!big) this.pinned = null;
     }
     if (!big && this.mode === 'speaker' && !tiles.some((t) => t.classList.contains('screen'))) {
-      big = tiles.find((t) => t.dataset.source === 'camera' && t.dataset.identity === this.speaking)
-        || tiles.find((t) => t.dataset.source === 'camera' && !('self' in t.dataset))
-        || tiles[0] || null;
+      // Whoever else spoke last (we do not need to see ourselves large), else the first
+      // other person.
+      const other = (t) => t.dataset.source === 'camera' && !('self' in t.dataset);
+      big = tiles.find((t) => other(t) && t.dataset.identity === this.lastOther)
+        || tiles.find(other) || tiles[0] || null;
       if (tiles.length < 2) big = null; // alone: the grid already shows it large
     }
     for (const t of tiles) {
@@ -174,11 +177,13 @@ export class Layout {
   setSpeaking(id) {
     const changed = this.speaking !== id;
     this.speaking = id;
+    const other = id && !this.grid.querySelector(`.tile[data-self][data-identity="${CSS.escape(id)}"]`);
+    if (other) this.lastOther = id;
     for (const el of this.grid.querySelectorAll('.tile')) {
       el.classList.toggle('speaking', !!id && el.dataset.identity === id && el.dataset.source === 'camera');
     }
     // The speaker layout follows whoever speaks (a silence keeps the last one).
-    if (changed && id && this.mode === 'speaker' && !this.pinned) this.feature();
+    if (changed && other && this.mode === 'speaker' && !this.pinned) this.feature();
   }
 
   /**
