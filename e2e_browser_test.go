@@ -57,7 +57,8 @@ type browser struct {
 	console []string // what the page logged, shown when the test fails
 }
 
-func newBrowser(t *testing.T, exe, name string) *browser {
+// newBrowser starts one; extra options come after the defaults (and so override them).
+func newBrowser(t *testing.T, exe, name string, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -78,6 +79,7 @@ func newBrowser(t *testing.T, exe, name string) *browser {
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	if err := chromedp.Do(ctx); err != nil {

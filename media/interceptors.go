@@ -67,7 +67,7 @@ func (s *SFU) newAPI(p *Peer) (*webrtc.API, error) {
 	if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
 		return nil, fmt.Errorf("media: twcc: %w", err)
 	}
-	st, err := stats.NewInterceptor(stats.WithLoggerFactory(pionLogs{s.log}))
+	st, err := stats.NewInterceptor(stats.WithLoggerFactory(s.pionLogs))
 	if err != nil {
 		return nil, fmt.Errorf("media: stats: %w", err)
 	}

@@ -38,7 +38,11 @@ type Peer struct {
 	quit     chan struct{}
 	quitOnce sync.Once
 	finished chan struct{}
-	wg       sync.WaitGroup // every goroutine of this peer except run
+	// connected is closed when the media connection first comes up (ICE and DTLS), so
+	// that a participant whose media never connects can be told apart.
+	connected     chan struct{}
+	connectedOnce sync.Once
+	wg            sync.WaitGroup // every goroutine of this peer except run
 
 	// Owned by the run goroutine.
 	ups       []*upTrack
@@ -63,6 +67,7 @@ func (s *SFU) newPeer(roomID, id string, rights PublishRights, signal func(Signa
 		log:     s.log.With("room", roomID, "peer", id),
 		sources: map[string]Source{}, downs: map[*upTrack]*downTrack{},
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), finished: make(chan struct{}),
+		connected: make(chan struct{}),
 	}
 	p.out = newSendQueue(s.cfg.QueueLength)
 	api, err := s.newAPI(p)
@@ -78,6 +83,7 @@ func (s *SFU) newPeer(roomID, id string, rights PublishRights, signal func(Signa
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
+			p.connectedOnce.Do(func() { close(p.connected) })
 			// Subscriptions negotiated before DTLS was up may have lost their first keyframe.
 			p.post(p.requestAllKeyframes)
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
@@ -109,6 +115,9 @@ func (p *Peer) Leave() {
 	p.stop()
 	<-p.finished
 }
+
+// Connected is closed once the peer's media connection has first come up.
+func (p *Peer) Connected() <-chan struct{} { return p.connected }
 
 // Done is closed once the peer has gone, whether it left or its connection failed.
 func (p *Peer) Done() <-chan struct{} { return p.finished }

@@ -18,6 +18,9 @@ type SFU struct {
 	mux      ice.UDPMux
 	egress   []*batchConn // nil entries where batching is off or unavailable
 	settings webrtc.SettingEngine
+	// pionLogs is the logger factory of every Pion object of this SFU, sharing one rate
+	// limit for their warnings.
+	pionLogs pionLogs
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -33,13 +36,14 @@ func New(cfg Config) (*SFU, error) {
 	s := &SFU{cfg: cfg, log: cfg.Logger.With("component", "media"), rooms: map[string]*room{},
 		quit: make(chan struct{})}
 
-	mux, egress, ipv6, err := listen(cfg.UDPPort, cfg.IPs, !cfg.NoBatch, s.log)
+	s.pionLogs = newPionLogs(s.log)
+	mux, egress, ipv6, err := listen(cfg.UDPPort, cfg.IPs, !cfg.NoBatch, s.pionLogs)
 	if err != nil {
 		return nil, err
 	}
 	s.mux, s.egress = mux, egress
 
-	se := webrtc.SettingEngine{LoggerFactory: pionLogs{s.log}}
+	se := webrtc.SettingEngine{LoggerFactory: s.pionLogs}
 	se.SetICEUDPMux(mux)
 	// mDNS would hide the addresses we were told to announce, and multicast is useless here.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -79,8 +83,8 @@ func New(cfg Config) (*SFU, error) {
 
 // listen opens the shared UDP port on each configured IP (or all addresses), each socket
 // behind a batching writer unless batch is false.
-func listen(port int, ips []string, batch bool, log *slog.Logger) (ice.UDPMux, []*batchConn, bool, error) {
-	pl := pionLogs{log}.NewLogger("udpmux")
+func listen(port int, ips []string, batch bool, logs pionLogs) (ice.UDPMux, []*batchConn, bool, error) {
+	pl := logs.NewLogger("udpmux")
 	var egress []*batchConn
 	wrap := func(conn *net.UDPConn) ice.UDPMux {
 		var pc net.PacketConn = conn
@@ -129,6 +133,26 @@ func closeAll(muxes []ice.UDPMux) {
 	for _, m := range muxes {
 		_ = m.Close()
 	}
+}
+
+// Endpoint is where browsers send media: the UDP port, and the addresses announced in
+// the server's candidates (the public IP when one is set, else the listening addresses,
+// or none when the SFU listens on every address).
+func (s *SFU) Endpoint() (port int, ips []string) {
+	for _, a := range s.mux.GetListenAddresses() {
+		ua, ok := a.(*net.UDPAddr)
+		if !ok {
+			continue
+		}
+		port = ua.Port
+		if s.cfg.PublicIP == "" && ua.IP != nil && !ua.IP.IsUnspecified() {
+			ips = append(ips, ua.IP.String())
+		}
+	}
+	if s.cfg.PublicIP != "" {
+		ips = []string{s.cfg.PublicIP}
+	}
+	return port, ips
 }
 
 // Addrs returns the local UDP addresses media arrives on.

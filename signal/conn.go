@@ -45,6 +45,8 @@ type conn struct {
 	muted     map[media.Source]bool
 	replaced  bool // a resumed connection took this one's place
 	recording bool // whether the participant was last told the meeting is being recorded
+	mediaUp   bool // the participant's media connection has come up (peer.Connected)
+	hand      bool // the participant's hand is raised
 
 	// lim is the connection's frame limits, used by the reading goroutine only.
 	lim *limiter
@@ -169,7 +171,7 @@ func hasTrack(ts []core.TrackStat, id string) bool {
 func (c *conn) info() participantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	pi := participantInfo{Identity: c.identity, Name: c.name, Role: c.role, Tracks: []trackInfo{}}
+	pi := participantInfo{Identity: c.identity, Name: c.name, Role: c.role, Tracks: []trackInfo{}, Connecting: !c.mediaUp, HandRaised: c.hand}
 	for _, t := range c.tracks {
 		pi.Tracks = append(pi.Tracks, trackInfo{TrackID: t.TrackID, Source: media.Source(t.Source), Kind: t.Kind, Muted: c.muted[media.Source(t.Source)]})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -266,20 +265,6 @@ func (c *sigClient) next(what string, match func(m map[string]any) bool) map[str
 func (c *sigClient) expect(typ string) map[string]any {
 	c.t.Helper()
 	return c.next(fmt.Sprintf("%q frame", typ), func(m map[string]any) bool { return m["type"] == typ })
-}
-
-// expectEach returns the next frame of each of types, in whatever order they come,
-// skipping others.
-func (c *sigClient) expectEach(types ...string) map[string]map[string]any {
-	c.t.Helper()
-	got := map[string]map[string]any{}
-	c.next(fmt.Sprintf("frames %v", types), func(m map[string]any) bool {
-		if typ, _ := m["type"].(string); got[typ] == nil && slices.Contains(types, typ) {
-			got[typ] = m
-		}
-		return len(got) == len(types)
-	})
-	return got
 }
 
 // expectError returns the next error frame, which must have code and a message.

@@ -93,9 +93,9 @@ func (lm *limiter) bucket(typ string) (*rate.Limiter, string) {
 		return lm.negotiation, "negotiation"
 	case inCandidate:
 		return lm.candidates, "candidates"
-	case inMute, inUnmute:
+	case inMute, inUnmute, inHand:
 		return lm.mutes, "mutes"
-	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording:
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording, inLowerHand:
 		return lm.moderation, "moderation"
 	case inChat:
 		return lm.chat, "chat"

@@ -31,6 +31,10 @@ const (
 	inMute      = "mute"
 	inUnmute    = "unmute"
 	inLeave     = "leave"
+	// inHand raises or lowers the sender's own hand; inLowerHand lowers another's (a
+	// moderation act, answered with `result` or an `error` carrying the same ref).
+	inHand      = "hand"
+	inLowerHand = "lowerHand"
 	// Moderation acts, answered with `result` or an `error` carrying the same ref.
 	inKick            = "kick"
 	inMuteParticipant = "muteParticipant"
@@ -130,6 +134,7 @@ type inFrame struct {
 	Identity  string                  `json:"identity"`
 	Kind      string                  `json:"kind"`
 	Action    string                  `json:"action"`
+	Raised    *bool                   `json:"raised"`
 }
 
 // participantInfo describes someone in the meeting.
@@ -138,6 +143,11 @@ type participantInfo struct {
 	Name     string      `json:"name"`
 	Role     string      `json:"role,omitempty"`
 	Tracks   []trackInfo `json:"tracks"`
+	// Connecting is true until the participant's media connection first comes up: its
+	// tracks are not missing because it muted them.
+	Connecting bool `json:"connecting,omitempty"`
+	// HandRaised is true while the participant's hand is raised.
+	HandRaised bool `json:"handRaised,omitempty"`
 }
 
 // trackInfo describes a published track: TrackID is the id subscribers receive.
@@ -152,6 +162,14 @@ type trackInfo struct {
 type roomInfo struct {
 	RoomID   string `json:"roomId"`
 	RoomName string `json:"roomName"`
+}
+
+// mediaInfo tells the client in `joined` where its media goes: the server's one UDP port
+// and the addresses it announces (empty when it announces every local address), so that
+// a client whose media cannot connect can say what it could not reach.
+type mediaInfo struct {
+	UDPPort   int      `json:"udpPort"`
+	Addresses []string `json:"addresses"`
 }
 
 // recordingInfo is the recording state in `joined` and `recording` frames.
@@ -171,11 +189,14 @@ type outFrame struct {
 	Room         *roomInfo         `json:"room,omitempty"`
 	Recording    *recordingInfo    `json:"recording,omitempty"`
 	Resume       string            `json:"resume,omitempty"`
+	Media        *mediaInfo        `json:"media,omitempty"`
 	Participants []participantInfo `json:"participants,omitempty"`
 	Track        *trackInfo        `json:"track,omitempty"`
 	Muted        *bool             `json:"muted,omitempty"`
 	Active       *bool             `json:"active,omitempty"`
 	Moderator    bool              `json:"moderator,omitempty"`
+	Connecting   bool              `json:"connecting,omitempty"`
+	HandRaised   bool              `json:"handRaised,omitempty"`
 	SDP          string            `json:"sdp,omitempty"`
 	From         string            `json:"from,omitempty"`
 	Text         string            `json:"text,omitempty"`
@@ -229,7 +250,11 @@ func decodeFrame(data []byte) (inFrame, *outFrame) {
 		if f.Type == inMute && f.Muted == nil {
 			return bad(codeBadRequest, "A mute frame needs muted: true or false")
 		}
-	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording:
+	case inHand:
+		if f.Raised == nil {
+			return bad(codeBadRequest, "A hand frame needs raised: true or false")
+		}
+	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording, inLowerHand:
 		if f.Ref == "" {
 			return bad(codeBadRef, "A moderation frame needs a ref of 1 to 64 characters")
 		}
@@ -245,7 +270,7 @@ func decodeFrame(data []byte) (inFrame, *outFrame) {
 
 // participantFrame is a participantJoined/participantUpdated frame for pi.
 func participantFrame(typ string, pi participantInfo) outFrame {
-	return outFrame{Type: typ, Identity: pi.Identity, Name: pi.Name, Role: pi.Role, Tracks: pi.Tracks}
+	return outFrame{Type: typ, Identity: pi.Identity, Name: pi.Name, Role: pi.Role, Tracks: pi.Tracks, Connecting: pi.Connecting, HandRaised: pi.HandRaised}
 }
 
 // validSource reports whether s is one of the sources a client may name.

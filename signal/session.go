@@ -52,13 +52,20 @@ func (c *conn) serve(pt *core.Participant, perms core.Permissions, old *conn) {
 	c.recording = c.s.svc.Recording(c.roomID)
 	rec := c.recording
 	c.mu.Unlock()
+	port, ips := c.s.sfu.Endpoint()
+	if ips == nil {
+		ips = []string{}
+	}
 	c.send(outFrame{
 		Type: outJoined, Identity: c.identity, Name: c.name, Role: c.role, Permissions: &pc,
 		Room: &roomInfo{RoomID: c.roomID, RoomName: roomName}, Recording: &recordingInfo{Active: rec},
-		Resume: c.resume, Participants: others,
+		Resume: c.resume, Media: &mediaInfo{UDPPort: port, Addresses: ips}, Participants: others,
 	})
 	if old == nil {
+		c.s.log.Info("participant joined", "room", c.roomID, "participant", c.identity, "name", c.name)
 		c.s.broadcast(c.roomID, c.identity, participantFrame(outParticipantJoined, c.info()))
+	} else {
+		c.s.log.Info("participant resumed", "room", c.roomID, "participant", c.identity, "name", c.name)
 	}
 
 	peer, err := c.s.sfu.Join(c.roomID, c.identity, rightsOf(perms), func(sig media.Signal) {
@@ -72,14 +79,7 @@ func (c *conn) serve(pt *core.Participant, perms core.Permissions, old *conn) {
 		c.mu.Lock()
 		c.peer = peer
 		c.mu.Unlock()
-		go func() {
-			select {
-			case <-peer.Done():
-				f := errorFrame(codeMediaFailed, "The media connection ended")
-				c.finish(&f, closeMediaFailed, "media connection ended")
-			case <-c.stop:
-			}
-		}()
+		go c.watchMedia(peer, port)
 		c.readLoop(peer)
 	}
 
@@ -91,9 +91,55 @@ func (c *conn) serve(pt *core.Participant, perms core.Permissions, old *conn) {
 	// a resumed connection.
 	c.s.svc.LeaveMeeting(c.roomID, c.identity, c)
 	if !c.isReplaced() {
+		c.s.log.Info("participant left", "room", c.roomID, "participant", c.identity, "name", c.name, "why", c.closeWhyOr("left"))
 		c.s.broadcast(c.roomID, c.identity, outFrame{Type: outParticipantLeft, Identity: c.identity, Name: c.name})
 	}
 	<-c.writerDone
+}
+
+// closeWhyOr is why the connection was closed, or def when it gave no reason.
+func (c *conn) closeWhyOr(def string) string {
+	select {
+	case <-c.stop:
+		if c.closeWhy != "" {
+			return c.closeWhy
+		}
+	default:
+	}
+	return def
+}
+
+// watchMedia follows the participant's media connection: when it first comes up the
+// others stop seeing the participant as connecting; when it ends while the participant
+// is still in the meeting, that is a media failure, logged once and told to the client
+// before its socket closes (4006).
+func (c *conn) watchMedia(peer *media.Peer, port int) {
+	select {
+	case <-peer.Connected():
+		c.mu.Lock()
+		c.mediaUp = true
+		c.mu.Unlock()
+		c.s.broadcast(c.roomID, c.identity, participantFrame(outParticipantUpdated, c.info()))
+	case <-peer.Done():
+	case <-c.stop:
+		return
+	}
+	select {
+	case <-peer.Done():
+		c.mu.Lock()
+		up := c.mediaUp
+		c.mu.Unlock()
+		select {
+		case <-c.stop:
+			return // the participant was leaving anyway
+		default:
+		}
+		c.s.log.Info("media connection failed", "room", c.roomID, "participant", c.identity, "name", c.name,
+			"was_connected", up, "udp_port", port)
+		f := errorFrame(codeMediaFailed, "The media connection ended")
+		c.finish(&f, closeMediaFailed, "media connection ended")
+	case <-c.stop:
+	}
 }
 
 // Keep-alive: a socket that does not answer a ping in time is closed, so that a vanished
@@ -184,6 +230,12 @@ func (c *conn) handle(peer *media.Peer, data []byte) bool {
 		if err = c.setMuted(f.Source, muted); err == nil {
 			c.announceMute(f.Source, muted)
 		}
+	case inHand:
+		c.setHand(*f.Raised)
+		return true
+	case inLowerHand:
+		c.lowerHand(f)
+		return true
 	case inKick, inMuteParticipant, inSetRole, inEndMeeting, inStartRecording, inStopRecording:
 		c.moderate(f)
 		return true

@@ -27,18 +27,8 @@ func (s *server) clientRoutes() {
 	prefix := strings.TrimSuffix(s.base, "/") // "" at the root
 	page := bytes.ReplaceAll(index, []byte(basePlaceholder), []byte(html.EscapeString(prefix)))
 
-	s.mux.HandleFunc("GET "+prefix+"/room/{roomId}", func(w http.ResponseWriter, r *http.Request) {
-		if err := checkPathIDs(r); err != nil {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte("This is not the address of a room.\n"))
-			return
-		}
-		h := w.Header()
-		setPageSecurity(h, r)
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(page)
-	})
+	s.mux.HandleFunc("GET "+prefix+"/room/{roomId}", roomPage(page))
+	s.homeRoutes(prefix, page)
 	static := http.StripPrefix(prefix+"/client/", http.FileServerFS(files))
 	s.mux.Handle("GET "+prefix+"/client/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, "/index.html") {
@@ -49,6 +39,27 @@ func (s *server) clientRoutes() {
 		setPageSecurity(w.Header(), r)
 		static.ServeHTTP(w, r)
 	}))
+}
+
+// roomPage serves the client's page for a url naming a room.
+func roomPage(page []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPathIDs(r); err != nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte("This is not the address of a room.\n"))
+			return
+		}
+		writePage(w, r, page)
+	}
+}
+
+// writePage answers with the client's page.
+func writePage(w http.ResponseWriter, r *http.Request, page []byte) {
+	h := w.Header()
+	setPageSecurity(h, r)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(page)
 }
 
 // setPageSecurity sets the headers of the client's files. The page url carries the access

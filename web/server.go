@@ -154,6 +154,9 @@ func (s *server) routes() {
 	s.handle("GET", in+"/recordings/storage", std, s.recordingStorage)                 // extension
 	s.handle("GET", in+"/config/recording", std, s.recordingSwitch)
 	s.handle("PUT", in+"/config/recording", std, s.setRecordingSwitch)
+	s.handle("GET", in+"/config/rooms/appearance", withMember|credAnonymous, s.getRoomsAppearance)
+	s.handle("PUT", in+"/config/rooms/appearance", std, s.putRoomsAppearance)
+	s.handle("GET", in+"/config/captions", credAnonymous, s.captionsConfig)
 
 	s.handle("DELETE", in+"/meetings/{roomId}", withMember, s.endMeeting)
 	s.handle("DELETE", in+"/meetings/{roomId}/participants/{participantIdentity}", withMember, s.kickParticipant)

@@ -14,10 +14,17 @@ export const basePath = (() => {
 
 /** ApiError is a refused request: HTTP status, OpenVidu Meet error title and message. */
 export class ApiError extends Error {
-  constructor(status, error, message) {
+  constructor(status, error, message, details) {
     super(message || error || `HTTP ${status}`);
     this.status = status;
     this.error = error || '';
+    this.details = Array.isArray(details) ? details : []; // 422: [{field, message}]
+  }
+
+  /** fieldMessage is what the server said about field (422 details), or ''. */
+  fieldMessage(field) {
+    const d = this.details.find((x) => x && x.field === field);
+    return d ? String(d.message || '') : '';
   }
 }
 
@@ -43,7 +50,7 @@ async function request(method, path, { body, headers = {} } = {}) {
     }
   }
   if (!res.ok) {
-    throw new ApiError(res.status, data && data.error, (data && data.message) || res.statusText);
+    throw new ApiError(res.status, data && data.error, (data && data.message) || res.statusText, data && data.details);
   }
   return data;
 }
@@ -51,6 +58,43 @@ async function request(method, path, { body, headers = {} } = {}) {
 /** login signs an internal user in: {accessToken, refreshToken, mustChangePassword?}. */
 export function login(userId, password) {
   return request('POST', '/internal-api/v1/auth/login', { body: { userId, password } });
+}
+
+const auth = (bearer) => (bearer ? { Authorization: 'Bearer ' + bearer } : {});
+
+/** changePassword changes the signed-in user's password: {accessToken, refreshToken}. */
+export function changePassword(bearer, currentPassword, newPassword) {
+  return request('POST', '/internal-api/v1/users/change-password', { body: { currentPassword, newPassword }, headers: auth(bearer) });
+}
+
+/** me is the signed-in user: {userId, name, role, mustChangePassword?, …}. */
+export function me(bearer) {
+  return request('GET', '/internal-api/v1/users/me', { headers: auth(bearer) });
+}
+
+/** logout ends the session of the access token. */
+export function logout(bearer) {
+  return request('POST', '/internal-api/v1/auth/logout', { headers: auth(bearer) });
+}
+
+/** listRooms lists the rooms the signed-in user may see (first page of up to 100). */
+export function listRooms(bearer) {
+  return request('GET', '/api/v1/rooms?maxItems=100', { headers: auth(bearer) });
+}
+
+/**
+ * listRecordings lists recordings the caller may list: with a bearer (a user) or a
+ * room-member token (memberToken), optionally of one room.
+ */
+export function listRecordings({ bearer, memberToken: mt, roomId } = {}) {
+  const q = roomId ? `&roomId=${encodeURIComponent(roomId)}` : '';
+  const headers = mt ? { 'X-Room-Member-Token': mt } : auth(bearer);
+  return request('GET', `/api/v1/recordings?maxItems=100${q}`, { headers });
+}
+
+/** roomAppearance is the rooms' appearance config ({appearance: {themes: […]}}). */
+export function roomAppearance() {
+  return request('GET', '/internal-api/v1/config/rooms/appearance');
 }
 
 /**

@@ -11,7 +11,7 @@ export class Controls {
    * onSide(), onLeave(); toast(text) confirms a copied link. speakerUrl is the link the
    * speaker-link button copies ('' when there is none).
    */
-  constructor({ speakerUrl, onToggle, onScreen, onRecord, onEnd, onSide, onLeave, toast }) {
+  constructor({ speakerUrl, onToggle, onScreen, onRecord, onEnd, onSide, onLeave, onHand, onSettings, onLayout, toast }) {
     this.speakerUrl = speakerUrl;
     this.toast = toast;
     this.onRecord = onRecord;
@@ -25,16 +25,21 @@ export class Controls {
     this.btnAudio = btn('toggle-audio', 'mic', 'Mute microphone', 'Mute', () => onToggle('microphone'));
     this.btnVideo = btn('toggle-video', 'camera', 'Stop camera', 'Stop camera', () => onToggle('camera'));
     this.btnScreen = btn('toggle-screen', 'screen', 'Share screen', 'Share screen', () => onScreen());
+    this.btnHand = btn('raise-hand', 'hand', 'Raise hand', 'Raise hand', () => onHand(), { 'aria-pressed': 'false' });
+    this.btnLayout = btn('toggle-layout', 'layout', 'Speaker layout', 'Speaker view', () => onLayout());
+    this.btnSettings = btn('open-settings', 'settings', 'Settings: microphone, camera, speaker', 'Settings', () => onSettings());
     this.btnLink = btn('copy-speaker-link', 'link', 'Copy speaker link', 'Speaker link', () => this.copyLink());
     this.btnRecord = btn('record-button', 'record', 'Record', 'Record', () => this.toggleRecording(), { 'data-recording': 'false' });
     this.btnRecord.hidden = true;
-    this.btnEnd = btn('end-meeting', 'end', 'End meeting', 'End meeting', () => onEnd(), { class: 'control danger' });
+    // End meeting and Leave keep their words on every screen: both are red, and only one
+    // of them ends the meeting for everybody.
+    this.btnEnd = btn('end-meeting', 'end', 'End meeting for everyone', 'End for all', () => onEnd(), { class: 'control danger keep-label' });
     this.btnSide = btn('toggle-side', 'chat', 'Chat and people', 'Chat', () => onSide(), { 'aria-controls': 'side', 'aria-expanded': 'false' });
-    this.btnLeave = btn('leave', 'leave', 'Leave meeting', 'Leave', () => onLeave(), { class: 'control danger' });
+    this.btnLeave = btn('leave', 'leave', 'Leave meeting', 'Leave', () => onLeave(), { class: 'control danger keep-label' });
     this.linkBox = h('div', { class: 'link-box', hidden: true });
     this.el = h('footer', { class: 'controls', 'aria-label': 'Meeting controls' },
-      h('div', { class: 'group' }, this.btnAudio, this.btnVideo, this.btnScreen),
-      h('div', { class: 'group' }, this.btnLink, this.btnRecord, this.btnEnd, this.btnSide),
+      h('div', { class: 'group' }, this.btnAudio, this.btnVideo, this.btnScreen, this.btnHand),
+      h('div', { class: 'group' }, this.btnLink, this.btnRecord, this.btnLayout, this.btnSettings, this.btnSide, this.btnEnd),
       h('div', { class: 'group' }, this.btnLeave));
   }
 
@@ -78,6 +83,24 @@ export class Controls {
     this.btnEnd.hidden = !p.meetingEnd;
     this.btnLink.hidden = !(p.roomShareAccessLinks && this.speakerUrl);
     if (this.btnLink.hidden) this.linkBox.hidden = true;
+  }
+
+  /** setHand shows whether our hand is raised. */
+  setHand(raised) {
+    const label = raised ? 'Lower hand' : 'Raise hand';
+    this.btnHand.setAttribute('aria-label', label);
+    this.btnHand.title = label;
+    this.btnHand.querySelector('.label').textContent = label;
+    this.btnHand.setAttribute('aria-pressed', String(raised));
+  }
+
+  /** setLayout shows the layout in use ('grid' or 'speaker'); the button offers the other. */
+  setLayout(layout) {
+    const label = layout === 'speaker' ? 'Grid layout' : 'Speaker layout';
+    this.btnLayout.setAttribute('aria-label', label);
+    this.btnLayout.title = label;
+    this.btnLayout.querySelector('.label').textContent = layout === 'speaker' ? 'Grid view' : 'Speaker view';
+    this.btnLayout.dataset.layout = layout;
   }
 
   /** setRecording follows the meeting's recording state (`joined`, `recording` frames). */

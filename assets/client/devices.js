@@ -12,7 +12,7 @@ export class Devices {
    * toast(text) tells the user; onChange(people) asks to redraw the controls and our own
    * tiles, and the participant list too when people is true.
    */
-  constructor({ audio, video, perms, link, send, toast, onChange }) {
+  constructor({ audio, video, audioMuted, videoMuted, perms, link, send, toast, onChange }) {
     this.perms = perms;
     this.link = link;
     this.send = send;
@@ -22,8 +22,8 @@ export class Devices {
     this.local = new Map(); // source → {track, muted}
     this.stopped = false;
     this.resendMutes = false;
-    if (audio) this.setLocal('microphone', audio);
-    if (video) this.setLocal('camera', video);
+    if (audio) this.setLocal('microphone', audio, audioMuted);
+    if (video) this.setLocal('camera', video, videoMuted);
   }
 
   /** get returns {track, muted} of our source, if we have one. */
@@ -109,8 +109,9 @@ export class Devices {
   }
 
   /** setLocal records our track of source and notices when the device goes away. */
-  setLocal(source, track) {
-    this.local.set(source, { track, muted: false });
+  setLocal(source, track, muted = false) {
+    this.local.set(source, { track, muted });
+    track.enabled = !muted;
     track.addEventListener('ended', () => {
       const l = this.local.get(source);
       if (this.stopped || !l || l.track !== track) return;
@@ -131,7 +132,54 @@ export class Devices {
   addLocal(source, track) {
     if (!this.stream.getTrackById(track.id)) this.stream.addTrack(track);
     const link = this.link();
-    if (link) link.publish(source, track, this.stream);
+    return link ? link.publish(source, track, this.stream) : Promise.resolve();
+  }
+
+  /** deviceId is the device our live track of source (microphone, camera) comes from, or ''. */
+  deviceId(source) {
+    const l = this.local.get(source);
+    return l && l.track.readyState === 'live' && l.track.getSettings ? l.track.getSettings().deviceId || '' : '';
+  }
+
+  /**
+   * switchDevice takes source (microphone or camera) from device id instead, keeping its
+   * mute state: the new track replaces the old one on the same sender, so nobody sees the
+   * participant leave or renegotiates. Resolves false (after telling the user) on failure.
+   */
+  async switchDevice(source, id) {
+    const kind = source === 'microphone' ? 'audio' : 'video';
+    const old = this.local.get(source);
+    if (old && old.track.readyState === 'live' && this.deviceId(source) === id) return true;
+    let track;
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: id } } });
+      track = s.getTracks()[0];
+    } catch (e) {
+      this.toast(e && e.name === 'NotAllowedError' ? `Access to that ${SOURCE_WORDS[source]} was denied.` : `That ${SOURCE_WORDS[source]} could not be used.`);
+      return false;
+    }
+    if (this.stopped) {
+      track.stop();
+      return false;
+    }
+    const muted = !!(old && old.muted);
+    if (old) {
+      this.local.delete(source); // so that its ended event is not taken for an unplug
+      if (this.stream.getTrackById(old.track.id)) this.stream.removeTrack(old.track);
+    }
+    this.setLocal(source, track);
+    const l = this.local.get(source);
+    l.muted = muted;
+    track.enabled = !muted;
+    try {
+      await this.addLocal(source, track);
+    } catch (e) {
+      console.warn('conclave: switching device', e);
+    }
+    if (old) old.track.stop();
+    else this.send({ type: 'mute', source, muted: false });
+    this.onChange(true);
+    return true;
   }
 
   /** toggleScreen starts sharing the screen (with its audio when allowed) or stops it. */

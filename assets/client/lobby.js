@@ -1,10 +1,10 @@
 // The lobby: sign-in when needed, the room-member token, name, device choice and preview.
 
-import { ApiError, decodeToken, getRoom, login, memberToken } from './api.js';
+import { storeBearer, storedBearer, forcedChange, signIn } from './account.js';
+import { ApiError, decodeToken, getRoom, memberToken } from './api.js';
 import { h, mount, rejoinAction, setState, showNotice } from './dom.js';
 
 const NAME_KEY = 'conclave.name';
-const BEARER_KEY = 'conclave.accessToken';
 
 function storage(kind) {
   try {
@@ -12,18 +12,6 @@ function storage(kind) {
   } catch {
     return null;
   }
-}
-
-export function storedBearer() {
-  const s = storage('session');
-  return s ? s.getItem(BEARER_KEY) : null;
-}
-
-function storeBearer(tok) {
-  const s = storage('session');
-  if (!s) return;
-  if (tok) s.setItem(BEARER_KEY, tok);
-  else s.removeItem(BEARER_KEY);
 }
 
 /**
@@ -73,53 +61,6 @@ export function showApiError(err, onUnauthenticated) {
   }
 }
 
-/** signIn shows the sign-in form and resolves with an access token. */
-function signIn(roomId, why) {
-  return new Promise((resolve) => {
-    setState('signin');
-    document.title = 'Sign in · Conclave';
-    const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
-    const pass = h('input', { id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-    const err = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' });
-    const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary', text: 'Sign in' });
-    const form = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title', novalidate: true },
-      h('h1', { id: 'signin-title', text: 'Sign in to join' }),
-      h('p', { class: 'muted', text: `Room ${roomId} is open to signed-in users and members. Sign in with your Conclave account.` }),
-      h('label', { for: 'signin-user', text: 'User id' }), user,
-      h('label', { for: 'signin-password', text: 'Password' }), pass,
-      err, submit);
-    if (why) err.textContent = why;
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      err.textContent = '';
-      if (!user.value.trim() || !pass.value) {
-        err.textContent = 'Enter your user id and password.';
-        return;
-      }
-      submit.disabled = true;
-      try {
-        const res = await login(user.value.trim(), pass.value);
-        if (res.mustChangePassword) {
-          err.textContent = 'You must change your password before joining: change it in the control room (over SSH), then sign in here again.';
-          return;
-        }
-        storeBearer(res.accessToken);
-        resolve(res.accessToken);
-      } catch (ex) {
-        if (ex instanceof ApiError && (ex.status === 401 || ex.status === 400 || ex.status === 404)) {
-          err.textContent = 'Wrong user id or password.';
-        } else {
-          err.textContent = (ex && ex.message) || 'Sign-in failed.';
-        }
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    mount(h('main', { class: 'center' }, form));
-    user.focus();
-  });
-}
-
 /**
  * getCredentials returns {secret} or {bearer} and a first (lobby) token with its claims and
  * the room; it shows the sign-in form as needed. Resolves null when a notice was shown.
@@ -129,11 +70,23 @@ async function firstToken(roomId, secret) {
   let stored = !!bearer;
   let why = '';
   for (;;) {
-    if (!secret && !bearer) bearer = await signIn(roomId, why);
+    if (!secret && !bearer) {
+      bearer = await signIn({
+        title: 'Sign in to join',
+        intro: `Room ${roomId} is open to signed-in users and members. Sign in with your Conclave account.`,
+        why,
+        next: 'join',
+      });
+    }
     try {
       const token = await memberToken(roomId, { secret, bearer });
       return { secret, bearer, token };
     } catch (e) {
+      if (e instanceof ApiError && e.status === 403 && /change your password/i.test(e.message) && bearer) {
+        // Signed in earlier in this tab, the forced change still pending.
+        bearer = await forcedChange(bearer, '', { next: 'join' });
+        continue;
+      }
       if (e instanceof ApiError && e.status === 401) {
         storeBearer(null);
         bearer = null;
@@ -235,6 +188,13 @@ export async function runLobby({ roomId, secret, onJoin }) {
   const camera = wantVideo ? h('select', { id: 'camera', name: 'camera' }) : null;
   const microphone = wantAudio ? h('select', { id: 'microphone', name: 'microphone' }) : null;
   const mediaStatus = h('p', { id: 'media-status', class: 'media-status', role: 'status' });
+  // Join with the microphone or camera off: switched here, applied once in the meeting.
+  let micOff = false;
+  let camOff = false;
+  const switchBtn = (id, word) => h('button', { id, type: 'button', class: 'switch', 'aria-pressed': 'true', dataset: { on: 'true' }, text: `${word} on` });
+  const micSwitch = wantAudio ? switchBtn('lobby-mic', 'Microphone') : null;
+  const camSwitch = wantVideo ? switchBtn('lobby-cam', 'Camera') : null;
+  const level = wantAudio ? h('meter', { id: 'mic-level', min: '0', max: '1', low: '0.05', high: '0.6', optimum: '0.3', value: '0', 'aria-label': 'Microphone level' }) : null;
   const err = h('p', { class: 'form-error', role: 'alert', id: 'lobby-error' });
   const join = h('button', { id: 'join', type: 'submit', class: 'primary', text: 'Join meeting' });
   const form = h('form', { class: 'lobby-form', novalidate: true },
@@ -248,7 +208,10 @@ export async function runLobby({ roomId, secret, onJoin }) {
     h('h1', { id: 'lobby-title', text: roomName }),
     h('p', { class: 'muted', text: 'Check your camera and microphone, then join.' }),
     h('div', { class: 'lobby-grid' },
-      h('div', { class: 'preview-wrap' }, preview, previewOff),
+      h('div', { class: 'lobby-media' },
+        h('div', { class: 'preview-wrap' }, preview, previewOff),
+        micSwitch || camSwitch ? h('div', { class: 'lobby-switches' }, micSwitch, camSwitch,
+          level ? h('span', { class: 'level' }, h('span', { class: 'hint', text: 'Level' }), level) : null) : null),
       form)));
   if (!fixedName) name.focus();
   else join.focus();
@@ -256,9 +219,78 @@ export async function runLobby({ roomId, secret, onJoin }) {
   let audio = null;
   let video = null;
   const showPreview = () => {
-    preview.srcObject = video ? new MediaStream([video]) : null;
-    previewOff.hidden = !!video;
-    if (video) preview.play().catch(() => {});
+    const show = video && !camOff;
+    preview.srcObject = show ? new MediaStream([video]) : null;
+    previewOff.hidden = !!show;
+    previewOff.textContent = wantVideo ? 'Camera off' : 'You will not send video in this room';
+    if (show) preview.play().catch(() => {});
+  };
+  const setSwitch = (b, word, on) => {
+    b.dataset.on = String(on);
+    b.setAttribute('aria-pressed', String(on));
+    b.textContent = `${word} ${on ? 'on' : 'off'}`;
+  };
+  if (micSwitch) {
+    micSwitch.addEventListener('click', () => {
+      micOff = !micOff;
+      if (audio) audio.enabled = !micOff;
+      setSwitch(micSwitch, 'Microphone', !micOff);
+    });
+  }
+  if (camSwitch) {
+    camSwitch.addEventListener('click', () => {
+      camOff = !camOff;
+      if (video) video.enabled = !camOff;
+      setSwitch(camSwitch, 'Camera', !camOff);
+      showPreview();
+    });
+  }
+  // The level meter: what the microphone hears, so that a silent one is noticed before
+  // joining.
+  let meterTimer = 0;
+  let meterCtx = null;
+  let meterSrc = null;
+  const meterOn = () => {
+    if (!level || !audio || typeof AudioContext !== 'function') return;
+    try {
+      if (!meterCtx) meterCtx = new AudioContext();
+      if (meterSrc) meterSrc.disconnect();
+      const analyser = meterCtx.createAnalyser();
+      analyser.fftSize = 512;
+      meterSrc = meterCtx.createMediaStreamSource(new MediaStream([audio]));
+      meterSrc.connect(analyser);
+      const buf = new Float32Array(analyser.fftSize);
+      clearInterval(meterTimer);
+      meterTimer = setInterval(() => {
+        if (micOff) {
+          level.value = 0;
+          return;
+        }
+        analyser.getFloatTimeDomainData(buf);
+        let sum = 0;
+        for (const x of buf) sum += x * x;
+        level.value = Math.min(1, Math.sqrt(sum / buf.length) * 4);
+        level.dataset.level = level.value.toFixed(3);
+      }, 100);
+      if (meterCtx.state === 'suspended') meterCtx.resume().catch(() => {});
+    } catch (e) {
+      console.warn('conclave: no level meter', e);
+    }
+  };
+  // Browsers start an AudioContext suspended until the page is used: resume it then.
+  const wake = () => {
+    if (meterCtx && meterCtx.state === 'suspended') meterCtx.resume().catch(() => {});
+  };
+  document.addEventListener('pointerdown', wake);
+  document.addEventListener('keydown', wake);
+  const meterOff = () => {
+    document.removeEventListener('pointerdown', wake);
+    document.removeEventListener('keydown', wake);
+    clearInterval(meterTimer);
+    if (meterSrc) meterSrc.disconnect();
+    if (meterCtx) meterCtx.close().catch(() => {});
+    meterCtx = null;
+    meterSrc = null;
   };
   const fill = async () => {
     let devices = [];
@@ -282,13 +314,17 @@ export async function runLobby({ roomId, secret, onJoin }) {
   const ready = acquire(wantAudio, wantVideo).then(async (got) => {
     audio = got.audio;
     video = got.video;
+    if (audio) audio.enabled = !micOff;
+    if (video) video.enabled = !camOff;
     mediaStatus.textContent = got.problem;
     showPreview();
+    meterOn();
     await fill();
   });
 
   let leaving = false;
   const stopAll = () => {
+    meterOff();
     for (const t of [audio, video]) if (t) t.stop();
   };
   window.addEventListener('pagehide', () => {
@@ -300,8 +336,14 @@ export async function runLobby({ roomId, secret, onJoin }) {
     if (old && old.getSettings().deviceId === sel.value) return;
     if (old) old.stop();
     const g = await acquire(kind === 'audio', kind === 'video', kind === 'audio' ? sel.value : '', kind === 'video' ? sel.value : '');
-    if (kind === 'audio') audio = g.audio;
-    else video = g.video;
+    if (kind === 'audio') {
+      audio = g.audio;
+      if (audio) audio.enabled = !micOff;
+      meterOn();
+    } else {
+      video = g.video;
+      if (video) video.enabled = !camOff;
+    }
     mediaStatus.textContent = g.problem;
     showPreview();
   };
@@ -345,7 +387,8 @@ export async function runLobby({ roomId, secret, onJoin }) {
       return;
     }
     leaving = true;
+    meterOff();
     preview.srcObject = null;
-    onJoin({ token, claims: decodeToken(token), roomId, roomName, speakerUrl, audio, video, name: n });
+    onJoin({ token, claims: decodeToken(token), roomId, roomName, speakerUrl, audio, video, audioMuted: micOff, videoMuted: camOff, name: n });
   });
 }

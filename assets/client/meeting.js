@@ -15,6 +15,7 @@ import { Page } from './page.js';
 import { People } from './people.js';
 import { Roster } from './roster.js';
 import { MediaLink } from './rtc.js';
+import { Settings } from './settings.js';
 import { Signalling, framesLogged } from './signalling.js';
 import { Sound } from './sound.js';
 
@@ -40,6 +41,9 @@ class Meeting {
     this.leaving = false;
     this.done = false;
     this.built = false; // the page is mounted (at the first `joined`)
+    this.endpoint = null; // where our media goes: {udpPort, addresses} of `joined`
+    this.mediaProblem = ''; // why our media could not connect, once that is known
+    this.hand = false; // our hand is raised, as the server last said
     const send = (f) => this.sig.send(f);
     const toast = (text) => this.page.toast(text);
     const self = () => this.identity;
@@ -55,7 +59,7 @@ class Meeting {
       onFail: (e) => this.showFinal(connectFailed(e)),
     });
     this.devices = new Devices({
-      audio: o.audio, video: o.video, perms, link: () => this.link, send, toast,
+      audio: o.audio, video: o.video, audioMuted: !!o.audioMuted, videoMuted: !!o.videoMuted, perms, link: () => this.link, send, toast,
       onChange: (people) => {
         this.renderControls();
         this.renderSelf();
@@ -75,6 +79,7 @@ class Meeting {
         sound.remove(identity);
       },
     });
+    this.settings = new Settings({ devices: this.devices, sound, toast });
     const chat = this.chat = new Chat({ send, self, sideClosed: () => this.page.sideClosed(), toast });
     const mod = this.moderation = new Moderation({ perms, send, toast });
     this.people = new People({ actions: (p, media) => mod.actions(p, media), onAction: (a, p) => mod.act(a, p), errorEl: mod.errorEl });
@@ -89,6 +94,9 @@ class Meeting {
         layout.layout();
       },
       onLeave: () => this.leave(),
+      onHand: () => send({ type: 'hand', raised: !this.hand }),
+      onSettings: () => this.settings.open(),
+      onLayout: () => controls.setLayout(layout.toggleMode()),
       toast,
     });
     this.page = new Page({
@@ -120,6 +128,7 @@ class Meeting {
   }
 
   onFrame(f) {
+    if (f.type === 'participantUpdated' && f.identity === this.identity) return this.selfUpdated(f);
     if (this.roster.handle(f)) return undefined;
     switch (f.type) {
       case 'joined': return this.onJoined(f);
@@ -146,9 +155,20 @@ class Meeting {
     }
   }
 
+  /** selfUpdated takes what the others are told about us: our raised hand. */
+  selfUpdated(f) {
+    this.hand = !!f.handRaised;
+    this.controls.setHand(this.hand);
+    this.renderPeople();
+    this.renderSelf();
+  }
+
   onJoined(f) {
     const resumed = this.joinedOnce;
     this.joinedOnce = true;
+    this.endpoint = f.media || null;
+    this.hand = false;
+    this.controls.setHand(false);
     this.identity = f.identity || this.identity;
     this.name = f.name || this.name;
     if (f.role) this.role = f.role;
@@ -163,7 +183,7 @@ class Meeting {
       this.layout.clearOthers();
       this.sound.clear();
     }
-    for (const p of f.participants || []) this.roster.upsert(p);
+    for (const p of f.participants || []) this.roster.upsert(p, true);
     this.page.banner(false);
     this.setRecording(!!(f.recording && f.recording.active));
     this.renderControls();
@@ -199,10 +219,37 @@ class Meeting {
       canSignal: () => this.sig.canSignal(),
       onTrack: (e) => this.roster.addTrack(e),
       onAnswered: () => this.devices.answered(),
+      onConnecting: () => {
+        this.renderPeople();
+        this.renderSelf();
+      },
+      onConnected: () => {
+        this.mediaProblem = '';
+        this.page.mediaProblem('');
+        this.renderPeople();
+        this.renderSelf();
+      },
+      onFailed: () => this.mediaFailed(),
     });
     // The server offers the others' tracks at once: answer that before offering ours.
     if (serverWillOffer) this.link.holdOffers(3000);
     this.devices.publishAll(this.link);
+  }
+
+  /**
+   * mediaFailed tells that our media connection did not come up, naming what this browser
+   * could not reach: the server's UDP port (and the address it announces).
+   */
+  mediaFailed() {
+    const e = this.endpoint || {};
+    const port = e.udpPort ? `UDP port ${e.udpPort}` : 'UDP port';
+    const at = e.addresses && e.addresses.length ? ` at ${e.addresses.join(', ')}` : '';
+    this.mediaProblem = `Audio and video could not connect: this browser did not reach the server's ${port}${at}. ` +
+      `A firewall or this network may block UDP to that port, or the server announces an address that cannot be reached from here (its administrator can check --rtc-port and --rtc-public-ip). Chat still works.`;
+    this.page.mediaProblem(this.mediaProblem);
+    console.warn('conclave: media did not connect', e);
+    this.renderPeople();
+    this.renderSelf();
   }
 
   onError(f) {
@@ -245,6 +292,9 @@ class Meeting {
   }
 
   showFinal(n) {
+    if (this.mediaProblem && n.state === 'error' && /media connection failed/i.test(n.title)) {
+      n = { ...n, title: 'Audio and video could not connect', detail: this.mediaProblem };
+    }
     this.teardown(false);
     showNotice(n.state, n.title, n.detail, n.rejoin ? [rejoinAction()] : []);
   }
@@ -276,13 +326,24 @@ class Meeting {
     if (this.built) this.layout.show(p.identity, false, p.name, this.roster.tiles(p));
   }
 
+  /** selfConnecting says whether our media is being connected (descriptions exchanged, not up yet). */
+  selfConnecting() {
+    const l = this.link;
+    return !!(l && l.watchdog && !l.everConnected && !this.mediaProblem);
+  }
+
   renderSelf() {
-    if (this.built) this.layout.show(this.identity, true, this.name, this.devices.tiles());
+    if (this.built) {
+      this.layout.show(this.identity, true, this.name, { ...this.devices.tiles(), hand: this.hand, connecting: this.selfConnecting() });
+    }
   }
 
   renderPeople() {
     if (!this.built) return;
-    const me = { identity: this.identity, name: this.name, role: this.role, ...this.devices.media() };
+    const me = {
+      identity: this.identity, name: this.name, role: this.role, ...this.devices.media(),
+      hand: this.hand, connecting: this.selfConnecting(), failed: !!this.mediaProblem,
+    };
     this.people.render(me, [...this.roster.participants.values()].map((p) => ({ p, ...this.roster.media(p) })));
   }
 }

@@ -17,10 +17,11 @@ export class Moderation {
   }
 
   /** actions lists [{action, label}] we may take on participant o, whose media is as said. */
-  actions(o, { micOn, camOn, screenOn }) {
+  actions(o, { micOn, camOn, screenOn, hand }) {
     const p = this.perms();
     const out = [];
     const act = (action, label) => out.push({ action, label });
+    if (p.participantMute && hand) act('lower-hand', 'Lower hand');
     if (p.participantMute && micOn) act('mute-audio', 'Mute');
     if (p.participantMute && camOn) act('mute-video', 'Stop video');
     if (p.participantMute && screenOn) act('mute-screen', 'Stop screen');
@@ -38,6 +39,7 @@ export class Moderation {
     let what;
     switch (action) {
       case 'kick': frame = { type: 'kick', identity: o.identity }; what = `Removing ${o.name}`; break;
+      case 'lower-hand': frame = { type: 'lowerHand', identity: o.identity }; what = `Lowering the hand of ${o.name}`; break;
       case 'mute-audio': frame = { type: 'muteParticipant', identity: o.identity, kind: 'audio' }; what = `Muting ${o.name}`; break;
       case 'mute-video': frame = { type: 'muteParticipant', identity: o.identity, kind: 'video' }; what = `Stopping the video of ${o.name}`; break;
       case 'mute-screen': frame = { type: 'muteParticipant', identity: o.identity, kind: 'screen' }; what = `Stopping the screen share of ${o.name}`; break;

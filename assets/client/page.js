@@ -16,6 +16,7 @@ export class Page {
     this.recordingEl = h('div', { id: 'recording-indicator', class: 'recording', role: 'status', hidden: true },
       h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), 'Recording');
     this.bannerEl = h('div', { id: 'reconnecting', class: 'banner', role: 'status', hidden: true }, 'Reconnecting…');
+    this.mediaEl = h('div', { id: 'media-failed', class: 'banner error', role: 'alert', hidden: true });
     this.toasts = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
     this.side = null;
   }
@@ -28,7 +29,7 @@ export class Page {
       h('header', { class: 'topbar' },
         h('h1', { class: 'room-name', text: roomName }),
         this.recordingEl),
-      this.bannerEl,
+      this.bannerEl, this.mediaEl,
       h('div', { class: 'stage' }, h('main', { class: 'grid-wrap' }, grid), this.side),
       controls,
       linkBox, enableSound, this.toasts, sinks);
@@ -50,6 +51,12 @@ export class Page {
 
   banner(on) {
     this.bannerEl.hidden = !on;
+  }
+
+  /** mediaProblem shows (text) or hides ('') why media could not connect. */
+  mediaProblem(text) {
+    this.mediaEl.textContent = text;
+    this.mediaEl.hidden = !text;
   }
 
   setRecording(active) {

@@ -44,7 +44,7 @@ export class Roster {
   /** list is a copy of the participants, for tests and debugging. */
   list() {
     return [...this.participants.values()].map((p) => ({
-      identity: p.identity, name: p.name, role: p.role,
+      identity: p.identity, name: p.name, role: p.role, connecting: p.connecting, hand: p.hand,
       tracks: [...p.tracks.values()].map((t) => ({ ...t })),
     }));
   }
@@ -68,8 +68,13 @@ export class Roster {
   handle(f) {
     switch (f.type) {
       case 'participantJoined':
+        this.upsert(f, true);
+        this.onPeople();
+        return true;
       case 'participantUpdated':
-        this.upsert(f);
+        // Its tracks are a snapshot that may be older than a trackPublished just
+        // received: tracks are followed by trackPublished and trackUnpublished only.
+        this.upsert({ ...f, tracks: undefined }, true);
         this.onPeople();
         return true;
       case 'participantLeft': this.remove(f.identity); return true;
@@ -83,19 +88,28 @@ export class Roster {
     }
   }
 
-  /** upsert records participant p (a frame's participant object) and redraws its tiles. */
-  upsert(p) {
+  /**
+   * upsert records participant p and redraws its tiles. whole says p is a whole
+   * participant object (joined's list, participantJoined, participantUpdated), whose
+   * flags left out are false, rather than a mere identity; its tracks, when listed,
+   * replace those known.
+   */
+  upsert(p, whole = false) {
     if (!p || !p.identity || p.identity === this.self()) return null;
     let cur = this.participants.get(p.identity);
     if (!cur) {
-      cur = { identity: p.identity, name: p.identity, role: '', tracks: new Map(), muted: {} };
+      cur = { identity: p.identity, name: p.identity, role: '', tracks: new Map(), muted: {}, connecting: false, hand: false };
       this.participants.set(p.identity, cur);
     }
     if (p.name) cur.name = p.name;
     if (p.role) cur.role = p.role;
+    if (whole) {
+      cur.connecting = !!p.connecting;
+      cur.hand = !!p.handRaised;
+    }
     if (Array.isArray(p.tracks)) {
       cur.tracks.clear();
-      for (const t of p.tracks) {
+      for (const t of p.tracks || []) {
         cur.tracks.set(t.trackId, { trackId: t.trackId, source: t.source, kind: t.kind, muted: !!t.muted });
         cur.muted[t.source] = !!t.muted;
       }
@@ -176,12 +190,16 @@ export class Roster {
       videoOff: !!p.muted.camera,
       micOff: !this.hasSource(p, 'microphone') || !!p.muted.microphone,
       screen: screen && !p.muted.screen ? screen : null,
+      connecting: p.connecting,
+      hand: p.hand,
     };
   }
 
-  /** media is the state of p's media for the participant list: {micOn, camOn, screenOn}. */
+  /** media is the state of p's media for the participant list: {micOn, camOn, screenOn, connecting, hand}. */
   media(p) {
     return {
+      connecting: p.connecting,
+      hand: p.hand,
       micOn: this.hasSource(p, 'microphone') && !p.muted.microphone,
       camOn: this.hasSource(p, 'camera') && !p.muted.camera,
       screenOn: this.hasSource(p, 'screen') && !p.muted.screen,

@@ -3,6 +3,11 @@
 // this side offers to publish, naming the source of each of its m-lines.
 
 const ICE_DISCONNECTED_GRACE_MS = 3000;
+// A media connection that has not come up this long after its first exchange of
+// descriptions is taken as failed: ICE over UDP on one machine or a LAN takes well
+// under a second, and a blocked port never succeeds (the browser's own verdict can take
+// half a minute).
+export const MEDIA_CONNECT_TIMEOUT_MS = 10000;
 
 export class MediaLink {
   /**
@@ -10,11 +15,17 @@ export class MediaLink {
    * is up; onTrack(event) gets remote tracks; onAnswered() runs after each answer from the
    * server to an offer of this side.
    */
-  constructor({ send, canSignal, onTrack, onAnswered, onState }) {
+  constructor({ send, canSignal, onTrack, onAnswered, onState, onConnecting, onConnected, onFailed }) {
     this.send = send;
     this.canSignal = canSignal;
     this.onAnswered = onAnswered || (() => {});
     this.onState = onState || (() => {});
+    this.onConnecting = onConnecting || (() => {});
+    this.onConnected = onConnected || (() => {});
+    this.onFailed = onFailed || (() => {});
+    this.everConnected = false; // ICE has connected at least once
+    this.failed = false; // onFailed was called
+    this.watchdog = 0;
     this.onTrack = onTrack;
     this.local = new Map(); // source → RTCRtpTransceiver
     this.streams = new Map(); // source → the MediaStream it is sent in
@@ -154,6 +165,7 @@ export class MediaLink {
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       this.send({ type: 'answer', sdp: this.pc.localDescription.sdp });
+      this.armWatchdog();
       for (const [source, track] of redo || []) {
         if (track && track.readyState === 'live') {
           this.local.set(source, this.pc.addTransceiver(track, { direction: 'sendonly', streams: [this.streams.get(source)] }));
@@ -170,6 +182,7 @@ export class MediaLink {
       // The server keeps the DTLS role the first exchange settled in every later answer
       // (media/sdp.go), so its answers apply as they are.
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      this.armWatchdog();
       this.onAnswered();
       if (this.pending) await this.offer();
     });
@@ -194,9 +207,30 @@ export class MediaLink {
     });
   }
 
+  /** armWatchdog starts the connect timer once descriptions were exchanged. */
+  armWatchdog() {
+    if (this.everConnected || this.watchdog || this.closed) return;
+    this.watchdog = setTimeout(() => {
+      if (!this.everConnected && !this.closed) this.fail();
+    }, MEDIA_CONNECT_TIMEOUT_MS);
+    if (this.pc.iceConnectionState !== 'connected' && this.pc.iceConnectionState !== 'completed') this.onConnecting();
+  }
+
+  fail() {
+    if (this.failed) return;
+    this.failed = true;
+    this.onFailed();
+  }
+
   watchIce() {
     const st = this.pc.iceConnectionState;
     clearTimeout(this.iceTimer);
+    if ((st === 'connected' || st === 'completed') && !this.everConnected) {
+      this.everConnected = true;
+      clearTimeout(this.watchdog);
+      this.onConnected();
+    }
+    if (st === 'failed' && !this.everConnected) this.fail();
     if (st === 'failed') this.restartIce();
     else if (st === 'disconnected') this.iceTimer = setTimeout(() => this.restartIce(), ICE_DISCONNECTED_GRACE_MS);
   }
@@ -219,6 +253,7 @@ export class MediaLink {
   close() {
     this.closed = true;
     clearTimeout(this.iceTimer);
+    clearTimeout(this.watchdog);
     MediaLink.detach(this.pc);
   }
 }

@@ -7,6 +7,7 @@ export class Sound {
   constructor() {
     this.audios = new Map(); // identity → <audio>
     this.blocked = false;
+    this.sinkId = ''; // the speaker chosen in the settings ('' the system's default)
     this.sinks = h('div', { id: 'audio-sinks', hidden: true });
     this.button = h('button', { id: 'enable-sound', type: 'button', class: 'primary', hidden: true, text: 'Click to enable sound', on: { click: () => this.unblock() } });
   }
@@ -22,6 +23,7 @@ export class Sound {
       a = h('audio', { autoplay: true, dataset: { identity } });
       this.audios.set(identity, a);
       this.sinks.append(a);
+      if (this.sinkId && typeof a.setSinkId === 'function') a.setSinkId(this.sinkId).catch(() => {});
     }
     a.srcObject = new MediaStream(tracks);
     const pl = a.play();
@@ -30,6 +32,17 @@ export class Sound {
         if (err && err.name === 'NotAllowedError') this.block(true);
       });
     }
+  }
+
+  /** canChooseSpeaker says whether this browser lets a page pick the speaker. */
+  static canChooseSpeaker() {
+    return typeof HTMLMediaElement !== 'undefined' && typeof HTMLMediaElement.prototype.setSinkId === 'function';
+  }
+
+  /** setSpeaker plays everyone's sound on the output device id. */
+  async setSpeaker(id) {
+    this.sinkId = id;
+    await Promise.all([...this.audios.values()].map((a) => a.setSinkId(id)));
   }
 
   /** remove drops identity's <audio>. */
