@@ -268,6 +268,20 @@ func TestBrowserPlayer(t *testing.T) {
 	if title := n.text(`#notice-title`); !strings.Contains(title, "not found") {
 		t.Fatalf("the not-found page says %q", title)
 	}
+
+	// The room's recording link (as its recordings page links to the player) plays, lists
+	// the room's recordings, and does not download (speakers may not, by default); a
+	// wrong secret says the link is not valid.
+	room := call(t, "GET", base+"/api/v1/rooms/"+roomID, admin, nil, 200)
+	recURL, _ := room["access"].(map[string]any)["anonymous"].(map[string]any)["recording"].(map[string]any)["url"].(string)
+	secret := recURL[strings.Index(recURL, "secret=")+len("secret="):]
+	n.run("opening the player with the recording link's secret", chromedp.Navigate(page+"?secret="+url.QueryEscape(secret)))
+	n.waitState("player")
+	if got := eval[[]bool](n, "reading what the link allows", `[!!document.querySelector('#download'), !!document.querySelector('#others, #others-none')]`); got[0] || !got[1] {
+		t.Fatalf("with the recording link: download shown %v, other recordings shown %v", got[0], got[1])
+	}
+	n.run("a wrong secret", chromedp.Navigate(page+"?secret=not-the-secret"))
+	n.waitState("invalid")
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }

@@ -44,6 +44,9 @@ function showRefusal(err, src, retry) {
     case 'share_link_used_up':
       showNotice('expired', 'This link has been used up', 'It could be opened only a set number of times. Ask the person who shared the recording for a new link.', [homeLink()]);
       return;
+    case 'room_link_invalid':
+      showNotice('invalid', 'This link is not valid (any more)', 'Ask the person who gave it to you for a new link.', [homeLink()]);
+      return;
     case 'share_link_not_found':
       showNotice('notfound', 'This link does not work', 'There is no such link, or it was copied incompletely. Check the link you were given.', [homeLink()]);
       return;
@@ -58,7 +61,7 @@ function showRefusal(err, src, retry) {
       return;
     case 403: {
       const actions = [homeLink()];
-      if (!src.share) {
+      if (!src.share && !src.secret) {
         actions.push({ label: 'Sign in as someone else', onClick: () => { storeBearer(null); signIn('', retry); } });
       }
       showNotice('denied', 'You may not watch this recording', err.message + (src.share ? '.' : '. Ask the room\'s owner for access if you need it.'), actions);
@@ -304,7 +307,7 @@ async function start() {
       state.timing.json = performance.now();
       showPlayer(data, src, () => loadTimeline(src, extra));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && !src.share) storeBearer(null);
+      if (err instanceof ApiError && err.status === 401 && !src.share && !src.secret) storeBearer(null);
       showRefusal(err, src, attempt);
     }
   };

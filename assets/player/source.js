@@ -18,6 +18,9 @@ export const basePath = (() => {
  * knows the page's address scheme; it returns null for an address it does not know.
  *   <base>/recording/{id}                          → <base>/api/v1/recordings/{id}/timeline
  *   <base>/recording/{id}?share={linkId}&secret=…  → <base>/api/v1/shared-recordings/{linkId}?secret=…
+ *   <base>/recording/{id}?secret=…                 → the timeline, with a room-member token
+ *                                                    got for the room's secret (the room's
+ *                                                    recording link, a member's link)
  */
 export function timelineURL(loc = location) {
   const rest = loc.pathname.slice(basePath.length);
@@ -32,7 +35,7 @@ export function timelineURL(loc = location) {
       recordingId, share: true,
     };
   }
-  return { url: `${basePath}/api/v1/recordings/${m[1]}/timeline`, recordingId, share: false };
+  return { url: `${basePath}/api/v1/recordings/${m[1]}/timeline`, recordingId, share: false, secret: q.get('secret') || '' };
 }
 
 /** ApiError is a refused request: HTTP status, error title, message and reason code. */
@@ -116,8 +119,13 @@ export function login(userId, password) {
  */
 export async function loadTimeline(src, extra = {}) {
   const headers = { ...extra };
-  const bearer = storedBearer();
   const roomId = (src.recordingId.split('--')[0]) || '';
+  if (src.secret) {
+    // The link's secret decides, as in the meeting client, whoever is signed in.
+    headers['X-Room-Member-Token'] = await memberTokenFor(roomId, src.secret);
+    return request('GET', src.url, { headers });
+  }
+  const bearer = storedBearer();
   const member = storedMemberToken(roomId);
   if (bearer) headers.Authorization = 'Bearer ' + bearer; // a private share link needs it
   else if (member && !src.share) headers['X-Room-Member-Token'] = member;
@@ -133,6 +141,21 @@ export async function loadTimeline(src, extra = {}) {
     data = await request('GET', src.url, { headers });
   }
   return fromShareLink(data);
+}
+
+/** memberTokenFor exchanges a room's secret for a room-member token. */
+async function memberTokenFor(roomId, secret) {
+  let data;
+  try {
+    data = await request('POST', `${basePath}/internal-api/v1/rooms/${encodeURIComponent(roomId)}/members/token`, { body: { secret } });
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 400 || err.status === 401 || err.status === 422)) {
+      throw new ApiError(err.status, err.error, err.message, 'room_link_invalid');
+    }
+    throw err;
+  }
+  if (!data || typeof data.token !== 'string') throw new ApiError(500, 'Bad answer', 'The server gave no token.');
+  return data.token;
 }
 
 /** samePath keeps the path and query of a url the server handed out, on this origin. */
