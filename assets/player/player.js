@@ -174,10 +174,10 @@ function tile(stream, who) {
   return { el, video, offset: stream.offset, duration: stream.duration, onPhase };
 }
 
-function othersList(others, currentId) {
+function othersList(others) {
   if (!others || !others.allowed) return null;
   const items = others.recordings.map((o) => h('li', {},
-    h('a', { href: o.playerUrl, 'aria-current': o.recordingId === currentId ? 'page' : null }, formatDate(o.startDate)),
+    h('a', { href: o.playerUrl }, formatDate(o.startDate)),
     h('span', { class: 'muted', text: o.duration != null ? ` · ${clock(o.duration)}` : ` · ${o.status}` })));
   return h('aside', { class: 'others', 'aria-labelledby': 'others-title' },
     h('h2', { id: 'others-title', text: 'Other recordings of this room' }),
@@ -257,7 +257,7 @@ function showPlayer(data, src, reload) {
     h('p', { class: 'muted', text: `Recorded ${when} · ${clock(data.duration)}` + (data.streams.length ? ` · ${data.streams.length} stream${data.streams.length === 1 ? '' : 's'}` : '') }));
   const body = data.streams.length ? [grid, controls, tl.el]
     : [h('p', { class: 'notice-card', id: 'no-streams', text: 'Nothing of this recording can be played: it has no streams.' })];
-  mount(h('div', { class: 'player' }, header, h('main', { id: 'player', class: 'player-main' }, body), othersList(data.others, data.recordingId)));
+  mount(h('div', { class: 'player' }, header, h('main', { id: 'player', class: 'player-main' }, body), othersList(data.others)));
 
   // Start-up timing: the first frame any stream presents.
   for (const t of tiles) {

@@ -197,7 +197,6 @@ export function fromShareLink(d) {
     streams, participants: [...people.values()], speakingKnown: false,
     download: { allowed: !!d.downloadUrl, url: samePath(d.downloadUrl) },
     others: { allowed: false },
-    shared: true,
   };
 }
 
