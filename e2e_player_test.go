@@ -220,6 +220,12 @@ func TestBrowserPlayer(t *testing.T) {
 		});
 	})()`)
 
+	// The tile of whoever speaks is outlined: Ann from 3 s to 4 s, Ben never.
+	eval[bool](v, "seeking to 3.5 s", `(conclavePlayer.seekTo(3.5), true)`)
+	v.waitJS("Ann's tile outlined, Ben's not", `document.querySelector('.tile[data-index="0"]').classList.contains('speaking') && !document.querySelector('.tile[data-index="1"]').classList.contains('speaking')`)
+	eval[bool](v, "seeking to 2.5 s", `(conclavePlayer.seekTo(2.5), true)`)
+	v.waitJS("nobody outlined", `document.querySelectorAll('.tile.speaking').length === 0`)
+
 	// Phone and desktop: nothing wider than the screen at 390×844; the two tiles side by
 	// side at 1280×720.
 	v.run("phone size", chromedp.EmulateViewport(390, 844))

@@ -201,6 +201,16 @@ function showPlayer(data, src, reload) {
     : null;
   const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Playback' }, playBtn, time, seek, download);
 
+  // Who speaks at t, from the timeline's intervals: their tiles are outlined.
+  const speakingOf = new Map(data.participants.map((p) => [p.identity, p.speaking || []]));
+  const markSpeaking = (t) => {
+    for (const tile of tiles) {
+      const ivs = speakingOf.get(tile.el.dataset.identity) || [];
+      const on = tile.el.dataset.phase === 'on' && ivs.some(([a, b]) => t >= a && t < b);
+      tile.el.classList.toggle('speaking', on);
+    }
+  };
+
   const mc = new MasterClock(data.duration);
   let tl = null;
   let seeking = false;
@@ -210,6 +220,7 @@ function showPlayer(data, src, reload) {
       if (!seeking) seek.value = String(t);
       seek.setAttribute('aria-valuetext', `${clock(t)} of ${clock(data.duration)}`);
       if (tl) tl.setTime(t);
+      markSpeaking(t);
     },
     onEnd() {
       setPlaying(false);
