@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -219,6 +220,12 @@ func TestBrowserPlayer(t *testing.T) {
 		});
 	})()`)
 
+	// The tile of whoever speaks is outlined: Ann from 3 s to 4 s, Ben never.
+	eval[bool](v, "seeking to 3.5 s", `(conclavePlayer.seekTo(3.5), true)`)
+	v.waitJS("Ann's tile outlined, Ben's not", `document.querySelector('.tile[data-index="0"]').classList.contains('speaking') && !document.querySelector('.tile[data-index="1"]').classList.contains('speaking')`)
+	eval[bool](v, "seeking to 2.5 s", `(conclavePlayer.seekTo(2.5), true)`)
+	v.waitJS("nobody outlined", `document.querySelectorAll('.tile.speaking').length === 0`)
+
 	// Phone and desktop: nothing wider than the screen at 390×844; the two tiles side by
 	// side at 1280×720.
 	v.run("phone size", chromedp.EmulateViewport(390, 844))
@@ -267,6 +274,81 @@ func TestBrowserPlayer(t *testing.T) {
 	if title := n.text(`#notice-title`); !strings.Contains(title, "not found") {
 		t.Fatalf("the not-found page says %q", title)
 	}
+
+	// The room's recording link (as its recordings page links to the player) plays, lists
+	// the room's recordings, and does not download (speakers may not, by default); a
+	// wrong secret says the link is not valid.
+	room := call(t, "GET", base+"/api/v1/rooms/"+roomID, admin, nil, 200)
+	recURL, _ := room["access"].(map[string]any)["anonymous"].(map[string]any)["recording"].(map[string]any)["url"].(string)
+	secret := recURL[strings.Index(recURL, "secret=")+len("secret="):]
+	n.run("opening the player with the recording link's secret", chromedp.Navigate(page+"?secret="+url.QueryEscape(secret)))
+	n.waitState("player")
+	if got := eval[[]bool](n, "reading what the link allows", `[!!document.querySelector('#download'), !!document.querySelector('#others, #others-none')]`); got[0] || !got[1] {
+		t.Fatalf("with the recording link: download shown %v, other recordings shown %v", got[0], got[1])
+	}
+	n.run("a wrong secret", chromedp.Navigate(page+"?secret=not-the-secret"))
+	n.waitState("invalid")
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
+
+// TestBrowserPlayerShareLink opens a password-protected, view-only share link in a browser
+// with no account: the password form, a wrong password refused, the right one playing the
+// recording without a download, and the revoked page once the link is revoked. It runs
+// where the share-link endpoints (docs/recording-access.md) are built in.
+func TestBrowserPlayerShareLink(t *testing.T) {
+	exe := needChromium(t)
+	conclavetest.NeedFFmpeg(t)
+	base, _ := startServer(t, testConfig(t, t.TempDir()))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]any{"userId": "admin", "password": "admin"}, 200)
+	admin, _ := login["accessToken"].(string)
+	if !sharesRouted(t, base, admin) {
+		t.Skip("this build has no share-link endpoints (they come with the recording-access work)")
+	}
+	id, _ := recordTwoPeople(t, base, admin)
+	link := call(t, "POST", base+"/api/v1/recordings/"+id+"/shares", admin, map[string]any{
+		"password": "open sesame", "expiresAt": time.Now().Add(time.Hour).UnixMilli()}, 201)
+	linkID, _ := link["linkId"].(string)
+	page := localLink(t, base, link["url"].(string))
+
+	g := newBrowser(t, exe, "Guest")
+	g.run("opening the link", chromedp.Navigate(page))
+	g.waitState("password")
+	g.run("a wrong password", chromedp.SendKeys(chromedp.CSS(`#share-password`), "open says me"), chromedp.Click(chromedp.CSS(`#form-submit`)))
+	g.waitJS("told it is wrong", `document.body.dataset.state === 'password' && /not right/.test(document.querySelector('#form-error').textContent)`)
+	g.run("the right password", chromedp.SendKeys(chromedp.CSS(`#share-password`), "open sesame"), chromedp.Click(chromedp.CSS(`#form-submit`)))
+	g.waitState("player")
+	if n := eval[int](g, "counting tiles", `document.querySelectorAll('#grid .tile').length`); n != 2 {
+		t.Fatalf("the shared recording shows %d tiles", n)
+	}
+	if dl := eval[bool](g, "looking for a download link", `!!document.querySelector('#download')`); dl {
+		t.Fatal("a view-only link offers a download")
+	}
+	if others := eval[bool](g, "looking for other recordings", `!!document.querySelector('#others, #others-none')`); others {
+		t.Fatal("a share link lists the room's other recordings")
+	}
+	g.run("pressing play", chromedp.Click(chromedp.CSS(`#play`)))
+	g.waitJS("Ann's stream decoding", `conclavePlayer.videos[0].getVideoPlaybackQuality().totalVideoFrames > 5`)
+
+	call(t, "DELETE", base+"/api/v1/recordings/"+id+"/shares/"+linkID, admin, nil, 200)
+	g.run("opening the revoked link", chromedp.Navigate(page))
+	g.waitState("revoked")
+	if title := g.text(`#notice-title`); !strings.Contains(title, "revoked") {
+		t.Fatalf("the revoked link's page says %q", title)
+	}
+}
+
+// sharesRouted tells a 404 of an unknown recording from a 404 of an unknown route.
+func sharesRouted(t *testing.T, base, token string) bool {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/recordings/nosuch--recording/shares", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Message string }
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return body.Message != "Resource not found"
+}

@@ -24,36 +24,47 @@ function showRefusal(err, src, retry) {
     return;
   }
   const code = err.code || '';
-  if (code === 'password_required' || code === 'wrong_password') {
-    passwordForm(src, code === 'wrong_password' ? 'That password is not right.' : '', retry);
-    return;
-  }
-  if (code === 'link_expired' || (src.share && err.status === 410 && !code)) {
-    showNotice('expired', 'This link has expired', 'Ask the person who shared the recording with you for a new link.', [homeLink()]);
-    return;
-  }
-  if (code === 'link_revoked') {
-    showNotice('revoked', 'This link was revoked', 'The recording is no longer shared through this link. Ask the person who shared it for a new one.', [homeLink()]);
-    return;
-  }
-  if (code === 'link_used_up') {
-    showNotice('expired', 'This link has been used up', 'It could be opened only a set number of times. Ask the person who shared the recording for a new link.', [homeLink()]);
-    return;
+  switch (code) {
+    case 'share_password_required':
+    case 'share_password_wrong':
+      passwordForm(src, code === 'share_password_wrong' ? 'That password is not right.' : '', retry);
+      return;
+    case 'share_password_tries':
+      showNotice('error', 'Too many wrong passwords', err.message + ' Wait a while, then try again.', [{ label: 'Try again', onClick: () => location.reload() }]);
+      return;
+    case 'share_link_sign_in_required':
+      signIn('This link is for signed-in users of this server.', retry);
+      return;
+    case 'share_link_expired':
+      showNotice('expired', 'This link has expired', 'Ask the person who shared the recording with you for a new link.', [homeLink()]);
+      return;
+    case 'share_link_revoked':
+      showNotice('revoked', 'This link was revoked', 'The recording is no longer shared through this link. Ask the person who shared it for a new one.', [homeLink()]);
+      return;
+    case 'share_link_used_up':
+      showNotice('expired', 'This link has been used up', 'It could be opened only a set number of times. Ask the person who shared the recording for a new link.', [homeLink()]);
+      return;
+    case 'room_link_invalid':
+      showNotice('invalid', 'This link is not valid (any more)', 'Ask the person who gave it to you for a new link.', [homeLink()]);
+      return;
+    case 'share_link_not_found':
+      showNotice('notfound', 'This link does not work', 'There is no such link, or it was copied incompletely. Check the link you were given.', [homeLink()]);
+      return;
+    default:
   }
   switch (err.status) {
     case 0:
       showNotice('error', 'The server could not be reached', err.message, [{ label: 'Try again', onClick: () => location.reload() }]);
       return;
     case 401:
-      if (src.share) showNotice('denied', 'This link needs you to sign in', err.message, [homeLink()]);
-      else signIn(err.message, retry);
+      signIn(err.message, retry);
       return;
     case 403: {
       const actions = [homeLink()];
-      if (!src.share) {
+      if (!src.share && !src.secret) {
         actions.push({ label: 'Sign in as someone else', onClick: () => { storeBearer(null); signIn('', retry); } });
       }
-      showNotice('denied', 'You may not watch this recording', err.message + '. Ask the room\'s owner for access if you need it.', actions);
+      showNotice('denied', 'You may not watch this recording', err.message + (src.share ? '.' : '. Ask the room\'s owner for access if you need it.'), actions);
       return;
     }
     case 404:
@@ -163,10 +174,10 @@ function tile(stream, who) {
   return { el, video, offset: stream.offset, duration: stream.duration, onPhase };
 }
 
-function othersList(others, currentId) {
+function othersList(others) {
   if (!others || !others.allowed) return null;
   const items = others.recordings.map((o) => h('li', {},
-    h('a', { href: o.playerUrl, 'aria-current': o.recordingId === currentId ? 'page' : null }, formatDate(o.startDate)),
+    h('a', { href: o.playerUrl }, formatDate(o.startDate)),
     h('span', { class: 'muted', text: o.duration != null ? ` · ${clock(o.duration)}` : ` · ${o.status}` })));
   return h('aside', { class: 'others', 'aria-labelledby': 'others-title' },
     h('h2', { id: 'others-title', text: 'Other recordings of this room' }),
@@ -190,6 +201,16 @@ function showPlayer(data, src, reload) {
     : null;
   const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Playback' }, playBtn, time, seek, download);
 
+  // Who speaks at t, from the timeline's intervals: their tiles are outlined.
+  const speakingOf = new Map(data.participants.map((p) => [p.identity, p.speaking || []]));
+  const markSpeaking = (t) => {
+    for (const tile of tiles) {
+      const ivs = speakingOf.get(tile.el.dataset.identity) || [];
+      const on = tile.el.dataset.phase === 'on' && ivs.some(([a, b]) => t >= a && t < b);
+      tile.el.classList.toggle('speaking', on);
+    }
+  };
+
   const mc = new MasterClock(data.duration);
   let tl = null;
   let seeking = false;
@@ -199,6 +220,7 @@ function showPlayer(data, src, reload) {
       if (!seeking) seek.value = String(t);
       seek.setAttribute('aria-valuetext', `${clock(t)} of ${clock(data.duration)}`);
       if (tl) tl.setTime(t);
+      markSpeaking(t);
     },
     onEnd() {
       setPlaying(false);
@@ -246,7 +268,7 @@ function showPlayer(data, src, reload) {
     h('p', { class: 'muted', text: `Recorded ${when} · ${clock(data.duration)}` + (data.streams.length ? ` · ${data.streams.length} stream${data.streams.length === 1 ? '' : 's'}` : '') }));
   const body = data.streams.length ? [grid, controls, tl.el]
     : [h('p', { class: 'notice-card', id: 'no-streams', text: 'Nothing of this recording can be played: it has no streams.' })];
-  mount(h('div', { class: 'player' }, header, h('main', { id: 'player', class: 'player-main' }, body), othersList(data.others, data.recordingId)));
+  mount(h('div', { class: 'player' }, header, h('main', { id: 'player', class: 'player-main' }, body), othersList(data.others)));
 
   // Start-up timing: the first frame any stream presents.
   for (const t of tiles) {
@@ -258,21 +280,25 @@ function showPlayer(data, src, reload) {
       if (state.timing.firstData === undefined) state.timing.firstData = performance.now();
     }, { once: true });
   }
-  // A stream refused (the cookie's sign-in ended): read the JSON again, which renews the
-  // cookie, and reload that stream once.
-  for (const t of tiles) {
+  // A stream refused (the cookie's sign-in or a share link's token ended): read the JSON
+  // again, which renews them, and reload that stream once where it was.
+  tiles.forEach((t, i) => {
     t.video.addEventListener('error', async () => {
       if (t.retried) return;
       t.retried = true;
       try {
-        await reload();
+        const fresh = await reload();
+        const st = fresh.streams[i];
+        if (!st) return;
         t.el.dataset.error = '';
-        t.video.load();
+        if (st.mediaUrl !== t.video.getAttribute('src')) t.video.src = st.mediaUrl;
+        else t.video.load();
+        sync.seek(mc.now());
       } catch {
         // the tile says it could not be loaded
       }
     });
-  }
+  });
   Object.assign(state, { data, clock: mc, sync, tiles, videos: tiles.map((t) => t.video), seekTo: (x) => sync.seek(x) });
   playBtn.focus();
 }
@@ -292,7 +318,7 @@ async function start() {
       state.timing.json = performance.now();
       showPlayer(data, src, () => loadTimeline(src, extra));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && !src.share) storeBearer(null);
+      if (err instanceof ApiError && err.status === 401 && !src.share && !src.secret) storeBearer(null);
       showRefusal(err, src, attempt);
     }
   };
