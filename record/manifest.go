@@ -43,7 +43,8 @@ type manifestParticipant struct {
 	// Speaking is when the participant spoke, as [start, end] pairs in seconds from the
 	// recording's start, from the audio level its microphone reported (RFC 6464); absent
 	// when it sent none.
-	Speaking [][2]float64 `json:"speaking,omitempty"`
+	// An empty list says it never spoke, where its microphone did report a level.
+	Speaking *[][2]float64 `json:"speaking,omitempty"`
 	// SpeakingTruncated says that later speech was not listed (a very long recording).
 	SpeakingTruncated bool `json:"speakingTruncated,omitempty"`
 }
@@ -84,10 +85,11 @@ func (s *Session) writeManifestAt(end time.Duration) error {
 			}
 			mp := manifestParticipant{Identity: f.identity, Name: name, Role: role}
 			if sp := s.speech[f.identity]; sp != nil {
+				list := [][2]float64{}
 				for _, iv := range sp.intervals() {
-					mp.Speaking = append(mp.Speaking, [2]float64{seconds(iv.Start), seconds(iv.End)})
+					list = append(list, [2]float64{seconds(iv.Start), seconds(iv.End)})
 				}
-				mp.SpeakingTruncated = sp.truncated
+				mp.Speaking, mp.SpeakingTruncated = &list, sp.truncated
 			}
 			m.Participants = append(m.Participants, mp)
 		}

@@ -165,6 +165,9 @@ func (s *Session) TrackPublished(t media.SinkTrack) media.TrackSink {
 		reorder: NewReorder(s.e.opts.Reorder), asm: NewAssembler(codec)}
 	if info.Source == media.SourceMicrophone {
 		tr.levelID = t.AudioLevelID()
+		if tr.levelID != 0 && s.speech[info.Peer] == nil {
+			s.speech[info.Peer] = &speech{} // its level is known: silence is known too
+		}
 	}
 	g.tracks = append(g.tracks, tr)
 	if g.file == nil {

@@ -256,7 +256,10 @@ func TestManifestSaysWhoSpokeWhen(t *testing.T) {
 	}
 	got := map[string][][2]float64{}
 	for _, p := range m.Participants {
-		got[p.Identity] = p.Speaking
+		if p.Speaking == nil {
+			t.Fatalf("%s's microphone sent levels, but the manifest does not say whether it spoke", p.Identity)
+		}
+		got[p.Identity] = *p.Speaking
 	}
 	sp := got["p"]
 	if len(sp) != 2 {
@@ -266,7 +269,7 @@ func TestManifestSaysWhoSpokeWhen(t *testing.T) {
 	if !near(sp[0][0], 0) || !near(sp[0][1], 1) || !near(sp[1][0], 2) || !near(sp[1][1], 3) {
 		t.Errorf("p spoke in %v, want about [0 1] and [2 3]", sp)
 	}
-	if len(got["q"]) != 0 {
-		t.Errorf("q, whose microphone heard only noise, spoke in %v", got["q"])
+	if q, ok := got["q"]; !ok || len(q) != 0 {
+		t.Errorf("q, whose microphone heard only noise, spoke in %v (listed: %v)", q, ok)
 	}
 }
