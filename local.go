@@ -44,6 +44,7 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	}
 	opts := st.tuiOptions()
 	opts.NoColor = getenv("NO_COLOR") != ""
+	opts.InitialPasswordFile = st.initialPassword
 	opts.DarkBackground = lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
 	id := tui.Identity{UserID: core.RootAdminID, Meta: core.RequestMeta{Source: "local", Device: "terminal", Via: "local"}}
 	pctx, cancel := context.WithCancel(ctx)

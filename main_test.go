@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -204,6 +205,8 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 }
 
 func TestProductionModeGeneratesAdminPassword(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
 	cfg.Mode, cfg.BehindProxy = "production", true
@@ -220,21 +223,60 @@ func TestProductionModeGeneratesAdminPassword(t *testing.T) {
 		t.Fatalf("no generated password printed:\n%s", text)
 	}
 	pw := strings.Fields(text[i+len("password "):])[0]
+	// The password is also in the data directory, readable by its owner only, and both
+	// what is printed and the log say where.
+	pwFile := filepath.Join(dir, "initial-admin-password")
+	fi, err := os.Stat(pwFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		cancel()
+		t.Fatalf("initial password file: %v, %v (want mode 0600)", fi, err)
+	}
+	if data, _ := os.ReadFile(pwFile); strings.TrimSpace(string(data)) != pw {
+		t.Errorf("file holds %q, printed %q", data, pw)
+	}
+	if n := strings.Count(text, pwFile); n < 2 {
+		t.Errorf("the file is named %d times in the output and log, want both:\n%s", n, text)
+	}
 	base := "http://" + a + "/meet"
 	call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": "admin"}, 404)
-	call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": pw}, 200)
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": pw}, 200)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	// Printed once: a second start does not print (or change) it.
+	// Printed once: a second start does not print (or change) it, but says the file is
+	// still there.
 	out = syncBuffer{}
 	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
 	go func() { done <- serve(ctx2, cfg, &out, func(a string) { addr <- a }) }()
-	<-addr
-	cancel2()
-	<-done
+	a = <-addr
+	base = "http://" + a + "/meet"
 	if strings.Contains(out.String(), "Root admin created") {
 		t.Fatal("password printed again on restart")
+	}
+	if !strings.Contains(out.String(), pwFile) {
+		t.Errorf("a restart does not name the file still holding the password:\n%s", out.String())
+	}
+	// The first change of the password deletes the file.
+	tok, _ := login["accessToken"].(string)
+	call(t, "POST", base+"/internal-api/v1/users/change-password", tok,
+		map[string]string{"currentPassword": pw, "newPassword": "Another-pass-42"}, 200)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(pwFile); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("initial password file still there 10 s after the password changed\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "initial password file deleted") {
+		t.Errorf("the log does not say the file was deleted:\n%s", out.String())
+	}
+	cancel2()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

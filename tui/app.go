@@ -164,6 +164,16 @@ func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
 		cmds = append(cmds, pg.load())
 	}
 	a.pages = pages
+	if old == nil && p.User.UserID == core.RootAdminID && a.c.opts.InitialPasswordFile != "" {
+		a.overlays.push(&dialogOverlay{at: layerMessage, d: newInfoBox(a.c, "Your password", []string{
+			"The root admin's password was generated at the first start. It is kept in",
+			"",
+			"  " + sanitize(a.c.opts.InitialPasswordFile),
+			"",
+			"readable only by the server's user, until you change it: the file is deleted then.",
+			"Change it now with : password (or the Account tab).",
+		})})
+	}
 	return tea.Batch(cmds...)
 }
 

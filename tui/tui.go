@@ -35,6 +35,9 @@ type Options struct {
 	// that went away leaves no subscriber and no goroutine behind. Quitting (q, ctrl+c)
 	// leaves the bus too.
 	Context context.Context
+	// InitialPasswordFile, when set, is the file holding the root admin's generated
+	// password (production's first start); the root admin's first screen names it.
+	InitialPasswordFile string
 }
 
 // New builds the control room for one user; backend is the server's *core.Service. It
