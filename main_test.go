@@ -280,3 +280,54 @@ func TestProductionModeGeneratesAdminPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHTTPAloneGivesLinksOnThatAddress: without --public-url, every link the server hands
+// out points at the address it listens on; a --public-url whose port cannot reach it is
+// warned about in the log.
+func TestHTTPAloneGivesLinksOnThatAddress(t *testing.T) {
+	base, _ := startServer(t, testConfig(t, t.TempDir()))
+	login := call(t, "POST", base+"/internal-api/v1/auth/login", "", map[string]string{"userId": "admin", "password": "admin"}, 200)
+	tok, _ := login["accessToken"].(string)
+	room := call(t, "POST", base+"/api/v1/rooms", tok, map[string]any{"roomName": "Here"}, 201)
+	link, _ := room["access"].(map[string]any)["anonymous"].(map[string]any)["moderator"].(map[string]any)["url"].(string)
+	if !strings.HasPrefix(link, base+"/") {
+		t.Fatalf("moderator link %q is not on the server's address %s", link, base)
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", link, resp.StatusCode)
+	}
+
+	cfg := testConfig(t, t.TempDir())
+	cfg.PublicURL = "http://localhost:8080"
+	base, _, out := startServerOut(t, cfg)
+	if !strings.Contains(out.String(), "points at port 8080, but HTTP listens on port "+base[strings.LastIndex(base, ":")+1:len(base)-len("/meet")]) {
+		t.Fatalf("no warning about the public URL's port:\n%s", out.String())
+	}
+
+	for _, c := range []struct {
+		listen string
+		tls    bool
+		want   string
+	}{
+		{"[::]:8080", false, "http://localhost:8080"},
+		{"0.0.0.0:9000", false, "http://localhost:9000"},
+		{"192.0.2.10:80", false, "http://192.0.2.10"},
+		{"[2001:db8::1]:443", true, "https://[2001:db8::1]"},
+		{"[2001:db8::1]:8443", true, "https://[2001:db8::1]:8443"},
+	} {
+		if got := publicURLFor(c.listen, c.tls); got != c.want {
+			t.Errorf("publicURLFor(%q, %v) = %q, want %q", c.listen, c.tls, got, c.want)
+		}
+	}
+	if why := publicURLMismatch("https://meet.example.com", "127.0.0.1:8080", true); why != "" {
+		t.Errorf("behind a proxy the ports may differ, but: %s", why)
+	}
+	if why := publicURLMismatch("http://meet.example.com:8080", "[::]:8080", false); why != "" {
+		t.Errorf("same port warned about: %s", why)
+	}
+}

@@ -74,6 +74,24 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			st.sfu.Close()
 		}
 	}()
+	ln, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
+	}
+	st.httpAddr = ln.Addr().String()
+	defer func() {
+		if !ok {
+			ln.Close()
+		}
+	}()
+	// Without --public-url, links point at the address listened on (known only now, with
+	// port 0); with it, a port that cannot reach this server is worth a warning.
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = publicURLFor(st.httpAddr, cfg.TLSCert != "")
+		st.cfg.PublicURL = cfg.PublicURL
+	} else if why := publicURLMismatch(cfg.PublicURL, st.httpAddr, cfg.BehindProxy); why != "" {
+		log.Warn(why)
+	}
 	engine, err := record.New(st.sfu, record.Options{Root: filepath.Join(cfg.Data, "recordings"),
 		MinFreeDisk: cfg.MinFreeDisk, Logger: log})
 	if err != nil {
@@ -112,11 +130,6 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTP)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
-	}
-	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
 			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log, Limits: signalling.Limits{
