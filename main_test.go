@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -329,5 +332,44 @@ func TestHTTPAloneGivesLinksOnThatAddress(t *testing.T) {
 	}
 	if why := publicURLMismatch("http://meet.example.com:8080", "[::]:8080", false); why != "" {
 		t.Errorf("same port warned about: %s", why)
+	}
+}
+
+// TestVersion builds the binary as a user would and runs `conclave --version`: it names
+// the commit it was built from (when built from a git checkout) and the Go version.
+func TestVersion(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "conclave")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("--version: %v\n%s", err, out)
+	}
+	line := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(line, "conclave ") || !strings.Contains(line, runtime.Version()) || strings.Count(line, "\n") > 0 {
+		t.Fatalf("--version printed %q", line)
+	}
+	// The commit, when the toolchain recorded one (a git checkout, -buildvcs not off).
+	mod, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "build" && strings.HasPrefix(f[1], "vcs.revision=") {
+			rev := strings.TrimPrefix(f[1], "vcs.revision=")[:12]
+			if !strings.Contains(line, "commit "+rev) {
+				t.Fatalf("--version %q does not name the commit %s it was built from", line, rev)
+			}
+		}
+	}
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	if got := versionLine(bi, true); !strings.HasPrefix(got, "conclave v1.2.3 (commit 0123456789ab, 2026-12-01T10:00:00Z, with local changes) go1.26.8 ") {
+		t.Fatalf("versionLine = %q", got)
+	}
+	// Without VCS information it still answers.
+	if got := versionLine(nil, false); !strings.HasPrefix(got, "conclave ") {
+		t.Fatalf("versionLine without build info: %q", got)
 	}
 }
