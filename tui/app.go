@@ -264,6 +264,10 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.liveQuit(msg)
 	case passwordChangedMsg:
 		return a, a.resolve()
+	case showLinkMsg:
+		a.overlays.drop(layerPalette, layerHelp)
+		a.overlays.push(linkOverlay(a.c, msg))
+		return a, nil
 	case eventMsg:
 		return a, a.event(core.Event(msg))
 	case feedIdleMsg:

@@ -97,7 +97,7 @@ func makeRecordingRow(r core.Recording, loc *time.Location) recordingRow {
 }
 
 type roomDetailKeys struct {
-	back, editRoom, regen, copy, add, editMember, delMember key.Binding
+	back, editRoom, regen, copy, links, add, editMember, delMember, member key.Binding
 }
 
 // roomDetail is a room drilled into from the Rooms tab: its settings, links and members.
@@ -133,9 +133,11 @@ func newRoomDetail(c *common, r core.Room) *roomDetail {
 		editRoom:   bind("edit room", "e"),
 		regen:      bind("new link", "R"),
 		copy:       bind("copy link", "y"),
+		links:      bind("show links", "l"),
 		add:        bind("add member", "a"),
 		editMember: bind("edit member", "enter"),
 		delMember:  bind("remove member", "d"),
+		member:     bind("member details", "i"),
 	}
 	return d
 }
@@ -264,14 +266,22 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case keyIs(k, d.keys.links):
+		d.open(newLinksView(d.c, "Links of "+d.name, d.links()))
+		return nil
 	case keyIs(k, d.keys.copy):
-		dl, cmd := copyLinkDialog(d.c, linkChoices(d.c.backend, d.room, d.grant))
+		items := linkChoices(d.c.backend, d.room, d.grant)
+		// An external member's own link is for those who manage the room to hand out.
+		if m := d.selectedMember(); m != nil && d.manages() && m.Type == core.MemberTypeGuest {
+			items = append(items, choice{label: "link of " + sanitize(m.Name), value: d.c.backend.MemberURL(m), hint: "this member's own link"})
+		}
+		dl, cmd := copyLinkDialog(d.c, items)
 		if dl != nil {
 			d.open(dl)
 		}
 		return cmd
 	case keyIs(k, d.keys.editRoom), keyIs(k, d.keys.regen), keyIs(k, d.keys.add),
-		keyIs(k, d.keys.editMember), keyIs(k, d.keys.delMember):
+		keyIs(k, d.keys.editMember), keyIs(k, d.keys.delMember), keyIs(k, d.keys.member):
 		if !d.manages() {
 			return flash(levelWarn, "Only the owner of %s and admins can do that", d.name)
 		}
@@ -296,8 +306,31 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		if m := d.selectedMember(); m != nil {
 			d.open(deleteMemberConfirm(d.c, m))
 		}
+	case keyIs(k, d.keys.member):
+		if m := d.selectedMember(); m != nil {
+			d.open(d.memberView(m))
+		}
 	}
 	return nil
+}
+
+// memberView is a member's detail: what it is and its own link, whole. An external
+// member's link carries its secret: only those who manage the room get here.
+func (d *roomDetail) memberView(m *core.Member) *linkView {
+	row := d.members[d.table.cursor]
+	kind := "internal user: enters signed in, through the room's link"
+	if m.Type == core.MemberTypeGuest {
+		kind = "external: enters through its own link below (the member ID is its secret)"
+	}
+	lines := []string{
+		"Member ID   " + row.cells[colMemberID],
+		"Type        " + kind,
+		"Role        " + roleLabel(m.BaseRole),
+		"Overrides   " + row.cells[colMemberOverrides],
+		"Since       " + row.cells[colMemberSince],
+	}
+	return newLinkView(d.c, showLinkMsg{label: "link of " + sanitize(m.Name), title: "Member " + sanitize(m.Name),
+		lines: lines, url: d.c.backend.MemberURL(m)})
 }
 
 func (d *roomDetail) ShortHelp() []key.Binding {
@@ -311,21 +344,21 @@ func (d *roomDetail) ShortHelp() []key.Binding {
 	if d.manages() {
 		bs = append(bs, d.keys.add)
 		if len(d.members) > 0 {
-			bs = append(bs, d.keys.editMember, d.keys.delMember)
+			bs = append(bs, d.keys.member, d.keys.editMember, d.keys.delMember)
 		}
 		bs = append(bs, d.keys.editRoom)
 	}
-	return append(bs, d.keys.copy)
+	return append(bs, d.keys.copy, d.keys.links)
 }
 
 func (d *roomDetail) FullHelp() [][]key.Binding {
 	if d.modal != nil {
 		return d.modal.FullHelp()
 	}
-	groups := [][]key.Binding{{d.keys.back, d.keys.copy}}
+	groups := [][]key.Binding{{d.keys.back, d.keys.copy, d.keys.links}}
 	if d.room != nil && d.manages() {
 		groups = append(groups, []key.Binding{d.keys.editRoom, d.keys.regen},
-			[]key.Binding{d.keys.add, d.keys.editMember, d.keys.delMember})
+			[]key.Binding{d.keys.add, d.keys.member, d.keys.editMember, d.keys.delMember})
 		groups = append(groups, d.c.nav.bindings())
 	}
 	return groups
@@ -358,7 +391,7 @@ func (d *roomDetail) view(w, h int) string {
 		lbl("you   ")+grantText(d.grant),
 	)
 	recs := d.recordingLines(w)
-	lines = append(lines, d.linkLines(h-len(lines)-min(len(recs), 4))...)
+	lines = append(lines, d.linkLines(w, h-len(lines)-min(len(recs), 4))...)
 	if !d.manages() {
 		lines = append(lines, st.dim.Render("Members are shown to the room's owner and admins."), "")
 		return d.withRecordings(lines, recs, h)
@@ -440,26 +473,25 @@ func (d *roomDetail) recordingLines(w int) []string {
 
 // linkLines shows the access links with their urls, or on one line when the terminal is
 // too short to leave room for the members table and the recordings below them.
-func (d *roomDetail) linkLines(room int) []string {
-	st, r, backend := d.c.styles, d.room, d.c.backend
+func (d *roomDetail) linkLines(w, room int) []string {
+	st := d.c.styles
 	share := d.grant.Permissions.RoomShareAccessLinks
-	type link struct {
-		name string
-		on   bool
-		url  string
+	links := d.links()
+	// A link is never cut: one that does not fit beside its name goes on lines of its
+	// own below it, wrapped to the width.
+	var rows []string
+	for _, l := range links {
+		head := fmt.Sprintf("  %-10s %-4s ", l.name, onOff(l.on))
+		if len(head)+len(l.url) <= w {
+			rows = append(rows, head+l.url)
+			continue
+		}
+		rows = append(rows, strings.TrimRight(head, " "))
+		for _, part := range strings.Split(ansi.Hardwrap(l.url, max(w-4, 10), false), "\n") {
+			rows = append(rows, "    "+part)
+		}
 	}
-	var links []link
-	if share {
-		links = append(links,
-			link{"moderator", r.Access.Moderator.Enabled, backend.AccessURL(r, core.BaseRoleModerator)},
-			link{"speaker", r.Access.Speaker.Enabled, backend.AccessURL(r, core.BaseRoleSpeaker)},
-			link{"recording", r.Access.Recording.Enabled, backend.AccessURL(r, "recording")})
-	}
-	links = append(links, link{"user", r.Access.UserEnabled, backend.RoomURL(r.RoomID)})
-	full := 3 + len(links) // blank, heading, links, blank
-	if !share {
-		full++
-	}
+	full := 3 + len(rows) // blank, heading, links, blank
 	// What must fit below: a few members for those who manage the room, else the note
 	// that members are not shown (room already keeps the start of the recordings).
 	below := 2
@@ -471,16 +503,28 @@ func (d *roomDetail) linkLines(room int) []string {
 		for i, l := range links {
 			parts[i] = l.name + " " + onOff(l.on)
 		}
-		return []string{st.label.Render("links ") + strings.Join(parts, " · ") + st.dim.Render("  (y copies)")}
+		return []string{st.label.Render("links ") + strings.Join(parts, " · ") + st.dim.Render("  (l shows, y copies)")}
 	}
 	out := []string{"", st.header.Render("Access links")}
 	if !share {
 		out = append(out, st.dim.Render("  anonymous links are shown to those allowed to share them"))
 	}
-	for _, l := range links {
-		out = append(out, fmt.Sprintf("  %-10s %-4s %s", l.name, onOff(l.on), l.url))
-	}
+	out = append(out, rows...)
 	return append(out, "")
+}
+
+// links are the room's links the user may see: the anonymous ones only with
+// roomShareAccessLinks, the room's own always.
+func (d *roomDetail) links() []namedLink {
+	r, backend := d.room, d.c.backend
+	var links []namedLink
+	if d.grant.Permissions.RoomShareAccessLinks {
+		links = append(links,
+			namedLink{"moderator", r.Access.Moderator.Enabled, backend.AccessURL(r, core.BaseRoleModerator)},
+			namedLink{"speaker", r.Access.Speaker.Enabled, backend.AccessURL(r, core.BaseRoleSpeaker)},
+			namedLink{"recording", r.Access.Recording.Enabled, backend.AccessURL(r, "recording")})
+	}
+	return append(links, namedLink{"user", r.Access.UserEnabled, backend.RoomURL(r.RoomID)})
 }
 
 func configText(c core.RoomConfig) string {

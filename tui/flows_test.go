@@ -1,0 +1,160 @@
+package tui_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"conclave/core"
+	"conclave/tui"
+)
+
+// The sizes every flow below runs at: the smallest usual terminal and a roomy one.
+var flowSizes = []struct{ w, h int }{{80, 24}, {120, 36}}
+
+// openWith starts the control room for userID at w×h with options changed by set.
+func (e *env) openWith(userID string, w, h int, set func(*tui.Options)) *session {
+	opts := tui.Options{HTTPAddr: ":8080", SSHAddr: ":2222", BaseURL: "http://meet.test/meet", NoColor: true, Term: "xterm-256color"}
+	if set != nil {
+		set(&opts)
+	}
+	m := tui.New(e.svc, tui.Identity{UserID: userID, Meta: core.RequestMeta{Via: "ssh", Source: "192.0.2.7"}}, opts)
+	sc := &screen{inner: m}
+	tm := teatest.NewTestModel(e.t, sc, teatest.WithInitialTermSize(w, h))
+	e.t.Cleanup(func() {
+		tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+		tm.WaitFinished(e.t, teatest.WithFinalTimeout(5*time.Second))
+	})
+	return &session{TestModel: tm, screen: sc}
+}
+
+// unwrap joins the lines of a frame, dropping the indent of continued lines, so that a
+// link wrapped over several lines reads as one string.
+func unwrap(frame string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(frame, "\n") {
+		b.WriteString(strings.TrimSpace(l))
+	}
+	return b.String()
+}
+
+// waitOSC52 waits until the program has sent text to the terminal's clipboard.
+func waitOSC52(t *testing.T, tm *session, text string) {
+	t.Helper()
+	want := base64.StdEncoding.EncodeToString([]byte(text))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return strings.Contains(string(b), "52;c;"+want)
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+func (e *env) guest(roomID, name string) *core.Member {
+	m, _, err := e.svc.AddMember(context.Background(), e.admin(), roomID, core.NewMember{Name: name, BaseRole: core.BaseRoleSpeaker})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// TestFlowMemberLinkWholeAndCopied: an external member's own link is in its detail,
+// whole at 80 columns, and y copies it; it is also in the room's copy menu.
+func TestFlowMemberLinkWholeAndCopied(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			r := e.room("Team sync")
+			m := e.guest(r.RoomID, "Guest Gina")
+			link := e.svc.MemberURL(m)
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			waitFor(t, tm, "Team sync")
+			press(tm, "enter")
+			waitFor(t, tm, "Members (1)", "Guest Gina")
+			press(tm, "i")
+			frame := waitFor(t, tm, "Member Guest Gina", "external")
+			if !strings.Contains(unwrap(frame), link) {
+				t.Fatalf("the member's link %s is not shown whole:\n%s", link, frame)
+			}
+			press(tm, "y")
+			waitOSC52(t, tm, link)
+			waitFor(t, tm, "Copied the link of Guest Gina")
+
+			// The copy menu of the room offers it beside the room's links.
+			press(tm, "y")
+			waitFor(t, tm, "Copy which link?", "link of Guest Gina")
+			press(tm, "k", "enter") // the member's link is the last
+			waitFor(t, tm, "Copied the link of Guest Gina")
+		})
+	}
+}
+
+// TestFlowRoomLinksWholeAtAnyWidth: the room detail's access links are never cut.
+func TestFlowRoomLinksWholeAtAnyWidth(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			r := e.room("A room with a rather long name for its id")
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			waitFor(t, tm, "A room with")
+			press(tm, "enter")
+			frame := waitFor(t, tm, "Room A room", "Recordings")
+			if strings.Contains(frame, "(l shows, y copies)") {
+				// A short terminal keeps the links on one line; l shows them whole.
+				press(tm, "l")
+				frame = waitFor(t, tm, "Links of A room")
+			}
+			for _, role := range []string{core.BaseRoleModerator, core.BaseRoleSpeaker} {
+				if l := e.svc.AccessURL(r, role); !strings.Contains(unwrap(frame), l) {
+					t.Errorf("the %s link %s is cut:\n%s", role, l, frame)
+				}
+			}
+			for _, l := range strings.Split(frame, "\n") {
+				if ansi.StringWidth(l) > sz.w {
+					t.Errorf("line wider than %d: %q", sz.w, l)
+				}
+			}
+		})
+	}
+}
+
+// TestFlowCopyFallbackDialog: inside tmux without set-clipboard on, y still sends the
+// link to the terminal but also shows it whole and selected, saying why.
+func TestFlowCopyFallbackDialog(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			r := e.room("Standup")
+			link := e.svc.RoomURL(r.RoomID)
+			// A room whose anonymous links are off has one link to copy: y copies at once.
+			off := false
+			if _, err := e.svc.UpdateRoomAccess(context.Background(), e.admin(), r.RoomID, core.AccessPatch{
+				Moderator: &off, Speaker: &off, Recording: &off}); err != nil {
+				t.Fatal(err)
+			}
+			tm := e.openWith("admin", sz.w, sz.h, func(o *tui.Options) { o.Term, o.Tmux = "tmux-256color", true })
+			waitFor(t, tm, "Standup")
+			press(tm, "y")
+			frame := waitFor(t, tm, "Copy the user link", "set-clipboard", "with the mouse")
+			if !strings.Contains(unwrap(frame), link) {
+				t.Fatalf("the link is not shown whole:\n%s", frame)
+			}
+			waitOSC52(t, tm, link)
+			press(tm, "esc")
+			waitFor(t, tm, "sorted by")
+
+			// With set-clipboard on, tmux passes the copy on: no dialog.
+			tm2 := e.openWith("admin", sz.w, sz.h, func(o *tui.Options) { o.Term, o.Tmux, o.TmuxClipboard = "tmux-256color", true, "on" })
+			waitFor(t, tm2, "Standup")
+			press(tm2, "y")
+			waitFor(t, tm2, "Copied the user link")
+			if v := finalView(t, tm2); strings.Contains(v, "set-clipboard") {
+				t.Fatalf("the fallback shows with set-clipboard on:\n%s", v)
+			}
+		})
+	}
+}
