@@ -158,3 +158,50 @@ func TestFlowCopyFallbackDialog(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowLabelsNotWireNames: the control room says "when the meeting ends", "Moderators
+// and speakers", "Start and stop recordings", "room manager", never the API's names for
+// them, and offers no setting that does nothing yet (virtual background).
+func TestFlowLabelsNotWireNames(t *testing.T) {
+	// (A form shows a permission's wire name as a dim hint after its label, for those
+	// who script the API.)
+	wire := []string{"when_meeting_ends", "admin_moderator_speaker", "identified_guest", "room_manager",
+		"−chatWrite", "irtual background"}
+	noWire := func(t *testing.T, frame string) {
+		t.Helper()
+		for _, w := range wire {
+			if strings.Contains(frame, w) {
+				t.Fatalf("the screen shows %q:\n%s", w, frame)
+			}
+		}
+	}
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			e.user("rita_manager", "room_manager", false)
+			r := e.room("Board")
+			m := e.guest(r.RoomID, "Guest Gina")
+			deny := false
+			if _, _, err := e.svc.UpdateMember(context.Background(), e.admin(), r.RoomID, m.MemberID,
+				core.MemberPatch{Custom: &core.PermissionSet{"chatWrite": deny}}); err != nil {
+				t.Fatal(err)
+			}
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			waitFor(t, tm, "Board")
+			press(tm, "enter")
+			noWire(t, waitFor(t, tm, "recordings open to Moderators and speakers", "external", "speaker"))
+
+			press(tm, "e", "3") // the speaker permissions
+			noWire(t, waitFor(t, tm, "Speaker permissions of Board", "Start and stop recordings"))
+			press(tm, "esc", "e", "1") // the configuration
+			noWire(t, waitFor(t, tm, "Configuration of Board", "Chat"))
+			press(tm, "esc", "esc")
+
+			press(tm, "d", "k", "k", "l", "l") // withMeeting, two steps on
+			noWire(t, waitFor(t, tm, "If a meeting is live", "‹ when the meeting ends ›", "If it has recordings"))
+			press(tm, "n")
+			press(tm, "3") // Users
+			noWire(t, waitFor(t, tm, "rita_manager", "room manager"))
+		})
+	}
+}

@@ -178,11 +178,8 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 				row := memberRow{m: m}
 				row.cells[colMemberName] = sanitize(m.Name)
 				row.cells[colMemberID] = sanitize(m.MemberID)
-				row.cells[colMemberType] = "user"
-				if m.Type == core.MemberTypeGuest {
-					row.cells[colMemberType] = "external"
-				}
-				row.cells[colMemberRole] = sanitize(m.BaseRole)
+				row.cells[colMemberType] = memberTypeLabel(m.Type)
+				row.cells[colMemberRole] = roleLabel(m.BaseRole)
 				row.cells[colMemberOverrides] = overridesText(m.Custom)
 				row.cells[colMemberSince] = timeIn(m.MembershipDate, loc)
 				for c, s := range row.cells {
@@ -380,14 +377,15 @@ func (d *roomDetail) view(w, h int) string {
 	lbl := func(s string) string { return st.label.Render(s) }
 	auto := "never"
 	if r.AutoDeletionDate != nil {
-		auto = d.c.formatTime(*r.AutoDeletionDate) + " (" + r.AutoDeletionPolicy.WithMeeting + ", " + r.AutoDeletionPolicy.WithRecordings + ")"
+		auto = d.c.formatTime(*r.AutoDeletionDate) + " (live meeting: " + meetingPolicyLabel(r.AutoDeletionPolicy.WithMeeting) +
+			"; recordings: " + recordingsPolicyLabel(r.AutoDeletionPolicy.WithRecordings) + ")"
 	}
 	lines = append(lines,
 		lbl("owner ")+sanitize(r.Owner)+lbl(" · status ")+statusText(r.Status)+lbl(" · created ")+d.c.formatTime(r.CreationDate)+lbl(" · auto-delete ")+auto,
 		lbl("config ")+configText(r.Config),
-		lbl("roles ")+fmt.Sprintf("recording access %s · moderator %d/%d · speaker %d/%d permissions",
-			core.RecordingAccessOf(r.Roles), countPerms(r.Roles.Moderator.Permissions), len(core.PermissionKeys),
-			countPerms(r.Roles.Speaker.Permissions), len(core.PermissionKeys)),
+		lbl("roles ")+fmt.Sprintf("recordings open to %s · moderator %d/%d · speaker %d/%d permissions",
+			recordingAccessLabel(core.RecordingAccessOf(r.Roles)), countPerms(r.Roles.Moderator.Permissions), len(shownPermissionKeys()),
+			countPerms(r.Roles.Speaker.Permissions), len(shownPermissionKeys())),
 		lbl("you   ")+grantText(d.grant),
 	)
 	recs := d.recordingLines(w)
@@ -540,12 +538,14 @@ func configText(c core.RoomConfig) string {
 		}
 		rec = "recording on (" + auto + ", " + sanitize(c.Recording.Layout) + ", " + keep + ")"
 	}
-	return "chat " + onOff(c.Chat.Enabled) + " · " + rec + " · virtual background " + onOff(c.VirtualBackground.Enabled)
+	// Virtual background and end-to-end encryption are kept for OpenVidu clients but do
+	// nothing in Conclave yet: the detail does not claim them.
+	return "chat " + onOff(c.Chat.Enabled) + " · " + rec
 }
 
 func countPerms(p core.Permissions) int {
 	n := 0
-	for _, k := range core.PermissionKeys {
+	for _, k := range shownPermissionKeys() {
 		if p.Get(k) {
 			n++
 		}
@@ -556,24 +556,14 @@ func countPerms(p core.Permissions) int {
 // grantText says why the user may do what it may in the room.
 func grantText(g core.Grant) string {
 	switch g.Source {
-	case core.GrantAdmin:
-		return "admin — every permission"
-	case core.GrantOwner:
-		return "owner — every permission"
-	case core.GrantAPIKey:
-		return "API key — every permission"
+	case core.GrantAdmin, core.GrantOwner, core.GrantAPIKey:
+		return grantSourceLabel(g.Source) + " — every permission"
 	}
 	var keys []string
-	for _, k := range core.PermissionKeys {
+	for _, k := range shownPermissionKeys() {
 		if g.Permissions.Get(k) {
-			keys = append(keys, k)
+			keys = append(keys, strings.ToLower(permissionLabel(k)))
 		}
 	}
-	src := g.Source
-	if g.Source == core.GrantMember {
-		src = "member"
-	} else if g.Source == core.GrantUserAccess {
-		src = "signed-in user"
-	}
-	return src + " (" + g.Role + "): " + strings.Join(keys, ", ")
+	return grantSourceLabel(g.Source) + " (" + roleLabel(g.Role) + "): " + strings.Join(keys, ", ")
 }

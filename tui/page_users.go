@@ -93,7 +93,7 @@ func (p *usersPage) loadCmd(seq int) tea.Cmd {
 				row := userRow{u: u}
 				row.cells[colUserID] = sanitize(u.UserID)
 				row.cells[colUserName] = sanitize(u.Name)
-				row.cells[colUserRole] = string(u.Role)
+				row.cells[colUserRole] = userRoleLabel(u.Role)
 				if u.MustChangePassword {
 					row.cells[colUserPassword] = "must change"
 				} else {
@@ -247,7 +247,7 @@ func (p *usersPage) view(w, h int) string {
 		u := p.who
 		lines := []string{
 			st.title.Render("User "+sanitize(u.UserID)) + st.dim.Render("  (esc back)"),
-			st.label.Render("name ") + sanitize(u.Name) + st.label.Render(" · role ") + string(u.Role) +
+			st.label.Render("name ") + sanitize(u.Name) + st.label.Render(" · role ") + userRoleLabel(u.Role) +
 				st.label.Render(" · registered ") + p.c.formatTime(u.RegistrationDate),
 			"",
 		}
@@ -271,7 +271,7 @@ func newCreateUserForm(c *common) *form {
 	f := newForm(c, "New user", "Create", []*field{
 		textField("userId", "User ID", "", "5–20 of a-z 0-9 _"),
 		textField("name", "Name", "", ""),
-		selectField("role", "Role", roles, string(core.RoleRoomMember)),
+		hinted(labelled(selectField("role", "Role", roles, string(core.RoleRoomMember)), labelsOf(roles, userRoleLabelOf)), "role"),
 		secretField("password", "Temporary password"),
 		noteField("They must change it when they first sign in."),
 	})
@@ -310,16 +310,16 @@ func roleChooser(c *common, u *core.User) *chooser {
 	id := u.UserID
 	items := make([]choice, 0, len(roles))
 	for _, r := range roles {
-		hint := ""
+		hint := r
 		if r == string(u.Role) {
-			hint = "current"
+			hint += " · current"
 		}
-		items = append(items, choice{label: r, value: r, hint: hint})
+		items = append(items, choice{label: userRoleLabelOf(r), value: r, hint: hint})
 	}
 	return newChooser(c, "Role of "+sanitize(id), items, func(role string) tea.Cmd {
 		return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
 			_, err := backend.UpdateRole(ctx, p, id, role)
-			return doneMsg{ok: id + " is now " + role, err: err}
+			return doneMsg{ok: id + " is now " + userRoleLabelOf(role), err: err}
 		})
 	})
 }

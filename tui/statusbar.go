@@ -43,7 +43,7 @@ func (s *statusBar) identity() string {
 	c := s.c
 	parts := []string{sanitize(c.userID())}
 	if u := c.user(); u != nil {
-		parts = append(parts, string(u.Role))
+		parts = append(parts, userRoleLabel(u.Role))
 	}
 	if via := c.id.Meta.Via; via != "" {
 		parts = append(parts, "via "+sanitize(via))
