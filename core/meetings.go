@@ -42,6 +42,8 @@ type Participant struct {
 	// Participant share the map, so it is only touched under the meetings lock and copied
 	// out by Participants.
 	tracks map[string]TrackStat
+	// muted holds the sources that are muted (SourceMuted), shared by copies as tracks.
+	muted map[string]bool
 	// client is the participant's connection (nil only in tests that join without one);
 	// resume the secret that lets a new connection take the seat over (ResumeMeeting).
 	client Client
@@ -180,6 +182,7 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 func (pt *Participant) clone() Participant {
 	c := *pt
 	c.tracks = maps.Clone(pt.tracks)
+	c.muted = maps.Clone(pt.muted)
 	return c
 }
 
@@ -533,6 +536,10 @@ func (s *Service) MuteParticipant(ctx context.Context, p *Principal, roomID, ide
 	}
 	if c := s.clientOf(roomID, identity); c != nil {
 		c.Mute(kind)
+	}
+	// Whatever the connection does, the participant is muted now: watchers show it so.
+	for _, src := range map[string][]string{MediaAudio: {"microphone"}, MediaVideo: {"camera"}, MediaScreen: {"screen", "screen_audio"}}[kind] {
+		s.SourceMuted(roomID, identity, src, true)
 	}
 	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 	return nil
