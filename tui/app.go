@@ -147,6 +147,7 @@ func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
 		current = a.tabs[a.active]
 	}
 	a.tabs = tabsFor(p.User.Role == core.RoleAdmin)
+	a.c.tabCount = len(a.tabs)
 	a.active = 0
 	for i, t := range a.tabs {
 		if t == current {
@@ -210,7 +211,26 @@ func (a *app) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 		}
 	}()
 	m, cmd = a.update(msg)
+	a.status.left(a.screenKey())
 	return m, tea.Batch(cmd, a.showing())
+}
+
+// locator is a page with screens of its own (the Rooms tab's room detail): location
+// names the one shown.
+type locator interface{ location() string }
+
+// screenKey names what is on screen: the tab, the page's own screen, and a message in
+// front of them, so that a flash can go with the screen it spoke of.
+func (a *app) screenKey() string {
+	pg := a.page()
+	if pg == nil {
+		return ""
+	}
+	k := strconv.Itoa(int(a.tabs[a.active]))
+	if l, ok := pg.(locator); ok {
+		k += "/" + l.location()
+	}
+	return k
 }
 
 // shower is a page that wants to know when it comes on screen (the Live tab restarts
@@ -249,7 +269,7 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.PasteMsg:
 		return a, a.paste(msg)
 	case flashMsg:
-		return a, a.status.set(msg)
+		return a, a.status.set(msg, a.screenKey())
 	case flashExpiredMsg:
 		a.status.expire(msg)
 		return a, nil

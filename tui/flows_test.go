@@ -205,3 +205,43 @@ func TestFlowLabelsNotWireNames(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowPaletteScrollsToLastCommand: every command of the palette can be reached; the
+// list scrolls so that the selection stays in sight, down to the last.
+func TestFlowPaletteScrollsToLastCommand(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			waitFor(t, tm, "No rooms yet")
+			press(tm, ":")
+			frame := waitFor(t, tm, "rooms", "↓")
+			if strings.Contains(frame, "leave the control room") {
+				t.Fatalf("the last command is on screen before scrolling; the test proves nothing:\n%s", frame)
+			}
+			for range 30 {
+				tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
+			}
+			frame = waitFor(t, tm, "leave the control room", "↓ 0 more")
+			if !strings.Contains(frame, "quit") {
+				t.Fatalf("the last command is not shown:\n%s", frame)
+			}
+			press(tm, "enter")
+			tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second)) // quit ran: over SSH it just quits
+		})
+	}
+}
+
+// TestFlowHelpNamesOnlyTheTabsThereAre: a room member has three tabs, and the help says
+// 1-3, not 1-9.
+func TestFlowHelpNamesOnlyTheTabsThereAre(t *testing.T) {
+	e := newEnv(t)
+	e.user("mo_member", "room_member", false)
+	tm := e.openWith("mo_member", 80, 24, nil)
+	waitFor(t, tm, "3 Account")
+	press(tm, "?")
+	frame := waitFor(t, tm, "Keys", "go to tab")
+	if !strings.Contains(frame, "1-3") || strings.Contains(frame, "1-9") {
+		t.Fatalf("the help does not name tabs 1-3:\n%s", frame)
+	}
+}

@@ -33,6 +33,14 @@ type roomsKeys struct {
 	filterDone, filterClear                                   key.Binding
 }
 
+// location is the room whose detail is open, "" for the list.
+func (p *roomsPage) location() string {
+	if p.detail != nil {
+		return p.detail.roomID
+	}
+	return ""
+}
+
 // roomsPage is the Rooms tab: the rooms the user may see, and a room's detail on enter.
 type roomsPage struct {
 	c *common

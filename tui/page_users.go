@@ -49,6 +49,14 @@ type usersPage struct {
 	keys   usersKeys
 }
 
+// location is the user whose SSH keys are open, "" for the list.
+func (p *usersPage) location() string {
+	if p.who != nil {
+		return p.who.UserID
+	}
+	return ""
+}
+
 func newUsersPage(c *common) *usersPage {
 	p := &usersPage{c: c}
 	p.table = newTable(c, []column{
@@ -196,6 +204,11 @@ func (p *usersPage) update(msg tea.Msg) tea.Cmd {
 	if u == nil {
 		return nil
 	}
+	// What core refuses whatever the answer (the root admin, oneself) is said at once,
+	// not after a confirmation or a form that could only fail.
+	if why := refusedBeforeAsking(p.c, k, p.keys, u); why != "" {
+		return flash(levelWarn, "%s", why)
+	}
 	switch {
 	case keyIs(k, p.keys.open):
 		uu := *u
@@ -304,6 +317,28 @@ func newResetPasswordForm(c *common, u *core.User) *form {
 		}
 	}
 	return f
+}
+
+// refusedBeforeAsking is core's refusal of a user action that does not depend on what
+// would be asked (core.DeleteUser, ResetPassword, UpdateRole), "" when it may go on.
+func refusedBeforeAsking(c *common, k tea.KeyPressMsg, keys usersKeys, u *core.User) string {
+	self := u.UserID == c.userID()
+	root := u.UserID == core.RootAdminID
+	switch {
+	case keyIs(k, keys.del) && root:
+		return "The root admin cannot be deleted"
+	case keyIs(k, keys.del) && self:
+		return "You cannot delete your own user"
+	case keyIs(k, keys.reset) && self:
+		return "Change your own password in the Account tab"
+	case keyIs(k, keys.reset) && root:
+		return "The root admin's password can be changed only by the root admin, in its Account tab"
+	case keyIs(k, keys.role) && root:
+		return "The root admin's role cannot be changed"
+	case keyIs(k, keys.role) && self:
+		return "You cannot change your own role"
+	}
+	return ""
 }
 
 func roleChooser(c *common, u *core.User) *chooser {
