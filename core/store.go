@@ -107,6 +107,9 @@ type MemberStore interface {
 	UpdateMember(ctx context.Context, m *Member) error
 	DeleteMember(ctx context.Context, roomID, memberID string) error
 	ListMembers(ctx context.Context, q MemberQuery) (Page[Member], error)
+	// CountMembers counts the members of each of roomIDs (at most 1000); rooms without
+	// members are absent from the map.
+	CountMembers(ctx context.Context, roomIDs []string) (map[string]int, error)
 	// DeleteUserMemberships removes the user's memberships of every room and returns the
 	// ids of the rooms they were in.
 	DeleteUserMemberships(ctx context.Context, userID string) ([]string, error)

@@ -40,6 +40,10 @@ type RoomBackend interface {
 	GetRoom(ctx context.Context, p *core.Principal, roomID string) (*core.Room, core.Grant, error)
 	// CreateRoom creates a room owned by p.
 	CreateRoom(ctx context.Context, p *core.Principal, in core.RoomOptions) (*core.Room, error)
+	// RenameRoom gives a room a new name; its id and links stay (a Conclave extension).
+	RenameRoom(ctx context.Context, p *core.Principal, roomID, name string) (*core.Room, error)
+	// MemberCounts counts the members of the rooms p manages among rooms.
+	MemberCounts(ctx context.Context, p *core.Principal, rooms []core.Room) (map[string]int, error)
 	// UpdateRoomConfig changes a room's configuration (chat, recording, background).
 	UpdateRoomConfig(ctx context.Context, p *core.Principal, roomID string, in core.ConfigPatch) (*core.Room, error)
 	// UpdateRoomRoles changes the permissions of a room's moderator and speaker roles.

@@ -352,3 +352,8 @@ func TestFakeBackendFiltersAuditAsCoreDoes(t *testing.T) {
 		}
 	}
 }
+
+// MemberCounts counts nothing: the fake keeps no members.
+func (f *fakeBackend) MemberCounts(_ context.Context, _ *core.Principal, rooms []core.Room) (map[string]int, error) {
+	return map[string]int{}, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -243,5 +244,36 @@ func TestFlowHelpNamesOnlyTheTabsThereAre(t *testing.T) {
 	frame := waitFor(t, tm, "Keys", "go to tab")
 	if !strings.Contains(frame, "1-3") || strings.Contains(frame, "1-9") {
 		t.Fatalf("the help does not name tabs 1-3:\n%s", frame)
+	}
+}
+
+// TestFlowRenameRoomAndMemberCount: e then Name renames a room (its id stays), and the
+// Rooms table counts each room's members, following changes made elsewhere.
+func TestFlowRenameRoomAndMemberCount(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			r := e.room("Board")
+			e.guest(r.RoomID, "Guest One")
+			e.guest(r.RoomID, "Guest Two")
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			if v := waitFor(t, tm, "MEMBERS", "Board"); !regexp.MustCompile(`Board .* 2 *\n`).MatchString(v) {
+				t.Fatalf("the member count is not shown:\n%s", v)
+			}
+			press(tm, "e", "5")
+			waitFor(t, tm, "Rename Board", "and every link stay")
+			tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+			press(tm, "Quarterly board", "ctrl+s")
+			waitFor(t, tm, `Room renamed "Quarterly board"`)
+			rooms := e.rooms()
+			if len(rooms) != 1 || rooms[0].RoomName != "Quarterly board" || rooms[0].RoomID != r.RoomID {
+				t.Fatalf("rooms = %+v", rooms)
+			}
+			waitFor(t, tm, "Quarterly board")
+			e.guest(r.RoomID, "Guest Three")
+			teatest.WaitFor(t, tm.screen, func(b []byte) bool {
+				return regexp.MustCompile(`Quarterly board .* 3 *\n`).Match(b)
+			}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		})
 	}
 }

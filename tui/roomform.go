@@ -138,6 +138,26 @@ func newCreateRoomForm(c *common) *form {
 	return f
 }
 
+// newRenameForm renames a room (a Conclave extension: its id and links stay).
+func newRenameForm(c *common, r *core.Room) *form {
+	f := newForm(c, "Rename "+sanitize(r.RoomName), "Rename", []*field{
+		textField("roomName", "Name", r.RoomName, "up to 50 characters"),
+		noteField("The room id " + sanitize(r.RoomID) + " and every link stay."),
+	})
+	id := r.RoomID
+	f.build = func(v formValues) submitFunc {
+		name := v.str("roomName")
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			r, err := backend.RenameRoom(ctx, p, id, name)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Room renamed %q", sanitize(r.RoomName)), nil
+		}
+	}
+	return f
+}
+
 // newConfigForm edits a room's configuration.
 func newConfigForm(c *common, r *core.Room) *form {
 	cfg := r.Config
@@ -244,9 +264,12 @@ func editRoomChooser(c *common, r *core.Room, open func(dialog)) *chooser {
 		{label: "Moderator permissions", value: core.BaseRoleModerator},
 		{label: "Speaker permissions", value: core.BaseRoleSpeaker},
 		{label: "Access", value: "access", hint: "anonymous links, signed-in users"},
+		{label: "Name", value: "name", hint: "the room's id and links stay"},
 	}, func(v string) tea.Cmd {
 		var f *form
 		switch v {
+		case "name":
+			f = newRenameForm(c, &room)
 		case "config":
 			f = newConfigForm(c, &room)
 		case "access":
