@@ -437,7 +437,7 @@ func (a *app) commands() []command {
 			a.goTo(tabAccount)
 			return a.pages[tabAccount].(*accountPage).openPassword()
 		}},
-		{name: "settings", desc: "the server's settings (recording)", allowed: admin, run: tab(tabSettings)},
+		{name: "settings", desc: "the server's settings: recording, public URL, API keys", allowed: admin, run: tab(tabSettings)},
 		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
 		{name: "help", desc: "show every key", run: func() tea.Cmd { a.overlays.push(newHelpOverlay(a.c)); return nil }},
 		{name: "quit", desc: "leave the control room", run: a.askQuit},

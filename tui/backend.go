@@ -149,6 +149,12 @@ type SettingsBackend interface {
 	// SetRecordingEnabled turns the server recording switch on or off; it is persisted,
 	// audited and applies to new recordings.
 	SetRecordingEnabled(ctx context.Context, p *core.Principal, on bool) error
+	// ListAPIKeys lists the API keys, oldest first, without their secrets.
+	ListAPIKeys(ctx context.Context, p *core.Principal) ([]core.APIKey, error)
+	// CreateAPIKey makes a named API key; its secret is in the answer only.
+	CreateAPIKey(ctx context.Context, p *core.Principal, name string) (*core.NewAPIKey, error)
+	// DeleteAPIKey revokes one API key at once.
+	DeleteAPIKey(ctx context.Context, p *core.Principal, id string) error
 }
 
 // EventBackend is how the control room learns of changes made elsewhere (the REST API,

@@ -41,6 +41,8 @@ type showLinkMsg struct {
 	lines []string // what the link is, before it
 	url   string
 	note  string // why it is shown (the copy may not have arrived), "" for a plain view
+	// once says the text is shown this once (a new API key): y copies and it stays.
+	once bool
 }
 
 // copyLink copies url through the terminal and, when the copy may not arrive, shows it
@@ -83,7 +85,7 @@ func (v *linkView) update(msg tea.Msg) (bool, tea.Cmd) {
 	case keyIs(k, v.keys.close):
 		return true, nil
 	case keyIs(k, v.keys.copy):
-		if v.msg.note != "" {
+		if v.msg.note != "" || v.msg.once {
 			// Shown because the copy may not arrive: copy again, say so, stay.
 			return false, tea.Batch(tea.SetClipboard(v.msg.url), flash(levelInfo, "Sent the %s to the terminal's clipboard", v.label))
 		}

@@ -357,3 +357,8 @@ func TestFakeBackendFiltersAuditAsCoreDoes(t *testing.T) {
 func (f *fakeBackend) MemberCounts(_ context.Context, _ *core.Principal, rooms []core.Room) (map[string]int, error) {
 	return map[string]int{}, nil
 }
+
+// ListAPIKeys lists none: the fake keeps no API keys.
+func (f *fakeBackend) ListAPIKeys(context.Context, *core.Principal) ([]core.APIKey, error) {
+	return nil, nil
+}

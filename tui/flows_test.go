@@ -41,7 +41,10 @@ func (e *env) openWith(userID string, w, h int, set func(*tui.Options)) *session
 func unwrap(frame string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(frame, "\n") {
-		b.WriteString(strings.TrimSpace(l))
+		if l = strings.TrimSpace(l); l == "" {
+			l = " " // a blank line ends what came before
+		}
+		b.WriteString(l)
 	}
 	return b.String()
 }
@@ -274,6 +277,48 @@ func TestFlowRenameRoomAndMemberCount(t *testing.T) {
 			teatest.WaitFor(t, tm.screen, func(b []byte) bool {
 				return regexp.MustCompile(`Quarterly board .* 3 *\n`).Match(b)
 			}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		})
+	}
+}
+
+// TestFlowSettingsAPIKeys: an admin makes an API key on the Settings tab (shown once,
+// whole), it works against core, and revoking it ends it.
+func TestFlowSettingsAPIKeys(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			waitFor(t, tm, "5 Settings")
+			press(tm, "5")
+			waitFor(t, tm, "Server settings", "Public URL", "http://meet.test/meet", "No API keys")
+			press(tm, "n")
+			waitFor(t, tm, "New API key", "shown once")
+			press(tm, "ci-bot", "enter")
+			frame := waitFor(t, tm, "API key ci-bot", "Copy it now")
+			keys, err := e.svc.ListAPIKeys(context.Background(), e.admin())
+			if err != nil || len(keys) != 1 || keys[0].Name != "ci-bot" {
+				t.Fatalf("keys = %+v, %v", keys, err)
+			}
+			secret := ""
+			for _, f := range strings.Fields(unwrap(frame)) {
+				if i := strings.Index(f, core.APIKeyPrefix); i >= 0 {
+					secret = f[i:]
+				}
+			}
+			if _, err := e.svc.AuthenticateAPIKey(context.Background(), secret, core.RequestMeta{}); err != nil {
+				t.Fatalf("the key shown (%q) does not work: %v\n%s", secret, err, frame)
+			}
+			press(tm, "y")
+			waitOSC52(t, tm, secret)
+			press(tm, "esc")
+			waitFor(t, tm, "API keys (1)", "ci-bot")
+			press(tm, "j", "d")
+			waitFor(t, tm, "Revoke API key ci-bot?")
+			press(tm, "y")
+			waitFor(t, tm, "API key ci-bot revoked", "No API keys")
+			if _, err := e.svc.AuthenticateAPIKey(context.Background(), secret, core.RequestMeta{}); err == nil {
+				t.Fatal("the revoked key still works")
+			}
 		})
 	}
 }
