@@ -1,0 +1,3 @@
+-- Placeholder holding version 0009 for the branch that owns it (merged separately): the
+-- lead replaces this file with that branch's migration when merging first-tui.
+SELECT 1;
