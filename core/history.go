@@ -55,7 +55,9 @@ type MeetingStore interface {
 }
 
 // participantTarget names a participant in the audit log.
-func participantTarget(roomID, identity string) string { return "participant:" + identity + "@" + roomID }
+func participantTarget(roomID, identity string) string {
+	return "participant:" + identity + "@" + roomID
+}
 
 // recordJoin writes a participant's arrival to the history, with its audit entry, and
 // then lets its leaving be recorded (see recordLeave).

@@ -77,7 +77,7 @@ type liveRoom struct {
 	started int64
 	// meetingID names the meeting in the history (history.go).
 	meetingID string
-	parts   map[string]*Participant
+	parts     map[string]*Participant
 	// ending is set while the meeting waits out its grace period with nobody in it; gen
 	// tells a stale timer from the current one.
 	ending *time.Timer

@@ -42,6 +42,8 @@ type RoomBackend interface {
 	CreateRoom(ctx context.Context, p *core.Principal, in core.RoomOptions) (*core.Room, error)
 	// RenameRoom gives a room a new name; its id and links stay (a Conclave extension).
 	RenameRoom(ctx context.Context, p *core.Principal, roomID, name string) (*core.Room, error)
+	// RoomMeetings lists a page of a room's meetings, newest first, with who attended.
+	RoomMeetings(ctx context.Context, p *core.Principal, roomID string, opts core.ListOptions) (core.Page[core.Meeting], error)
 	// MemberCounts counts the members of the rooms p manages among rooms.
 	MemberCounts(ctx context.Context, p *core.Principal, rooms []core.Room) (map[string]int, error)
 	// UpdateRoomConfig changes a room's configuration (chat, recording, background).

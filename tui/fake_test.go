@@ -362,3 +362,8 @@ func (f *fakeBackend) MemberCounts(_ context.Context, _ *core.Principal, rooms [
 func (f *fakeBackend) ListAPIKeys(context.Context, *core.Principal) ([]core.APIKey, error) {
 	return nil, nil
 }
+
+// RoomMeetings lists none: the fake keeps no history.
+func (f *fakeBackend) RoomMeetings(context.Context, *core.Principal, string, core.ListOptions) (core.Page[core.Meeting], error) {
+	return core.Page[core.Meeting]{}, nil
+}

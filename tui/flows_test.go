@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"conclave/conclavetest"
 	"conclave/core"
 	"conclave/tui"
 )
@@ -318,6 +319,44 @@ func TestFlowSettingsAPIKeys(t *testing.T) {
 			waitFor(t, tm, "API key ci-bot revoked", "No API keys")
 			if _, err := e.svc.AuthenticateAPIKey(context.Background(), secret, core.RequestMeta{}); err == nil {
 				t.Fatal("the revoked key still works")
+			}
+		})
+	}
+}
+
+// TestFlowMeetingHistory: after two participants joined and left, the room's detail
+// shows the meeting, and h shows who attended, from when to when and from which device.
+func TestFlowMeetingHistory(t *testing.T) {
+	for _, sz := range flowSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			e := newEnv(t)
+			r := e.room("Retro")
+			ctx := context.Background()
+			var ids []string
+			for _, name := range []string{"Ann Archer", "Bob Baker"} {
+				p := conclavetest.Member(t, e.svc, conclavetest.JoinToken(t, e.svc, r.RoomID, r.Access.Speaker.Secret, name))
+				p.Meta.Device, p.Meta.Source = "Firefox/140", "198.51.100.4"
+				pt, err := e.svc.JoinMeeting(ctx, p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, pt.Identity)
+			}
+			for _, id := range ids {
+				e.svc.LeaveMeeting(r.RoomID, id, nil)
+			}
+			// Nobody is left: rather than wait out its grace period, the meeting is ended.
+			if err := e.svc.EndMeeting(ctx, e.admin(), r.RoomID); err != nil {
+				t.Fatal(err)
+			}
+			tm := e.openWith("admin", sz.w, sz.h, nil)
+			waitFor(t, tm, "Retro")
+			press(tm, "enter")
+			waitFor(t, tm, "Meetings (1)", "2 people: Ann Archer, Bob Baker")
+			press(tm, "h")
+			frame := waitFor(t, tm, "Meetings of Retro", "Ann Archer (speaker)", "Bob Baker (speaker)", "from 198.51.100.4", "Firefox/140")
+			if strings.Contains(frame, "still in") || strings.Contains(frame, "live") {
+				t.Fatalf("a participant who left is shown as still in:\n%s", frame)
 			}
 		})
 	}

@@ -39,8 +39,15 @@ type roomDetailMsg struct {
 	members []memberRow
 	natural []int
 	recs    roomRecordings
-	err     error
+	// meetings are the room's newest meetings (for those who manage it), meetingsMore
+	// that there are older ones.
+	meetings     []core.Meeting
+	meetingsMore bool
+	err          error
 }
+
+// roomMeetingsShown is how many of a room's meetings the detail reads, newest first.
+const roomMeetingsShown = 20
 
 // roomRecordingsShown is how many of a room's recordings the detail lists, newest first;
 // the Recordings tab is where all of them will be.
@@ -97,7 +104,7 @@ func makeRecordingRow(r core.Recording, loc *time.Location) recordingRow {
 }
 
 type roomDetailKeys struct {
-	back, editRoom, regen, copy, links, add, editMember, delMember, member key.Binding
+	back, editRoom, regen, copy, links, add, editMember, delMember, member, history key.Binding
 }
 
 // roomDetail is a room drilled into from the Rooms tab: its settings, links and members.
@@ -107,12 +114,14 @@ type roomDetail struct {
 	roomID string
 	name   string
 
-	room    *core.Room
-	grant   core.Grant
-	members []memberRow
-	recs    roomRecordings
-	table   table
-	reload  loader
+	room         *core.Room
+	grant        core.Grant
+	members      []memberRow
+	recs         roomRecordings
+	meetings     []core.Meeting
+	meetingsMore bool
+	table        table
+	reload       loader
 	// gone is set when the detail should close (esc, or the room went away).
 	gone bool
 	keys roomDetailKeys
@@ -138,6 +147,7 @@ func newRoomDetail(c *common, r core.Room) *roomDetail {
 		editMember: bind("edit member", "enter"),
 		delMember:  bind("remove member", "d"),
 		member:     bind("member details", "i"),
+		history:    bind("meeting history", "h"),
 	}
 	return d
 }
@@ -167,6 +177,12 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 		if g.Source != core.GrantAdmin && g.Source != core.GrantOwner && g.Source != core.GrantAPIKey {
 			return msg
 		}
+		mp, err := backend.RoomMeetings(ctx, p, id, core.ListOptions{MaxItems: roomMeetingsShown})
+		if err != nil {
+			msg.err = err
+			return msg
+		}
+		msg.meetings, msg.meetingsMore = mp.Items, mp.Next != ""
 		q := core.MemberQuery{RoomID: id, ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems, SortField: "name"}}
 		for {
 			page, _, err := backend.ListMembers(ctx, p, q)
@@ -244,6 +260,7 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		}
 		return d.reload.apply(m.seq, m.err, d.loadCmd, func() {
 			d.room, d.grant, d.members, d.recs = m.room, m.grant, m.members, m.recs
+			d.meetings, d.meetingsMore = m.meetings, m.meetingsMore
 			d.name = sanitize(m.room.RoomName)
 			d.table.setRows(len(d.members), m.natural)
 		})
@@ -278,7 +295,7 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	case keyIs(k, d.keys.editRoom), keyIs(k, d.keys.regen), keyIs(k, d.keys.add),
-		keyIs(k, d.keys.editMember), keyIs(k, d.keys.delMember), keyIs(k, d.keys.member):
+		keyIs(k, d.keys.editMember), keyIs(k, d.keys.delMember), keyIs(k, d.keys.member), keyIs(k, d.keys.history):
 		if !d.manages() {
 			return flash(levelWarn, "Only the owner of %s and admins can do that", d.name)
 		}
@@ -307,6 +324,8 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		if m := d.selectedMember(); m != nil {
 			d.open(d.memberView(m))
 		}
+	case keyIs(k, d.keys.history):
+		d.open(newInfoBox(d.c, "Meetings of "+d.name, d.historyLines()))
 	}
 	return nil
 }
@@ -343,7 +362,7 @@ func (d *roomDetail) ShortHelp() []key.Binding {
 		if len(d.members) > 0 {
 			bs = append(bs, d.keys.member, d.keys.editMember, d.keys.delMember)
 		}
-		bs = append(bs, d.keys.editRoom)
+		bs = append(bs, d.keys.editRoom, d.keys.history)
 	}
 	return append(bs, d.keys.copy, d.keys.links)
 }
@@ -355,7 +374,7 @@ func (d *roomDetail) FullHelp() [][]key.Binding {
 	groups := [][]key.Binding{{d.keys.back, d.keys.copy, d.keys.links}}
 	if d.room != nil && d.manages() {
 		groups = append(groups, []key.Binding{d.keys.editRoom, d.keys.regen},
-			[]key.Binding{d.keys.add, d.keys.member, d.keys.editMember, d.keys.delMember})
+			[]key.Binding{d.keys.add, d.keys.member, d.keys.editMember, d.keys.delMember}, []key.Binding{d.keys.history})
 		groups = append(groups, d.c.nav.bindings())
 	}
 	return groups
@@ -389,6 +408,9 @@ func (d *roomDetail) view(w, h int) string {
 		lbl("you   ")+grantText(d.grant),
 	)
 	recs := d.recordingLines(w)
+	if d.manages() {
+		recs = append(d.meetingLines(w), recs...)
+	}
 	lines = append(lines, d.linkLines(w, h-len(lines)-min(len(recs), 4))...)
 	if !d.manages() {
 		lines = append(lines, st.dim.Render("Members are shown to the room's owner and admins."), "")
@@ -407,6 +429,92 @@ func (d *roomDetail) view(w, h int) string {
 	d.table.setSize(w, mh)
 	lines = append(lines, d.table.view(), "")
 	return d.withRecordings(lines, recs, h)
+}
+
+// meetingLines is the Meetings section of the detail: the newest few, with h for all.
+func (d *roomDetail) meetingLines(w int) []string {
+	st := d.c.styles
+	title := "Meetings"
+	if n := len(d.meetings); n > 0 {
+		more := ""
+		if d.meetingsMore {
+			more = "+"
+		}
+		title += fmt.Sprintf(" (%d%s)", n, more)
+	}
+	out := []string{st.header.Render(title) + st.dim.Render("  h shows who attended, when, from where")}
+	if len(d.meetings) == 0 {
+		return append(out, stateLine(d.c, "No meetings yet"), "")
+	}
+	for _, m := range d.meetings[:min(len(d.meetings), 3)] {
+		out = append(out, ansi.Truncate("  "+d.meetingSummary(m), w, "…"))
+	}
+	return append(out, "")
+}
+
+// meetingSummary is "2026-12-01 10:00 → 10:45 · 3 people: Ann, Bob, Cid".
+func (d *roomDetail) meetingSummary(m core.Meeting) string {
+	end := "now (live)"
+	if m.EndDate != 0 {
+		end = d.clock(m.EndDate, m.StartDate)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range m.Attendance {
+		if !seen[a.Identity] {
+			seen[a.Identity] = true
+			names = append(names, sanitize(a.Name))
+		}
+	}
+	people := fmt.Sprintf("%d people", len(names))
+	if len(names) == 1 {
+		people = "1 person"
+	}
+	if len(names) > 0 {
+		people += ": " + strings.Join(names, ", ")
+	}
+	return d.c.formatTime(m.StartDate) + " → " + end + " · " + people
+}
+
+// clock is a time as HH:MM when on the day of since, else in full.
+func (d *roomDetail) clock(ms, since int64) string {
+	t, s := time.UnixMilli(ms).In(d.c.loc), time.UnixMilli(since).In(d.c.loc)
+	if t.YearDay() == s.YearDay() && t.Year() == s.Year() {
+		return t.Format("15:04")
+	}
+	return d.c.formatTime(ms)
+}
+
+// historyLines is the h view: every meeting read, with each stay.
+func (d *roomDetail) historyLines() []string {
+	if len(d.meetings) == 0 {
+		return []string{"No meetings yet: the history starts with the room's first meeting."}
+	}
+	var out []string
+	for i, m := range d.meetings {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, d.meetingSummary(m))
+		for _, a := range m.Attendance {
+			left := "still in"
+			if a.LeftAt != 0 {
+				left = d.clock(a.LeftAt, a.JoinedAt)
+			}
+			line := "  " + sanitize(a.Name) + " (" + roleLabel(a.Role) + ")  " + d.clock(a.JoinedAt, m.StartDate) + " → " + left
+			if a.Source != "" {
+				line += "  from " + sanitize(a.Source)
+			}
+			if a.Device != "" {
+				line += "  " + sanitize(a.Device)
+			}
+			out = append(out, line)
+		}
+	}
+	if d.meetingsMore {
+		out = append(out, "", fmt.Sprintf("Older meetings: GET /meet/api/v1/rooms/%s/meetings (newest %d shown)", sanitize(d.roomID), len(d.meetings)))
+	}
+	return out
 }
 
 // withRecordings ends the detail with the Recordings section, cut to the h lines of the
