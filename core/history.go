@@ -107,6 +107,7 @@ func (s *Service) recordLeave(pt *Participant, why string) {
 		e := s.auditEntry("member:"+pt.Identity+"@"+pt.RoomID, RequestMeta{Source: pt.Source, Device: pt.Device},
 			"meeting.leave", participantTarget(pt.RoomID, pt.Identity), OutcomeSuccess,
 			map[string]string{"name": pt.Name, "reason": why})
+		e.ActorName = pt.Name
 		return tx.AppendAudit(ctx, e)
 	})
 	if err != nil && !isNoRows(err) {

@@ -65,6 +65,9 @@ func TestMeetingHistory(t *testing.T) {
 		if !strings.Contains(e.Detail, "Ann Archer") && !strings.Contains(e.Detail, "Bob Baker") {
 			t.Errorf("audit entry %s %s does not name the participant: %q", e.Action, e.Target, e.Detail)
 		}
+		if e.Actor != "system" && e.ActorName != "Ann Archer" && e.ActorName != "Bob Baker" {
+			t.Errorf("audit entry %s by %s has no display name beside the identity (%q)", e.Action, e.Actor, e.ActorName)
+		}
 	}
 
 	// A second meeting comes first in the history.

@@ -194,7 +194,7 @@ func TestFlowLabelsNotWireNames(t *testing.T) {
 			tm := e.openWith("admin", sz.w, sz.h, nil)
 			waitFor(t, tm, "Board")
 			press(tm, "enter")
-			noWire(t, waitFor(t, tm, "recordings open to Moderators and speakers", "external", "speaker"))
+			noWire(t, waitFor(t, tm, "recordings: Moderators and speakers", "external", "speaker"))
 
 			press(tm, "e", "3") // the speaker permissions
 			noWire(t, waitFor(t, tm, "Speaker permissions of Board", "Start and stop recordings"))
@@ -357,6 +357,14 @@ func TestFlowMeetingHistory(t *testing.T) {
 			frame := waitFor(t, tm, "Meetings of Retro", "Ann Archer (speaker)", "Bob Baker (speaker)", "from 198.51.100.4", "Firefox/140")
 			if strings.Contains(frame, "still in") || strings.Contains(frame, "live") {
 				t.Fatalf("a participant who left is shown as still in:\n%s", frame)
+			}
+			// The audit log names who joined and left beside their identities (at 80
+			// columns the actor column is cut; enter on an entry shows it whole).
+			press(tm, "esc", "4")
+			if sz.w >= 120 {
+				waitFor(t, tm, "meeting.join", "meeting.leave", "Ann Archer (member:")
+			} else {
+				waitFor(t, tm, "Audit log", "Ann Arc", "Bob Bak")
 			}
 		})
 	}

@@ -402,7 +402,7 @@ func (d *roomDetail) view(w, h int) string {
 	lines = append(lines,
 		lbl("owner ")+sanitize(r.Owner)+lbl(" · status ")+statusText(r.Status)+lbl(" · created ")+d.c.formatTime(r.CreationDate)+lbl(" · auto-delete ")+auto,
 		lbl("config ")+configText(r.Config),
-		lbl("roles ")+fmt.Sprintf("recordings open to %s · moderator %d/%d · speaker %d/%d permissions",
+		lbl("roles ")+fmt.Sprintf("recordings: %s · moderator %d/%d · speaker %d/%d",
 			recordingAccessLabel(core.RecordingAccessOf(r.Roles)), countPerms(r.Roles.Moderator.Permissions), len(shownPermissionKeys()),
 			countPerms(r.Roles.Speaker.Permissions), len(shownPermissionKeys())),
 		lbl("you   ")+grantText(d.grant),

@@ -26,3 +26,7 @@ CREATE TABLE meeting_attendance (
 ) STRICT;
 
 CREATE INDEX meeting_attendance_meeting ON meeting_attendance (meeting_id, joined_at, attendance_id);
+
+-- A meeting's participant acts (moderates, leaves) under an identity such as
+-- member:anon-…@room; its display name is kept beside it so that a person can tell who.
+ALTER TABLE audit ADD COLUMN actor_name TEXT NOT NULL DEFAULT '';
