@@ -194,7 +194,11 @@ func membersList(e *cmdEnv, p *core.Principal, args []string) error {
 	}
 	rows := make([][]string, 0, len(members))
 	for _, m := range members {
-		rows = append(rows, []string{m.MemberID, m.Name, m.Type, m.BaseRole, date(m.MembershipDate)})
+		kind := "user"
+		if m.Type == core.MemberTypeGuest {
+			kind = "external" // identified_guest in --json and REST
+		}
+		rows = append(rows, []string{m.MemberID, m.Name, kind, m.BaseRole, date(m.MembershipDate)})
 	}
 	return e.table([]string{"MEMBER ID", "NAME", "TYPE", "ROLE", "SINCE (UTC)"}, rows)
 }
