@@ -393,9 +393,12 @@ func (f *form) view(w, h int) string {
 	st := f.c.styles
 	bw, bh := dialogSize(w, h)
 	v := f.values()
+	// The layout counts hidden fields too (their rows stay, blank), so that a field
+	// appearing as one types (the deletion policies once a date is typed) does not make
+	// the dialog grow or shift.
 	lw := 0
-	for i, fl := range f.fields {
-		if fl.kind != fieldNote && f.visible(i, v) {
+	for _, fl := range f.fields {
+		if fl.kind != fieldNote {
 			lw = max(lw, ansi.StringWidth(fl.label))
 		}
 	}
@@ -404,6 +407,7 @@ func (f *form) view(w, h int) string {
 	focusLine := 0
 	for i, fl := range f.fields {
 		if !f.visible(i, v) {
+			lines = append(lines, "")
 			continue
 		}
 		if fl.kind == fieldNote {

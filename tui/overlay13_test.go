@@ -9,6 +9,24 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
+// boxHeight is the height of the dialog frame on screen.
+func boxHeight(t *testing.T, h *harness) int {
+	t.Helper()
+	top, bottom := -1, -1
+	for i, l := range strings.Split(h.view(), "\n") {
+		if strings.Contains(l, "╭") {
+			top = i
+		}
+		if strings.Contains(l, "╰") {
+			bottom = i
+		}
+	}
+	if top < 0 || bottom < top {
+		t.Fatalf("no dialog on screen:\n%s", h.view())
+	}
+	return bottom - top + 1
+}
+
 // boxWidth is the width of the dialog frame on screen (its top border).
 func boxWidth(t *testing.T, h *harness) int {
 	t.Helper()
@@ -44,6 +62,20 @@ func TestDialogsDoNotGrowWhileTyping(t *testing.T) {
 		h.key("esc")
 		h.key("esc")
 		h.key("1")
+	}
+
+	// Typing a deletion date brings the deletion policies into the new-room form: the
+	// form keeps its size.
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 40})
+	h.key("n")
+	w, hh := boxWidth(t, h), boxHeight(t, h)
+	for range 10 { // to "Delete at"
+		h.key("tab")
+	}
+	h.typeText("+2h")
+	h.mustSee("If a meeting is live")
+	if boxWidth(t, h) != w || boxHeight(t, h) != hh {
+		t.Fatalf("the form went from %d×%d to %d×%d as a date was typed:\n%s", w, hh, boxWidth(t, h), boxHeight(t, h), h.view())
 	}
 }
 
