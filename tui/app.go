@@ -433,6 +433,13 @@ func (a *app) commands() []command {
 			pg.open(f)
 			return f.setFocus(f.focus)
 		}},
+		{name: "new api key", desc: "create a key for the REST API (shown once)", allowed: admin, run: func() tea.Cmd {
+			a.goTo(tabSettings)
+			pg := a.pages[tabSettings].(*settingsPage)
+			f := pg.newKeyForm()
+			pg.open(f)
+			return f.setFocus(f.focus)
+		}},
 		{name: "password", desc: "change your password", run: func() tea.Cmd {
 			a.goTo(tabAccount)
 			return a.pages[tabAccount].(*accountPage).openPassword()

@@ -114,3 +114,24 @@ func TestRefusalsComeBeforeTheConfirmation(t *testing.T) {
 	h.mustSee("The root admin's role cannot be changed")
 	h.mustNotSee("Role of")
 }
+
+// TestPaletteNewAPIKey: ": new api key" opens the form on the Settings tab; a room
+// member has no such command.
+func TestPaletteNewAPIKey(t *testing.T) {
+	svc, _ := newService(t)
+	h := newHarness(t, svc, "admin")
+	h.key(":")
+	h.typeText("new api key")
+	h.key("enter")
+	h.mustSee("New API key", "shown once")
+	h.typeText("deploy")
+	h.key("enter")
+	h.mustSee("API key deploy", "Copy it now")
+
+	addUser(t, svc, "mo_member", "room_member", false)
+	m := newHarness(t, svc, "mo_member")
+	m.key(":")
+	m.typeText("new api key")
+	m.key("enter")
+	m.mustSee(`"new api key" is not available to you`)
+}
