@@ -74,7 +74,7 @@ func newAuditPage(c *common) *auditPage {
 	p.table = newTable(c, []column{
 		{title: "TIME", max: 19},
 		{title: "ACTOR", max: 24, min: 8, flex: true},
-		{title: "ACTION", max: 22, min: 8, flex: true},
+		{title: "ACTION", max: 22, min: 16, flex: true}, // what happened: the last to be cut
 		{title: "TARGET", max: 40, min: 8, flex: true},
 		{title: "OUTCOME", max: 8},
 		{title: "SOURCE", max: 20, min: 6, flex: true},
