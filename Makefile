@@ -5,13 +5,17 @@ PKGS    ?= ./...
 # Go's own tools are resolved through the module proxy at the pinned version.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench fuzz e2e clean
+.PHONY: run build deps test lint bench fuzz e2e clean
 
 build:
 	$(GO) build -o $(BIN) .
 
 run: build
 	$(BIN)
+
+# What `make test` needs beyond Go, installed with apt where missing (Debian, Ubuntu).
+deps:
+	.ci/deps
 
 # Modules first: the tests then run inside a private network namespace holding only
 # loopback (unshare -n), so nothing they do can reach another machine, and media tests

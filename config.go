@@ -93,7 +93,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	str(&c.Recording, "recording", "", "server switch for every recording: on or off (default: as admins last set it, on)")
 	str(&minFree, "min-free-disk", "1GiB", "free disk below which recordings do not start and running ones stop (e.g. 500MiB, 2GiB)")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
-	str(&c.PublicURL, "public-url", "http://localhost:8080", "base of every URL the server hands out")
+	str(&c.PublicURL, "public-url", "", "base of every URL the server hands out (default: from --http, e.g. http://localhost:8080)")
 	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
 	str(&c.Mode, "mode", "local", "local (admin/admin, HTTP allowed) or production")
 	var level string
@@ -212,9 +212,11 @@ func (c *config) check() error {
 	default:
 		return fmt.Errorf("--mode %q: want local or production", c.Mode)
 	}
-	u, err := url.Parse(c.PublicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--public-url %q: want an absolute http(s) URL such as https://meet.example.com", c.PublicURL)
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: want an absolute http(s) URL such as https://meet.example.com", c.PublicURL)
+		}
 	}
 	if strings.ContainsAny(c.BasePath, " ?#") {
 		return fmt.Errorf("--base-path %q: want a path such as /meet", c.BasePath)
@@ -229,4 +231,50 @@ func (c *config) check() error {
 		return errors.New("--data must not be empty")
 	}
 	return nil
+}
+
+// publicURLFor is the public URL when --public-url is not given: the address the HTTP
+// server listens on, with "localhost" for every interface (":8080", "0.0.0.0:8080").
+func publicURLFor(listen string, tls bool) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	scheme, def := "http", "80"
+	if tls {
+		scheme, def = "https", "443"
+	}
+	hostport := net.JoinHostPort(host, port)
+	if port == def {
+		hostport = strings.TrimSuffix(hostport, ":"+port) // "[::1]:80" → "[::1]"
+	}
+	return scheme + "://" + hostport
+}
+
+// publicURLMismatch says why links built on publicURL would not reach a server listening
+// on listen, "" when they may: a port other than the one listened on is fine only behind
+// a proxy, which forwards it.
+func publicURLMismatch(publicURL, listen string, behindProxy bool) string {
+	if behindProxy {
+		return ""
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return ""
+	}
+	_, lport, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	pport := u.Port()
+	if pport == "" {
+		pport = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if pport != lport {
+		return fmt.Sprintf("--public-url %s points at port %s, but HTTP listens on port %s: the links handed out will not reach this server unless a proxy forwards them (--behind-proxy)", publicURL, pport, lport)
+	}
+	return ""
 }

@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -44,6 +47,11 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	}
 	opts := st.tuiOptions()
 	opts.NoColor = getenv("NO_COLOR") != ""
+	opts.InitialPasswordFile = st.initialPassword
+	opts.Term, opts.Tmux = getenv("TERM"), getenv("TMUX") != ""
+	if opts.Tmux {
+		opts.TmuxClipboard = tmuxClipboard(ctx)
+	}
 	opts.DarkBackground = lipgloss.HasDarkBackground(os.Stdin, os.Stdout)
 	id := tui.Identity{UserID: core.RootAdminID, Meta: core.RequestMeta{Source: "local", Device: "terminal", Via: "local"}}
 	pctx, cancel := context.WithCancel(ctx)
@@ -64,4 +72,16 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	serr := st.shutdown()
 	fmt.Fprintf(stdout, "conclave stopped; the log is in %s\n", logPath)
 	return errors.Join(err, serr)
+}
+
+// tmuxClipboard asks the tmux this terminal runs in for its set-clipboard option ("on"
+// lets programs set the clipboard through OSC 52); "" when it cannot be asked.
+func tmuxClipboard(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "tmux", "show-options", "-gv", "set-clipboard").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }

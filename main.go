@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -30,6 +31,7 @@ const usage = `Usage:
   conclave [flags]              start every server and open the control room in this terminal
   conclave serve [flags]        run headless, for a service manager
   conclave backup FILE [flags]  write a consistent copy of the database while the server runs
+  conclave --version            print the version, commit and Go version of this binary
 
 Every flag has a CONCLAVE_* environment variable; the flag wins.
 
@@ -38,6 +40,10 @@ Flags:
 
 // run is main without the process: it parses args and environment and runs a command.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+		return nil
+	}
 	cmd := ""
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]

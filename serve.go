@@ -38,6 +38,9 @@ type stack struct {
 	errc     chan error // the first server that stops on its own reports here
 	wg       sync.WaitGroup
 	cancel   context.CancelFunc // stops background work (the janitor)
+	// initialPassword is the file holding the root admin's generated password, "" when
+	// there is none (never generated, or changed since).
+	initialPassword string
 }
 
 // startStack opens the database, seeds the root admin (telling out about a new password)
@@ -71,6 +74,24 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			st.sfu.Close()
 		}
 	}()
+	ln, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
+	}
+	st.httpAddr = ln.Addr().String()
+	defer func() {
+		if !ok {
+			ln.Close()
+		}
+	}()
+	// Without --public-url, links point at the address listened on (known only now, with
+	// port 0); with it, a port that cannot reach this server is worth a warning.
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = publicURLFor(st.httpAddr, cfg.TLSCert != "")
+		st.cfg.PublicURL = cfg.PublicURL
+	} else if why := publicURLMismatch(cfg.PublicURL, st.httpAddr, cfg.BehindProxy); why != "" {
+		log.Warn(why)
+	}
 	engine, err := record.New(st.sfu, record.Options{Root: filepath.Join(cfg.Data, "recordings"),
 		MinFreeDisk: cfg.MinFreeDisk, Logger: log})
 	if err != nil {
@@ -89,18 +110,26 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	pwPath := filepath.Join(cfg.Data, initialPasswordFile)
 	switch {
 	case boot.GeneratedPassword != "":
-		fmt.Fprintf(out, "\nRoot admin created: user admin, password %s\nIt is shown this once: keep it safe.\n\n", boot.GeneratedPassword)
+		if pwPath, err = writeInitialPassword(cfg.Data, boot.GeneratedPassword); err != nil {
+			fmt.Fprintf(out, "\nRoot admin created: user admin, password %s\nIt could not be kept in a file (%v): keep it safe.\n\n", boot.GeneratedPassword, err)
+			return nil, err
+		}
+		fmt.Fprintf(out, "\nRoot admin created: user admin, password %s\nIt is also in %s (readable only by you) until it is first changed.\n\n", boot.GeneratedPassword, pwPath)
+		log.Warn("root admin created with a generated password: it is in the file until first changed", "file", pwPath)
+		st.initialPassword = pwPath
 	case boot.Created && cfg.Mode == "local":
 		fmt.Fprintln(out, "Root admin created: user admin, password admin (local mode)")
+	default:
+		// A file from an earlier start stays until the password it holds is changed.
+		if dropInitialPassword(context.Background(), store, pwPath, log) {
+			log.Warn("the root admin's generated password is still in its file: change it", "file", pwPath)
+			st.initialPassword = pwPath
+		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTP)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP, err)
-	}
-	st.httpAddr = ln.Addr().String()
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
 			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log, Limits: signalling.Limits{
@@ -131,6 +160,9 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	jctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
 	st.wg.Go(func() { st.svc.RunJanitor(jctx, time.Minute) })
+	if st.initialPassword != "" {
+		st.wg.Go(func() { watchInitialPassword(jctx, st.svc.Bus(), store, st.initialPassword, log) })
+	}
 	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
 	ok = true
 	return st, nil

@@ -14,7 +14,11 @@ const (
 // auditAs appends a successful action to the audit log through st (a transaction when the
 // change is one), so that the change and its record commit together.
 func (s *Service) auditAs(ctx context.Context, st Store, p *Principal, action, target string, detail any) error {
-	return st.AppendAudit(ctx, s.auditEntry(p.Actor(), p.Meta, action, target, OutcomeSuccess, detail))
+	e := s.auditEntry(p.Actor(), p.Meta, action, target, OutcomeSuccess, detail)
+	if p != nil && p.Kind == PrincipalMember && p.Member != nil {
+		e.ActorName = truncate(p.Member.ParticipantName, 100)
+	}
+	return st.AppendAudit(ctx, e)
 }
 
 // auditFailure records a refused attempt (a failed sign-in, say) outside any transaction.

@@ -90,6 +90,7 @@ func (s *Service) expel(roomID string, identities []string, message string) {
 	}
 	var cs []closing
 	var gone []string
+	var left []*Participant
 	for _, id := range identities {
 		pt := lr.parts[id]
 		if pt == nil {
@@ -97,6 +98,7 @@ func (s *Service) expel(roomID string, identities []string, message string) {
 		}
 		delete(lr.parts, id)
 		gone = append(gone, id)
+		left = append(left, pt)
 		if pt.client != nil {
 			cs = append(cs, closing{pt.client, CloseKicked, message})
 		}
@@ -104,6 +106,9 @@ func (s *Service) expel(roomID string, identities []string, message string) {
 	s.scheduleEndLocked(roomID, lr)
 	s.live.mu.Unlock()
 	closeAll(cs)
+	for _, pt := range left {
+		s.recordLeave(pt, "removed: "+message)
+	}
 	for _, id := range gone {
 		s.bus.Publish(Event{Type: EventParticipantLeft, RoomID: roomID, MemberID: id})
 	}

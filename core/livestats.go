@@ -21,6 +21,9 @@ type TrackStat struct {
 	NACKs       uint64
 	PLIs        uint64
 	Subscribers int
+	// Muted says its source is muted (by the participant or a moderator): the SFU does
+	// not forward it until it is unmuted.
+	Muted bool
 }
 
 // LossPercent is the share of the uplink's packets lost.
@@ -70,6 +73,25 @@ func (s *Service) tracksChanged(roomID, identity string) {
 	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 }
 
+// SourceMuted records that a participant's source (microphone, camera, screen) was muted
+// or unmuted, by itself or by a moderator, so that those watching the meeting see it.
+func (s *Service) SourceMuted(roomID, identity, source string, muted bool) {
+	changed := false
+	s.live.mu.Lock()
+	if lr := s.live.room(roomID); lr != nil && lr.parts[identity] != nil {
+		pt := lr.parts[identity]
+		if pt.muted == nil {
+			pt.muted = map[string]bool{}
+		}
+		changed = pt.muted[source] != muted
+		pt.muted[source] = muted
+	}
+	s.live.mu.Unlock()
+	if changed {
+		s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
+	}
+}
+
 // TrackStats refreshes a track's figures; watchers hear of it with EventTrackStats.
 func (s *Service) TrackStats(roomID, identity string, t TrackStat) {
 	if s.withTrack(roomID, identity, func(m map[string]TrackStat) { m[t.TrackID] = t }) {
@@ -81,6 +103,7 @@ func (s *Service) TrackStats(roomID, identity string, t TrackStat) {
 func (pt *Participant) Tracks() []TrackStat {
 	out := make([]TrackStat, 0, len(pt.tracks))
 	for _, t := range pt.tracks {
+		t.Muted = pt.muted[t.Source]
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b TrackStat) int {

@@ -42,12 +42,18 @@ type Participant struct {
 	// Participant share the map, so it is only touched under the meetings lock and copied
 	// out by Participants.
 	tracks map[string]TrackStat
+	// muted holds the sources that are muted (SourceMuted), shared by copies as tracks.
+	muted map[string]bool
 	// client is the participant's connection (nil only in tests that join without one);
 	// resume the secret that lets a new connection take the seat over (ResumeMeeting).
 	client Client
 	resume string
 	// origin is where its rights come from, to work them out again after a change.
 	origin seatOrigin
+	// attendanceID is the participant's stay in the history; recorded is closed once
+	// its arrival is written, before which its leaving cannot be (recordLeave).
+	attendanceID string
+	recorded     chan struct{}
 }
 
 // ResumeSecret is the secret a new connection of this participant presents to take its
@@ -69,7 +75,9 @@ func (pt *Participant) Permissions(room *Room) Permissions {
 // liveRoom is one meeting in progress.
 type liveRoom struct {
 	started int64
-	parts   map[string]*Participant
+	// meetingID names the meeting in the history (history.go).
+	meetingID string
+	parts     map[string]*Participant
 	// ending is set while the meeting waits out its grace period with nobody in it; gen
 	// tells a stale timer from the current one.
 	ending *time.Timer
@@ -137,12 +145,13 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 		RoomID: room.RoomID, Identity: mc.Identity, Role: mc.Role, MeetingRole: mc.Role,
 		Own: mc.Permissions, JoinedAt: s.nowMS(), Source: p.Meta.Source, Device: truncate(p.Meta.Device, 200),
 		client: c, resume: rand.Text(), origin: originOf(mc, room),
+		attendanceID: randomID(16), recorded: make(chan struct{}),
 	}
 	s.live.mu.Lock()
 	lr := s.live.room(room.RoomID)
 	first := lr == nil
 	if first {
-		lr = &liveRoom{started: pt.JoinedAt, parts: map[string]*Participant{}}
+		lr = &liveRoom{started: pt.JoinedAt, meetingID: randomID(16), parts: map[string]*Participant{}}
 		s.live.rooms[room.RoomID] = lr
 	}
 	if _, dup := lr.parts[pt.Identity]; dup {
@@ -157,7 +166,9 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 		lr.ending = nil
 		lr.gen++
 	}
+	meetingID, started := lr.meetingID, lr.started
 	s.live.mu.Unlock()
+	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
 	if first {
 		if err := s.setMeetingStatus(ctx, room.RoomID, true); err != nil {
 			s.log.Error("meeting start not recorded", "room", room.RoomID, "err", err)
@@ -180,6 +191,7 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 func (pt *Participant) clone() Participant {
 	c := *pt
 	c.tracks = maps.Clone(pt.tracks)
+	c.muted = maps.Clone(pt.muted)
 	return c
 }
 
@@ -260,9 +272,11 @@ func (s *Service) LeaveMeeting(roomID, identity string, c Client) {
 		s.live.mu.Unlock()
 		return
 	}
+	pt := lr.parts[identity]
 	delete(lr.parts, identity)
 	s.scheduleEndLocked(roomID, lr)
 	s.live.mu.Unlock()
+	s.recordLeave(pt, "left")
 	s.bus.Publish(Event{Type: EventParticipantLeft, RoomID: roomID, MemberID: identity})
 }
 
@@ -289,7 +303,11 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 		lr.ending.Stop()
 	}
 	delete(s.live.rooms, roomID)
+	meetingID := lr.meetingID
 	s.live.mu.Unlock()
+	if err := s.store.FinishMeeting(context.Background(), meetingID, s.nowMS()); err != nil {
+		s.log.Error("meeting end not recorded in the history", "room", roomID, "err", err)
+	}
 	// Its recording ends with it, files finished before the meeting is marked over (and,
 	// at shutdown, before the server exits).
 	s.stopRoomRecording(roomID, "The meeting ended")
@@ -343,6 +361,9 @@ func (s *Service) setMeetingStatus(ctx context.Context, roomID string, live bool
 // RecoverMeetings runs at start-up: no meeting survives a restart, so rooms left marked
 // live by a crash are ended (and their scheduled actions carried out).
 func (s *Service) RecoverMeetings(ctx context.Context) (int, error) {
+	if err := s.recoverMeetingHistory(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	token := ""
 	for {
@@ -431,16 +452,21 @@ func (s *Service) EndMeeting(ctx context.Context, p *Principal, roomID string) e
 func (s *Service) endMeeting(roomID string, why CloseReason, message string) {
 	s.live.mu.Lock()
 	var cs []closing
+	var gone []*Participant
 	if lr := s.live.room(roomID); lr != nil {
 		for _, pt := range lr.parts {
 			if pt.client != nil {
 				cs = append(cs, closing{pt.client, why, message})
 			}
+			gone = append(gone, pt)
 		}
 		clear(lr.parts)
 	}
 	s.live.mu.Unlock()
 	closeAll(cs)
+	for _, pt := range gone {
+		s.recordLeave(pt, "the meeting ended")
+	}
 	s.finishMeeting(roomID, -1)
 }
 
@@ -533,6 +559,10 @@ func (s *Service) MuteParticipant(ctx context.Context, p *Principal, roomID, ide
 	}
 	if c := s.clientOf(roomID, identity); c != nil {
 		c.Mute(kind)
+	}
+	// Whatever the connection does, the participant is muted now: watchers show it so.
+	for _, src := range map[string][]string{MediaAudio: {"microphone"}, MediaVideo: {"camera"}, MediaScreen: {"screen", "screen_audio"}}[kind] {
+		s.SourceMuted(roomID, identity, src, true)
 	}
 	s.bus.Publish(Event{Type: EventParticipantUpdated, RoomID: roomID, MemberID: identity})
 	return nil

@@ -254,3 +254,31 @@ func (s *Service) BulkDeleteMembers(ctx context.Context, p *Principal, roomID st
 	}
 	return res, nil
 }
+
+// MemberCounts counts the members of the rooms p manages among rooms (the room's owner,
+// admins and API keys see members); the others are absent from the map.
+func (s *Service) MemberCounts(ctx context.Context, p *Principal, rooms []Room) (map[string]int, error) {
+	if err := p.active(); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	var ids []string
+	for i := range rooms {
+		if canManage(p, &rooms[i]) {
+			ids = append(ids, rooms[i].RoomID)
+			out[rooms[i].RoomID] = 0
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		counts, err := s.store.CountMembers(ctx, ids[:n])
+		if err != nil {
+			return nil, internal("count members", err)
+		}
+		for id, c := range counts {
+			out[id] = c
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}

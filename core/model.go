@@ -228,4 +228,7 @@ type AuditEntry struct {
 	Source  string
 	Device  string
 	Detail  string
+	// ActorName is the display name of a meeting participant acting under an identity
+	// (member:anon-…@room), "" for other actors.
+	ActorName string
 }

@@ -23,6 +23,7 @@ type Store interface {
 	RecordingStore
 	ShareLinkStore
 	AccessLogStore
+	MeetingStore
 
 	// InTx runs fn in one immediate (write-locking) transaction; fn's Store sees and makes
 	// changes inside it. Calling InTx on the Store given to fn runs fn2 inline.
@@ -133,6 +134,9 @@ type MemberStore interface {
 	UpdateMember(ctx context.Context, m *Member) error
 	DeleteMember(ctx context.Context, roomID, memberID string) error
 	ListMembers(ctx context.Context, q MemberQuery) (Page[Member], error)
+	// CountMembers counts the members of each of roomIDs (at most 1000); rooms without
+	// members are absent from the map.
+	CountMembers(ctx context.Context, roomIDs []string) (map[string]int, error)
 	// DeleteUserMemberships removes the user's memberships of every room and returns the
 	// ids of the rooms they were in.
 	DeleteUserMemberships(ctx context.Context, userID string) ([]string, error)

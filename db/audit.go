@@ -12,20 +12,20 @@ import (
 
 var _ core.AuditStore = (*store)(nil)
 
-const auditCols = `id, time, actor, action, target, outcome, source, device, detail`
+const auditCols = `id, time, actor, action, target, outcome, source, device, detail, actor_name`
 
 func scanAudit(sc scanner) (core.AuditEntry, error) {
 	var e core.AuditEntry
-	err := sc.Scan(&e.ID, &e.Time, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Source, &e.Device, &e.Detail)
+	err := sc.Scan(&e.ID, &e.Time, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Source, &e.Device, &e.Detail, &e.ActorName)
 	return e, err
 }
 
 // AppendAudit appends e to the log and sets e.ID. The log has no update method, and the
 // schema refuses updates: an audit line, once written, stays as written.
 func (s *store) AppendAudit(ctx context.Context, e *core.AuditEntry) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO audit (time, actor, action, target, outcome, source, device, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Time, e.Actor, e.Action, e.Target, e.Outcome, e.Source, e.Device, e.Detail)
+	res, err := s.w.ExecContext(ctx, `INSERT INTO audit (time, actor, action, target, outcome, source, device, detail, actor_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Time, e.Actor, e.Action, e.Target, e.Outcome, e.Source, e.Device, e.Detail, e.ActorName)
 	if err != nil {
 		return mapErr(err, "append audit")
 	}

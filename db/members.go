@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"conclave/core"
 )
@@ -136,4 +137,36 @@ func (s *store) DeleteUserMemberships(ctx context.Context, userID string) ([]str
 	}
 	slices.Sort(ids) // RETURNING gives no order
 	return ids, nil
+}
+
+// CountMembers counts the members of each room in roomIDs, in one query that reads the
+// (room_id, …) indexes only.
+func (s *store) CountMembers(ctx context.Context, roomIDs []string) (map[string]int, error) {
+	out := make(map[string]int, len(roomIDs))
+	if len(roomIDs) == 0 {
+		return out, nil
+	}
+	if len(roomIDs) > 1000 {
+		return nil, fmt.Errorf("count members: %d rooms at once, at most 1000", len(roomIDs))
+	}
+	args := make([]any, len(roomIDs))
+	for i, id := range roomIDs {
+		args[i] = id
+	}
+	type count struct {
+		room string
+		n    int
+	}
+	rows, err := queryAll(ctx, s.r, "count members", func(sc scanner) (count, error) {
+		var c count
+		err := sc.Scan(&c.room, &c.n)
+		return c, err
+	}, `SELECT room_id, COUNT(*) FROM members WHERE room_id IN (?`+strings.Repeat(",?", len(roomIDs)-1)+`) GROUP BY room_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range rows {
+		out[c.room] = c.n
+	}
+	return out, nil
 }

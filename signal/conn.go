@@ -191,6 +191,7 @@ func (c *conn) setMuted(src media.Source, muted bool) error {
 	c.muted[src] = muted
 	peer := c.peer
 	c.mu.Unlock()
+	c.s.svc.SourceMuted(c.roomID, c.identity, string(src), muted)
 	if peer == nil {
 		return nil
 	}

@@ -159,6 +159,9 @@ type memberJSON struct {
 	Type           string `json:"type"`
 	BaseRole       string `json:"baseRole"`
 	MembershipDate int64  `json:"membershipDate"`
+	// AccessURL is the member's own link (an external member's carries its secret), as
+	// REST's accessUrl; only those who manage the room list members.
+	AccessURL string `json:"accessUrl"`
 }
 
 func membersList(e *cmdEnv, p *core.Principal, args []string) error {
@@ -181,7 +184,7 @@ func membersList(e *cmdEnv, p *core.Principal, args []string) error {
 	if asJSON {
 		out := make([]memberJSON, 0, len(members))
 		for _, m := range members {
-			out = append(out, memberJSON{m.MemberID, m.Name, m.Type, m.BaseRole, m.MembershipDate})
+			out = append(out, memberJSON{m.MemberID, m.Name, m.Type, m.BaseRole, m.MembershipDate, e.svc.MemberURL(&m)})
 		}
 		return e.writeJSON(out)
 	}
@@ -191,7 +194,11 @@ func membersList(e *cmdEnv, p *core.Principal, args []string) error {
 	}
 	rows := make([][]string, 0, len(members))
 	for _, m := range members {
-		rows = append(rows, []string{m.MemberID, m.Name, m.Type, m.BaseRole, date(m.MembershipDate)})
+		kind := "user"
+		if m.Type == core.MemberTypeGuest {
+			kind = "external" // identified_guest in --json and REST
+		}
+		rows = append(rows, []string{m.MemberID, m.Name, kind, m.BaseRole, date(m.MembershipDate)})
 	}
 	return e.table([]string{"MEMBER ID", "NAME", "TYPE", "ROLE", "SINCE (UTC)"}, rows)
 }

@@ -115,9 +115,29 @@ func TestRoomsShowLinksFollowPermission(t *testing.T) {
 	if _, errOut, code := run(t, sc, "members ls "+r.RoomID, ""); code != 1 || errOut == "" {
 		t.Errorf("speaker members ls: exit %d %q", code, errOut)
 	}
+	guest, _, err := st.svc.AddMember(context.Background(), principal(t, st.svc, "manager1"), r.RoomID,
+		core.NewMember{Name: "Guest Gina", BaseRole: core.BaseRoleSpeaker})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, errOut, code = run(t, mustDial(t, st.addr, "manager1", mpw), "members ls --json "+r.RoomID, "")
 	if code != 0 || !strings.Contains(out, `"memberId": "speaker1"`) {
 		t.Errorf("owner members ls: exit %d %s %q", code, errOut, out)
+	}
+	// The owner gets each member's own link: an external member's carries its secret.
+	var members []struct{ MemberID, AccessURL string }
+	if err := json.Unmarshal([]byte(out), &members); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{}
+	for _, m := range members {
+		links[m.MemberID] = m.AccessURL
+	}
+	if want := st.svc.RoomURL(r.RoomID) + "?secret=" + guest.MemberID; links[guest.MemberID] != want {
+		t.Errorf("external member's accessUrl = %q, want %q", links[guest.MemberID], want)
+	}
+	if want := st.svc.RoomURL(r.RoomID); links["speaker1"] != want {
+		t.Errorf("internal member's accessUrl = %q, want %q", links["speaker1"], want)
 	}
 	if _, errOut, code := run(t, sc, "rooms show no-such-room", ""); code != 1 || !strings.Contains(errOut, "does not exist") {
 		t.Errorf("rooms show of a missing room: exit %d %q", code, errOut)

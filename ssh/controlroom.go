@@ -26,6 +26,8 @@ func (s *Server) runControlRoom(ctx context.Context, sess watchedSession, user s
 	opts := s.opts.TUI
 	opts.NoColor = noColor(env)
 	opts.DarkBackground = darkBackground(env)
+	// Inside tmux TERM is tmux-* or screen-*; the client's TMUX variable is not sent.
+	opts.Term = pty.Term
 	// The control room stops its core calls and leaves the event bus when ctx ends; the
 	// program ending alone would leave its bus subscriber behind.
 	opts.Context = ctx

@@ -147,6 +147,7 @@ func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
 		current = a.tabs[a.active]
 	}
 	a.tabs = tabsFor(p.User.Role == core.RoleAdmin)
+	a.c.tabCount = len(a.tabs)
 	a.active = 0
 	for i, t := range a.tabs {
 		if t == current {
@@ -164,6 +165,16 @@ func (a *app) setPrincipal(p *core.Principal) tea.Cmd {
 		cmds = append(cmds, pg.load())
 	}
 	a.pages = pages
+	if old == nil && p.User.UserID == core.RootAdminID && a.c.opts.InitialPasswordFile != "" {
+		a.overlays.push(&dialogOverlay{at: layerMessage, d: newInfoBox(a.c, "Your password", []string{
+			"The root admin's password was generated at the first start. It is kept in",
+			"",
+			"  " + sanitize(a.c.opts.InitialPasswordFile),
+			"",
+			"readable only by the server's user, until you change it: the file is deleted then.",
+			"Change it now with : password (or the Account tab).",
+		})})
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -200,7 +211,26 @@ func (a *app) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
 		}
 	}()
 	m, cmd = a.update(msg)
+	a.status.left(a.screenKey())
 	return m, tea.Batch(cmd, a.showing())
+}
+
+// locator is a page with screens of its own (the Rooms tab's room detail): location
+// names the one shown.
+type locator interface{ location() string }
+
+// screenKey names what is on screen: the tab, the page's own screen, and a message in
+// front of them, so that a flash can go with the screen it spoke of.
+func (a *app) screenKey() string {
+	pg := a.page()
+	if pg == nil {
+		return ""
+	}
+	k := strconv.Itoa(int(a.tabs[a.active]))
+	if l, ok := pg.(locator); ok {
+		k += "/" + l.location()
+	}
+	return k
 }
 
 // shower is a page that wants to know when it comes on screen (the Live tab restarts
@@ -239,7 +269,7 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.PasteMsg:
 		return a, a.paste(msg)
 	case flashMsg:
-		return a, a.status.set(msg)
+		return a, a.status.set(msg, a.screenKey())
 	case flashExpiredMsg:
 		a.status.expire(msg)
 		return a, nil
@@ -254,6 +284,10 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.liveQuit(msg)
 	case passwordChangedMsg:
 		return a, a.resolve()
+	case showLinkMsg:
+		a.overlays.drop(layerPalette, layerHelp)
+		a.overlays.push(linkOverlay(a.c, msg))
+		return a, nil
 	case eventMsg:
 		return a, a.event(core.Event(msg))
 	case feedIdleMsg:
@@ -399,11 +433,18 @@ func (a *app) commands() []command {
 			pg.open(f)
 			return f.setFocus(f.focus)
 		}},
+		{name: "new api key", desc: "create a key for the REST API (shown once)", allowed: admin, run: func() tea.Cmd {
+			a.goTo(tabSettings)
+			pg := a.pages[tabSettings].(*settingsPage)
+			f := pg.newKeyForm()
+			pg.open(f)
+			return f.setFocus(f.focus)
+		}},
 		{name: "password", desc: "change your password", run: func() tea.Cmd {
 			a.goTo(tabAccount)
 			return a.pages[tabAccount].(*accountPage).openPassword()
 		}},
-		{name: "settings", desc: "the server's settings (recording)", allowed: admin, run: tab(tabSettings)},
+		{name: "settings", desc: "the server's settings: recording, public URL, API keys", allowed: admin, run: tab(tabSettings)},
 		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
 		{name: "help", desc: "show every key", run: func() tea.Cmd { a.overlays.push(newHelpOverlay(a.c)); return nil }},
 		{name: "quit", desc: "leave the control room", run: a.askQuit},

@@ -232,3 +232,23 @@ func TestNoColor(t *testing.T) {
 type lightGrey struct{}
 
 func (lightGrey) RGBA() (r, g, b, a uint32) { return 0xeeee, 0xeeee, 0xeeee, 0xffff }
+
+// TestFirstScreenNamesInitialPasswordFile: production's first start generated the root
+// admin's password; the control room's first screen says which file keeps it, and the
+// message goes at a key, leaving the Rooms tab.
+func TestFirstScreenNamesInitialPasswordFile(t *testing.T) {
+	svc, _ := newService(t)
+	file := "/srv/conclave/data/initial-admin-password"
+	h := newHarnessWith(t, svc, core.RootAdminID, Options{NoColor: true, BaseURL: "http://meet.test/meet", InitialPasswordFile: file})
+	h.mustSee("Your password", file, "until you change it")
+	h.key("enter")
+	h.mustNotSee(file)
+	h.mustSee("1 Rooms")
+
+	// Another admin, or a start without a generated password, sees no such message.
+	addUser(t, svc, "other_admin", "admin", false)
+	h = newHarnessWith(t, svc, "other_admin", Options{NoColor: true, InitialPasswordFile: file})
+	h.mustNotSee(file)
+	h = newHarness(t, svc, core.RootAdminID)
+	h.mustNotSee("Your password")
+}

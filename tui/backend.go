@@ -40,6 +40,12 @@ type RoomBackend interface {
 	GetRoom(ctx context.Context, p *core.Principal, roomID string) (*core.Room, core.Grant, error)
 	// CreateRoom creates a room owned by p.
 	CreateRoom(ctx context.Context, p *core.Principal, in core.RoomOptions) (*core.Room, error)
+	// RenameRoom gives a room a new name; its id and links stay (a Conclave extension).
+	RenameRoom(ctx context.Context, p *core.Principal, roomID, name string) (*core.Room, error)
+	// RoomMeetings lists a page of a room's meetings, newest first, with who attended.
+	RoomMeetings(ctx context.Context, p *core.Principal, roomID string, opts core.ListOptions) (core.Page[core.Meeting], error)
+	// MemberCounts counts the members of the rooms p manages among rooms.
+	MemberCounts(ctx context.Context, p *core.Principal, rooms []core.Room) (map[string]int, error)
 	// UpdateRoomConfig changes a room's configuration (chat, recording, background).
 	UpdateRoomConfig(ctx context.Context, p *core.Principal, roomID string, in core.ConfigPatch) (*core.Room, error)
 	// UpdateRoomRoles changes the permissions of a room's moderator and speaker roles.
@@ -145,6 +151,12 @@ type SettingsBackend interface {
 	// SetRecordingEnabled turns the server recording switch on or off; it is persisted,
 	// audited and applies to new recordings.
 	SetRecordingEnabled(ctx context.Context, p *core.Principal, on bool) error
+	// ListAPIKeys lists the API keys, oldest first, without their secrets.
+	ListAPIKeys(ctx context.Context, p *core.Principal) ([]core.APIKey, error)
+	// CreateAPIKey makes a named API key; its secret is in the answer only.
+	CreateAPIKey(ctx context.Context, p *core.Principal, name string) (*core.NewAPIKey, error)
+	// DeleteAPIKey revokes one API key at once.
+	DeleteAPIKey(ctx context.Context, p *core.Principal, id string) error
 }
 
 // EventBackend is how the control room learns of changes made elsewhere (the REST API,

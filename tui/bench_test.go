@@ -30,7 +30,7 @@ func loadRooms(a *app, rooms []core.Room) {
 	pg := a.pages[tabRooms].(*roomsPage)
 	rows := make([]roomRow, len(rooms))
 	for i, r := range rooms {
-		rows[i] = makeRoomRow(r, a.c.loc)
+		rows[i] = makeRoomRow(r, 0, a.c.loc)
 	}
 	pg.reload.inFlight = true
 	a.Update(roomsLoadedMsg{seq: pg.reload.seq, rows: rows})

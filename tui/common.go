@@ -35,6 +35,8 @@ type common struct {
 	// shown is the tab on screen (tabNone before the principal is known), so a page can
 	// stop work that only matters while it is seen.
 	shown tabID
+	// tabCount is how many tabs the user has, so that the help names only those.
+	tabCount int
 
 	// tick schedules a message (tea.Tick); tests replace it so that they never wait.
 	tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd

@@ -12,6 +12,7 @@ import (
 type confirmOption struct {
 	label  string
 	values []string
+	labels []string // shown for each value, when not the value itself
 	hint   string
 	idx    int
 }
@@ -108,7 +109,11 @@ func (cf *confirm) view(w, h int) string {
 			lw = max(lw, len(o.label))
 		}
 		for i, o := range cf.opts {
-			val := "‹ " + o.values[o.idx] + " ›"
+			shown := o.values[o.idx]
+			if o.labels != nil {
+				shown = o.labels[o.idx]
+			}
+			val := "‹ " + shown + " ›"
 			line := o.label + strings.Repeat(" ", lw-len(o.label)) + "  " + val
 			if o.hint != "" {
 				line += "  " + st.dim.Render(o.hint)

@@ -352,3 +352,18 @@ func TestFakeBackendFiltersAuditAsCoreDoes(t *testing.T) {
 		}
 	}
 }
+
+// MemberCounts counts nothing: the fake keeps no members.
+func (f *fakeBackend) MemberCounts(_ context.Context, _ *core.Principal, rooms []core.Room) (map[string]int, error) {
+	return map[string]int{}, nil
+}
+
+// ListAPIKeys lists none: the fake keeps no API keys.
+func (f *fakeBackend) ListAPIKeys(context.Context, *core.Principal) ([]core.APIKey, error) {
+	return nil, nil
+}
+
+// RoomMeetings lists none: the fake keeps no history.
+func (f *fakeBackend) RoomMeetings(context.Context, *core.Principal, string, core.ListOptions) (core.Page[core.Meeting], error) {
+	return core.Page[core.Meeting]{}, nil
+}

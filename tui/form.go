@@ -36,6 +36,7 @@ type field struct {
 	input   textinput.Model
 	checked bool
 	options []string
+	labels  []string // what a select shows for each option, when not the option itself
 	idx     int
 	err     string
 	hidden  func(v formValues) bool
@@ -138,6 +139,19 @@ func selectField(key, label string, options []string, selected string) *field {
 			fl.idx = i
 		}
 	}
+	return fl
+}
+
+// labelled shows labels in place of a select's options (the options stay the values);
+// the wire names go in the hint.
+func labelled(fl *field, labels []string) *field {
+	fl.labels = labels
+	return fl
+}
+
+// hinted sets a field's hint (a permission's wire name, say).
+func hinted(fl *field, hint string) *field {
+	fl.hint = hint
 	return fl
 }
 
@@ -379,9 +393,12 @@ func (f *form) view(w, h int) string {
 	st := f.c.styles
 	bw, bh := dialogSize(w, h)
 	v := f.values()
+	// The layout counts hidden fields too (their rows stay, blank), so that a field
+	// appearing as one types (the deletion policies once a date is typed) does not make
+	// the dialog grow or shift.
 	lw := 0
-	for i, fl := range f.fields {
-		if fl.kind != fieldNote && f.visible(i, v) {
+	for _, fl := range f.fields {
+		if fl.kind != fieldNote {
 			lw = max(lw, ansi.StringWidth(fl.label))
 		}
 	}
@@ -390,6 +407,7 @@ func (f *form) view(w, h int) string {
 	focusLine := 0
 	for i, fl := range f.fields {
 		if !f.visible(i, v) {
+			lines = append(lines, "")
 			continue
 		}
 		if fl.kind == fieldNote {
@@ -464,7 +482,11 @@ func (f *form) fieldLine(fl *field, focused bool, lw, bw int) string {
 			val = "[ ]"
 		}
 	case fieldSelect:
-		val = "‹ " + fl.options[fl.idx] + " ›"
+		opt := fl.options[fl.idx]
+		if fl.labels != nil {
+			opt = fl.labels[fl.idx]
+		}
+		val = "‹ " + opt + " ›"
 	}
 	line := prefix + label + "  " + val
 	if fl.hint != "" {

@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -37,7 +39,7 @@ func fullHelp(c *common, focused help.KeyMap, global []key.Binding, w, h int) st
 	}
 	groups = append(groups, global)
 	lines := []string{c.styles.title.Render("Keys") + c.styles.dim.Render("   (? or esc closes this help)"), ""}
-	lines = append(lines, strings.Split(hm.FullHelpView(groups), "\n")...)
+	lines = append(lines, helpColumns(hm, groups, w-2)...)
 	if n, ok := focused.(helpNote); ok {
 		lines = append(lines, "")
 		lines = append(lines, n.helpNote()...)
@@ -49,6 +51,53 @@ func fullHelp(c *common, focused help.KeyMap, global []key.Binding, w, h int) st
 		lines = lines[:h]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// tabKeys is the number keys of the tabs there are: "1-6 go to tab" for an admin, "1-3"
+// for a room member.
+func tabKeys(n int) key.Binding {
+	n = min(max(n, 1), 9)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = strconv.Itoa(i + 1)
+	}
+	label := "1"
+	if n > 1 {
+		label = "1-" + strconv.Itoa(n)
+	}
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(label, "go to tab"))
+}
+
+// helpColumns lays the groups out side by side as far as they fit in w, then goes on
+// below, so that a narrow terminal shows every key instead of cutting the last columns.
+func helpColumns(hm help.Model, groups [][]key.Binding, w int) []string {
+	var out []string
+	var row []string
+	used := 0
+	flush := func() {
+		if len(row) == 0 {
+			return
+		}
+		if len(out) > 0 {
+			out = append(out, "")
+		}
+		out = append(out, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, row...), "\n")...)
+		row, used = nil, 0
+	}
+	for _, g := range groups {
+		block := hm.FullHelpView([][]key.Binding{g})
+		if block == "" {
+			continue
+		}
+		bw := lipgloss.Width(block) + 4
+		if used > 0 && used+bw > w {
+			flush()
+		}
+		row = append(row, lipgloss.NewStyle().PaddingRight(4).Render(block))
+		used += bw
+	}
+	flush()
+	return out
 }
 
 // helpOverlay is the ? overlay. It has no keys of its own to show: the footer goes on
@@ -73,7 +122,7 @@ func (o *helpOverlay) update(msg tea.Msg) tea.Cmd {
 
 func (o *helpOverlay) draw(s *screen) {
 	g := o.c.global
-	global := []key.Binding{g.NextTab, g.PrevTab, g.Tabs, g.Refresh, g.Palette, g.Help, g.Back, g.Quit, g.ForceQuit}
+	global := []key.Binding{g.NextTab, g.PrevTab, tabKeys(o.c.tabCount), g.Refresh, g.Palette, g.Help, g.Back, g.Quit, g.ForceQuit}
 	s.setBody(fullHelp(o.c, s.focus, global, s.w, s.bodyH))
 }
 

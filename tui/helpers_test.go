@@ -77,8 +77,13 @@ type harness struct {
 
 func newHarness(t testing.TB, backend Backend, userID string) *harness {
 	t.Helper()
-	a := newApp(backend, Identity{UserID: userID, Meta: core.RequestMeta{Via: "test", Source: "127.0.0.1"}},
-		Options{NoColor: true, HTTPAddr: ":8080", SSHAddr: ":2222", BaseURL: "http://meet.test/meet"})
+	return newHarnessWith(t, backend, userID, Options{NoColor: true, HTTPAddr: ":8080", SSHAddr: ":2222", BaseURL: "http://meet.test/meet"})
+}
+
+// newHarnessWith is newHarness with the given options.
+func newHarnessWith(t testing.TB, backend Backend, userID string, opts Options) *harness {
+	t.Helper()
+	a := newApp(backend, Identity{UserID: userID, Meta: core.RequestMeta{Via: "test", Source: "127.0.0.1"}}, opts)
 	// Flashes never expire in model tests: a test never waits for a timer.
 	a.c.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	h := &harness{t: t, backend: backend, a: a, sub: backend.Bus().Subscribe(1024)}

@@ -54,7 +54,7 @@ func copyLinkDialog(c *common, items []choice) (dialog, tea.Cmd) {
 				label = it.label
 			}
 		}
-		return tea.Batch(tea.SetClipboard(url), flash(levelInfo, "Copied the %s to the clipboard", label))
+		return copyLink(c, label, url)
 	}
 	if len(items) == 1 {
 		return nil, copyItem(items[0].value)

@@ -21,7 +21,7 @@ const (
 // or deny it for this member (SPEC 4 customPermissions).
 func overrideFields(custom core.PermissionSet) []*field {
 	fields := []*field{noteField("Permission overrides")}
-	for _, k := range core.PermissionKeys {
+	for _, k := range shownPermissionKeys() {
 		sel := overrideDefault
 		if v, ok := custom[k]; ok {
 			sel = overrideDeny
@@ -29,14 +29,21 @@ func overrideFields(custom core.PermissionSet) []*field {
 				sel = overrideAllow
 			}
 		}
-		fields = append(fields, selectField("customPermissions."+k, k, []string{overrideDefault, overrideAllow, overrideDeny}, sel))
+		fields = append(fields, hinted(selectField("customPermissions."+k, permissionLabel(k), []string{overrideDefault, overrideAllow, overrideDeny}, sel), k))
 	}
 	return fields
 }
 
-func overridesFrom(v formValues) core.PermissionSet {
+// overridesFrom reads the overrides of the form; those of keys it does not offer stay as
+// they were in keep.
+func overridesFrom(v formValues, keep core.PermissionSet) core.PermissionSet {
 	set := core.PermissionSet{}
-	for _, k := range core.PermissionKeys {
+	for k, on := range keep {
+		if unavailablePermissions[k] {
+			set[k] = on
+		}
+	}
+	for _, k := range shownPermissionKeys() {
 		switch v.str("customPermissions." + k) {
 		case overrideAllow:
 			set[k] = true
@@ -47,15 +54,15 @@ func overridesFrom(v formValues) core.PermissionSet {
 	return set
 }
 
-// overridesText summarises overrides as "+recordingDownload −chatWrite".
+// overridesText summarises overrides as "+Download recordings −Write in the chat".
 func overridesText(set core.PermissionSet) string {
 	var parts []string
 	for _, k := range core.PermissionKeys {
 		if v, ok := set[k]; ok {
 			if v {
-				parts = append(parts, "+"+k)
+				parts = append(parts, "+"+permissionLabel(k))
 			} else {
-				parts = append(parts, "−"+k)
+				parts = append(parts, "−"+permissionLabel(k))
 			}
 		}
 	}
@@ -80,7 +87,7 @@ func newAddMemberForm(c *common, roomID string) *form {
 	fields = append(fields, overrideFields(nil)...)
 	f := newForm(c, "Add a member", "Add", fields)
 	f.build = func(v formValues) submitFunc {
-		in := core.NewMember{BaseRole: v.str("baseRole"), Custom: overridesFrom(v)}
+		in := core.NewMember{BaseRole: v.str("baseRole"), Custom: overridesFrom(v, nil)}
 		if internal(v) {
 			in.UserID = strings.TrimSpace(v.str("userId"))
 			if in.UserID == "" {
@@ -95,7 +102,8 @@ func newAddMemberForm(c *common, roomID string) *form {
 				return "", err
 			}
 			if m.Type == core.MemberTypeGuest {
-				return fmt.Sprintf("%s added; their own link: %s", sanitize(m.Name), backend.MemberURL(m)), nil
+				// The link is too long for a flash: the member's detail shows it whole.
+				return fmt.Sprintf("%s added; i on the member shows their own link", sanitize(m.Name)), nil
 			}
 			return sanitize(m.Name) + " added", nil
 		}
@@ -111,10 +119,10 @@ func newEditMemberForm(c *common, m *core.Member) *form {
 	}
 	fields = append(fields, overrideFields(m.Custom)...)
 	f := newForm(c, "Edit member", "Save", fields)
-	roomID, memberID, name := m.RoomID, m.MemberID, sanitize(m.Name)
+	roomID, memberID, name, keep := m.RoomID, m.MemberID, sanitize(m.Name), m.Custom
 	f.build = func(v formValues) submitFunc {
 		role := v.str("baseRole")
-		set := overridesFrom(v)
+		set := overridesFrom(v, keep)
 		in := core.MemberPatch{BaseRole: &role, Custom: &set}
 		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
 			if _, _, err := backend.UpdateMember(ctx, p, roomID, memberID, in); err != nil {

@@ -15,6 +15,7 @@ type layer int
 const (
 	layerPalette  layer = iota + 1 // the ":" command line
 	layerHelp                      // the "?" full help
+	layerMessage                   // a message to read before going on (where a password is kept)
 	layerQuit                      // "meetings are live; quit?" in the local terminal
 	layerPassword                  // the password change a user must make first
 	layerNotice                    // the terminal is too small, or the user is not known yet

@@ -76,7 +76,7 @@ func (p *accountPage) view(w, h int) string {
 	if u := p.c.user(); u != nil {
 		lines = append(lines,
 			st.label.Render("user   ")+sanitize(u.UserID)+st.label.Render(" · name ")+sanitize(u.Name),
-			st.label.Render("role   ")+string(u.Role)+st.label.Render(" · registered ")+p.c.formatTime(u.RegistrationDate),
+			st.label.Render("role   ")+userRoleLabel(u.Role)+st.label.Render(" · registered ")+p.c.formatTime(u.RegistrationDate),
 			st.label.Render("signed in ")+sanitize(strings.TrimSpace(p.c.id.Meta.Via+" "+p.c.id.Meta.Source)),
 		)
 	}

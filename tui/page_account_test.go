@@ -11,7 +11,7 @@ func TestAccountPage(t *testing.T) {
 	f.addUser("dave_m", "Dave_m", core.RoleRoomManager, "real-pass")
 	h := newHarness(t, f, "dave_m")
 	h.key("3")
-	h.mustSee("Account", "dave_m", "room_manager", "No SSH keys")
+	h.mustSee("Account", "dave_m", "room manager", "No SSH keys")
 
 	h.key("p")
 	h.mustSee("Change your password")

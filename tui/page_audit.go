@@ -74,7 +74,7 @@ func newAuditPage(c *common) *auditPage {
 	p.table = newTable(c, []column{
 		{title: "TIME", max: 19},
 		{title: "ACTOR", max: 24, min: 8, flex: true},
-		{title: "ACTION", max: 22, min: 8, flex: true},
+		{title: "ACTION", max: 22, min: 16, flex: true}, // what happened: the last to be cut
 		{title: "TARGET", max: 40, min: 8, flex: true},
 		{title: "OUTCOME", max: 8},
 		{title: "SOURCE", max: 20, min: 6, flex: true},
@@ -113,7 +113,7 @@ func auditRows(entries []core.AuditEntry, loc *time.Location, natural []int) []a
 	for _, e := range entries {
 		r := auditRow{e: e}
 		r.cells[colAuditTime] = time.UnixMilli(e.Time).In(loc).Format("2006-01-02 15:04:05")
-		r.cells[colAuditActor] = sanitize(e.Actor)
+		r.cells[colAuditActor] = actorText(e)
 		r.cells[colAuditAction] = sanitize(e.Action)
 		r.cells[colAuditTarget] = sanitize(e.Target)
 		r.cells[colAuditOutcome] = sanitize(e.Outcome)
@@ -361,10 +361,18 @@ func parseAuditTime(s string, now time.Time, loc *time.Location) (int64, error) 
 	return now.Add(-d).UnixMilli(), nil
 }
 
+// actorText is who acted: a meeting participant's name comes first, its identity after.
+func actorText(e core.AuditEntry) string {
+	if e.ActorName != "" {
+		return sanitize(e.ActorName) + " (" + sanitize(e.Actor) + ")"
+	}
+	return sanitize(e.Actor)
+}
+
 func auditInfo(c *common, e core.AuditEntry) *infoBox {
 	lines := []string{
 		"time     " + time.UnixMilli(e.Time).In(c.loc).Format("2006-01-02 15:04:05.000 MST"),
-		"actor    " + sanitize(e.Actor),
+		"actor    " + actorText(e),
 		"action   " + sanitize(e.Action),
 		"target   " + sanitize(e.Target),
 		"outcome  " + sanitize(e.Outcome),

@@ -233,7 +233,11 @@ func makeLiveRow(lm core.LiveMeeting, perms core.Permissions, loc *time.Location
 		var sources []string
 		var bitrate, loss float64
 		for _, t := range pt.Tracks() {
-			sources = append(sources, sourceLabel(t.Source, t.Kind))
+			label := sourceLabel(t.Source, t.Kind)
+			if t.Muted {
+				label += " (muted)"
+			}
+			sources = append(sources, label)
 			bitrate += t.Bitrate
 			loss = max(loss, t.LossPercent())
 		}
@@ -614,6 +618,7 @@ func (p *livePage) view(w, h int) string {
 	if len(p.rows) == 0 {
 		return strings.Join(append(lines, stateLine(p.c, "No meeting is live")), "\n")
 	}
+	p.meetings.blurred, p.people.blurred = p.focusPart, !p.focusPart
 	mh := min(len(p.rows)+1, max((h-4)/3, 2))
 	p.meetings.setSize(w, mh)
 	p.meetings.clamp()

@@ -462,3 +462,43 @@ func TestLiveClockRunsInAProgram(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+// TestLiveMuteShowsMuted: a participant muted from the control room shows as muted there,
+// and unmuting itself (as its connection reports) shows it speaking again.
+func TestLiveMuteShowsMuted(t *testing.T) {
+	svc, _ := newService(t)
+	room := addRoom(t, svc, asAdmin(t, svc), "Town hall")
+	h := newHarness(t, svc, "admin")
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 30})
+	h.key("2")
+	pt := joinMeeting(t, svc, room, room.Access.Speaker.Secret, "Loud Larry")
+	// The SFU reports the track it forwards.
+	svc.TrackPublished(room.RoomID, pt.Identity, core.TrackStat{TrackID: "mic-1", Kind: "audio", Source: "microphone"})
+	h.pump()
+	// Of the two tables, only the one the keys move shows its selected row.
+	selected := func(text string) bool {
+		for _, l := range strings.Split(h.a.View().Content, "\n") {
+			if strings.Contains(ansi.Strip(l), text) {
+				return strings.Contains(l, "\x1b[7m")
+			}
+		}
+		t.Fatalf("no line with %q:\n%s", text, h.view())
+		return false
+	}
+	if !selected("Town hall") || selected("Loud Larry") {
+		t.Fatal("with the meetings in focus, the participant is shown selected (or the meeting is not)")
+	}
+	h.key("enter")
+	h.mustSee("Loud Larry", "mic")
+	h.mustNotSee("(muted)")
+	if selected("Town hall") || !selected("Loud Larry") {
+		t.Fatal("with the participants in focus, the meeting is shown selected (or the participant is not)")
+	}
+	h.key("m")
+	h.key("1") // Audio
+	h.pump()
+	h.mustSee("mic (muted)")
+	svc.SourceMuted(room.RoomID, pt.Identity, "microphone", false)
+	h.pump()
+	h.mustNotSee("(muted)")
+}

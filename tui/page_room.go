@@ -39,8 +39,15 @@ type roomDetailMsg struct {
 	members []memberRow
 	natural []int
 	recs    roomRecordings
-	err     error
+	// meetings are the room's newest meetings (for those who manage it), meetingsMore
+	// that there are older ones.
+	meetings     []core.Meeting
+	meetingsMore bool
+	err          error
 }
+
+// roomMeetingsShown is how many of a room's meetings the detail reads, newest first.
+const roomMeetingsShown = 20
 
 // roomRecordingsShown is how many of a room's recordings the detail lists, newest first;
 // the Recordings tab is where all of them will be.
@@ -97,7 +104,7 @@ func makeRecordingRow(r core.Recording, loc *time.Location) recordingRow {
 }
 
 type roomDetailKeys struct {
-	back, editRoom, regen, copy, add, editMember, delMember key.Binding
+	back, editRoom, regen, copy, links, add, editMember, delMember, member, history key.Binding
 }
 
 // roomDetail is a room drilled into from the Rooms tab: its settings, links and members.
@@ -107,12 +114,14 @@ type roomDetail struct {
 	roomID string
 	name   string
 
-	room    *core.Room
-	grant   core.Grant
-	members []memberRow
-	recs    roomRecordings
-	table   table
-	reload  loader
+	room         *core.Room
+	grant        core.Grant
+	members      []memberRow
+	recs         roomRecordings
+	meetings     []core.Meeting
+	meetingsMore bool
+	table        table
+	reload       loader
 	// gone is set when the detail should close (esc, or the room went away).
 	gone bool
 	keys roomDetailKeys
@@ -133,9 +142,12 @@ func newRoomDetail(c *common, r core.Room) *roomDetail {
 		editRoom:   bind("edit room", "e"),
 		regen:      bind("new link", "R"),
 		copy:       bind("copy link", "y"),
+		links:      bind("show links", "l"),
 		add:        bind("add member", "a"),
 		editMember: bind("edit member", "enter"),
 		delMember:  bind("remove member", "d"),
+		member:     bind("member details", "i"),
+		history:    bind("meeting history", "h"),
 	}
 	return d
 }
@@ -165,6 +177,12 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 		if g.Source != core.GrantAdmin && g.Source != core.GrantOwner && g.Source != core.GrantAPIKey {
 			return msg
 		}
+		mp, err := backend.RoomMeetings(ctx, p, id, core.ListOptions{MaxItems: roomMeetingsShown})
+		if err != nil {
+			msg.err = err
+			return msg
+		}
+		msg.meetings, msg.meetingsMore = mp.Items, mp.Next != ""
 		q := core.MemberQuery{RoomID: id, ListOptions: core.ListOptions{MaxItems: core.MaxMaxItems, SortField: "name"}}
 		for {
 			page, _, err := backend.ListMembers(ctx, p, q)
@@ -176,11 +194,8 @@ func (d *roomDetail) loadCmd(seq int) tea.Cmd {
 				row := memberRow{m: m}
 				row.cells[colMemberName] = sanitize(m.Name)
 				row.cells[colMemberID] = sanitize(m.MemberID)
-				row.cells[colMemberType] = "user"
-				if m.Type == core.MemberTypeGuest {
-					row.cells[colMemberType] = "external"
-				}
-				row.cells[colMemberRole] = sanitize(m.BaseRole)
+				row.cells[colMemberType] = memberTypeLabel(m.Type)
+				row.cells[colMemberRole] = roleLabel(m.BaseRole)
 				row.cells[colMemberOverrides] = overridesText(m.Custom)
 				row.cells[colMemberSince] = timeIn(m.MembershipDate, loc)
 				for c, s := range row.cells {
@@ -245,6 +260,7 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		}
 		return d.reload.apply(m.seq, m.err, d.loadCmd, func() {
 			d.room, d.grant, d.members, d.recs = m.room, m.grant, m.members, m.recs
+			d.meetings, d.meetingsMore = m.meetings, m.meetingsMore
 			d.name = sanitize(m.room.RoomName)
 			d.table.setRows(len(d.members), m.natural)
 		})
@@ -264,14 +280,22 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case keyIs(k, d.keys.links):
+		d.open(newLinksView(d.c, "Links of "+d.name, d.links()))
+		return nil
 	case keyIs(k, d.keys.copy):
-		dl, cmd := copyLinkDialog(d.c, linkChoices(d.c.backend, d.room, d.grant))
+		items := linkChoices(d.c.backend, d.room, d.grant)
+		// An external member's own link is for those who manage the room to hand out.
+		if m := d.selectedMember(); m != nil && d.manages() && m.Type == core.MemberTypeGuest {
+			items = append(items, choice{label: "link of " + sanitize(m.Name), value: d.c.backend.MemberURL(m), hint: "this member's own link"})
+		}
+		dl, cmd := copyLinkDialog(d.c, items)
 		if dl != nil {
 			d.open(dl)
 		}
 		return cmd
 	case keyIs(k, d.keys.editRoom), keyIs(k, d.keys.regen), keyIs(k, d.keys.add),
-		keyIs(k, d.keys.editMember), keyIs(k, d.keys.delMember):
+		keyIs(k, d.keys.editMember), keyIs(k, d.keys.delMember), keyIs(k, d.keys.member), keyIs(k, d.keys.history):
 		if !d.manages() {
 			return flash(levelWarn, "Only the owner of %s and admins can do that", d.name)
 		}
@@ -296,8 +320,33 @@ func (d *roomDetail) update(msg tea.Msg) tea.Cmd {
 		if m := d.selectedMember(); m != nil {
 			d.open(deleteMemberConfirm(d.c, m))
 		}
+	case keyIs(k, d.keys.member):
+		if m := d.selectedMember(); m != nil {
+			d.open(d.memberView(m))
+		}
+	case keyIs(k, d.keys.history):
+		d.open(newInfoBox(d.c, "Meetings of "+d.name, d.historyLines()))
 	}
 	return nil
+}
+
+// memberView is a member's detail: what it is and its own link, whole. An external
+// member's link carries its secret: only those who manage the room get here.
+func (d *roomDetail) memberView(m *core.Member) *linkView {
+	row := d.members[d.table.cursor]
+	kind := "internal user: enters signed in, through the room's link"
+	if m.Type == core.MemberTypeGuest {
+		kind = "external: enters through its own link below (the member ID is its secret)"
+	}
+	lines := []string{
+		"Member ID   " + row.cells[colMemberID],
+		"Type        " + kind,
+		"Role        " + roleLabel(m.BaseRole),
+		"Overrides   " + row.cells[colMemberOverrides],
+		"Since       " + row.cells[colMemberSince],
+	}
+	return newLinkView(d.c, showLinkMsg{label: "link of " + sanitize(m.Name), title: "Member " + sanitize(m.Name),
+		lines: lines, url: d.c.backend.MemberURL(m)})
 }
 
 func (d *roomDetail) ShortHelp() []key.Binding {
@@ -311,21 +360,21 @@ func (d *roomDetail) ShortHelp() []key.Binding {
 	if d.manages() {
 		bs = append(bs, d.keys.add)
 		if len(d.members) > 0 {
-			bs = append(bs, d.keys.editMember, d.keys.delMember)
+			bs = append(bs, d.keys.member, d.keys.editMember, d.keys.delMember)
 		}
-		bs = append(bs, d.keys.editRoom)
+		bs = append(bs, d.keys.editRoom, d.keys.history)
 	}
-	return append(bs, d.keys.copy)
+	return append(bs, d.keys.copy, d.keys.links)
 }
 
 func (d *roomDetail) FullHelp() [][]key.Binding {
 	if d.modal != nil {
 		return d.modal.FullHelp()
 	}
-	groups := [][]key.Binding{{d.keys.back, d.keys.copy}}
+	groups := [][]key.Binding{{d.keys.back, d.keys.copy, d.keys.links}}
 	if d.room != nil && d.manages() {
 		groups = append(groups, []key.Binding{d.keys.editRoom, d.keys.regen},
-			[]key.Binding{d.keys.add, d.keys.editMember, d.keys.delMember})
+			[]key.Binding{d.keys.add, d.keys.member, d.keys.editMember, d.keys.delMember}, []key.Binding{d.keys.history})
 		groups = append(groups, d.c.nav.bindings())
 	}
 	return groups
@@ -347,18 +396,22 @@ func (d *roomDetail) view(w, h int) string {
 	lbl := func(s string) string { return st.label.Render(s) }
 	auto := "never"
 	if r.AutoDeletionDate != nil {
-		auto = d.c.formatTime(*r.AutoDeletionDate) + " (" + r.AutoDeletionPolicy.WithMeeting + ", " + r.AutoDeletionPolicy.WithRecordings + ")"
+		auto = d.c.formatTime(*r.AutoDeletionDate) + " (live meeting: " + meetingPolicyLabel(r.AutoDeletionPolicy.WithMeeting) +
+			"; recordings: " + recordingsPolicyLabel(r.AutoDeletionPolicy.WithRecordings) + ")"
 	}
 	lines = append(lines,
 		lbl("owner ")+sanitize(r.Owner)+lbl(" · status ")+statusText(r.Status)+lbl(" · created ")+d.c.formatTime(r.CreationDate)+lbl(" · auto-delete ")+auto,
 		lbl("config ")+configText(r.Config),
-		lbl("roles ")+fmt.Sprintf("recording access %s · moderator %d/%d · speaker %d/%d permissions",
-			core.RecordingAccessOf(r.Roles), countPerms(r.Roles.Moderator.Permissions), len(core.PermissionKeys),
-			countPerms(r.Roles.Speaker.Permissions), len(core.PermissionKeys)),
+		lbl("roles ")+fmt.Sprintf("recordings: %s · moderator %d/%d · speaker %d/%d",
+			recordingAccessLabel(core.RecordingAccessOf(r.Roles)), countPerms(r.Roles.Moderator.Permissions), len(shownPermissionKeys()),
+			countPerms(r.Roles.Speaker.Permissions), len(shownPermissionKeys())),
 		lbl("you   ")+grantText(d.grant),
 	)
 	recs := d.recordingLines(w)
-	lines = append(lines, d.linkLines(h-len(lines)-min(len(recs), 4))...)
+	if d.manages() {
+		recs = append(d.meetingLines(w), recs...)
+	}
+	lines = append(lines, d.linkLines(w, h-len(lines)-min(len(recs), 4))...)
 	if !d.manages() {
 		lines = append(lines, st.dim.Render("Members are shown to the room's owner and admins."), "")
 		return d.withRecordings(lines, recs, h)
@@ -376,6 +429,92 @@ func (d *roomDetail) view(w, h int) string {
 	d.table.setSize(w, mh)
 	lines = append(lines, d.table.view(), "")
 	return d.withRecordings(lines, recs, h)
+}
+
+// meetingLines is the Meetings section of the detail: the newest few, with h for all.
+func (d *roomDetail) meetingLines(w int) []string {
+	st := d.c.styles
+	title := "Meetings"
+	if n := len(d.meetings); n > 0 {
+		more := ""
+		if d.meetingsMore {
+			more = "+"
+		}
+		title += fmt.Sprintf(" (%d%s)", n, more)
+	}
+	out := []string{st.header.Render(title) + st.dim.Render("  h shows who attended, when, from where")}
+	if len(d.meetings) == 0 {
+		return append(out, stateLine(d.c, "No meetings yet"), "")
+	}
+	for _, m := range d.meetings[:min(len(d.meetings), 3)] {
+		out = append(out, ansi.Truncate("  "+d.meetingSummary(m), w, "…"))
+	}
+	return append(out, "")
+}
+
+// meetingSummary is "2026-12-01 10:00 → 10:45 · 3 people: Ann, Bob, Cid".
+func (d *roomDetail) meetingSummary(m core.Meeting) string {
+	end := "now (live)"
+	if m.EndDate != 0 {
+		end = d.clock(m.EndDate, m.StartDate)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range m.Attendance {
+		if !seen[a.Identity] {
+			seen[a.Identity] = true
+			names = append(names, sanitize(a.Name))
+		}
+	}
+	people := fmt.Sprintf("%d people", len(names))
+	if len(names) == 1 {
+		people = "1 person"
+	}
+	if len(names) > 0 {
+		people += ": " + strings.Join(names, ", ")
+	}
+	return d.c.formatTime(m.StartDate) + " → " + end + " · " + people
+}
+
+// clock is a time as HH:MM when on the day of since, else in full.
+func (d *roomDetail) clock(ms, since int64) string {
+	t, s := time.UnixMilli(ms).In(d.c.loc), time.UnixMilli(since).In(d.c.loc)
+	if t.YearDay() == s.YearDay() && t.Year() == s.Year() {
+		return t.Format("15:04")
+	}
+	return d.c.formatTime(ms)
+}
+
+// historyLines is the h view: every meeting read, with each stay.
+func (d *roomDetail) historyLines() []string {
+	if len(d.meetings) == 0 {
+		return []string{"No meetings yet: the history starts with the room's first meeting."}
+	}
+	var out []string
+	for i, m := range d.meetings {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, d.meetingSummary(m))
+		for _, a := range m.Attendance {
+			left := "still in"
+			if a.LeftAt != 0 {
+				left = d.clock(a.LeftAt, a.JoinedAt)
+			}
+			line := "  " + sanitize(a.Name) + " (" + roleLabel(a.Role) + ")  " + d.clock(a.JoinedAt, m.StartDate) + " → " + left
+			if a.Source != "" {
+				line += "  from " + sanitize(a.Source)
+			}
+			if a.Device != "" {
+				line += "  " + sanitize(a.Device)
+			}
+			out = append(out, line)
+		}
+	}
+	if d.meetingsMore {
+		out = append(out, "", fmt.Sprintf("Older meetings: GET /meet/api/v1/rooms/%s/meetings (newest %d shown)", sanitize(d.roomID), len(d.meetings)))
+	}
+	return out
 }
 
 // withRecordings ends the detail with the Recordings section, cut to the h lines of the
@@ -440,26 +579,25 @@ func (d *roomDetail) recordingLines(w int) []string {
 
 // linkLines shows the access links with their urls, or on one line when the terminal is
 // too short to leave room for the members table and the recordings below them.
-func (d *roomDetail) linkLines(room int) []string {
-	st, r, backend := d.c.styles, d.room, d.c.backend
+func (d *roomDetail) linkLines(w, room int) []string {
+	st := d.c.styles
 	share := d.grant.Permissions.RoomShareAccessLinks
-	type link struct {
-		name string
-		on   bool
-		url  string
+	links := d.links()
+	// A link is never cut: one that does not fit beside its name goes on lines of its
+	// own below it, wrapped to the width.
+	var rows []string
+	for _, l := range links {
+		head := fmt.Sprintf("  %-10s %-4s ", l.name, onOff(l.on))
+		if len(head)+len(l.url) <= w {
+			rows = append(rows, head+l.url)
+			continue
+		}
+		rows = append(rows, strings.TrimRight(head, " "))
+		for _, part := range strings.Split(ansi.Hardwrap(l.url, max(w-4, 10), false), "\n") {
+			rows = append(rows, "    "+part)
+		}
 	}
-	var links []link
-	if share {
-		links = append(links,
-			link{"moderator", r.Access.Moderator.Enabled, backend.AccessURL(r, core.BaseRoleModerator)},
-			link{"speaker", r.Access.Speaker.Enabled, backend.AccessURL(r, core.BaseRoleSpeaker)},
-			link{"recording", r.Access.Recording.Enabled, backend.AccessURL(r, "recording")})
-	}
-	links = append(links, link{"user", r.Access.UserEnabled, backend.RoomURL(r.RoomID)})
-	full := 3 + len(links) // blank, heading, links, blank
-	if !share {
-		full++
-	}
+	full := 3 + len(rows) // blank, heading, links, blank
 	// What must fit below: a few members for those who manage the room, else the note
 	// that members are not shown (room already keeps the start of the recordings).
 	below := 2
@@ -471,16 +609,28 @@ func (d *roomDetail) linkLines(room int) []string {
 		for i, l := range links {
 			parts[i] = l.name + " " + onOff(l.on)
 		}
-		return []string{st.label.Render("links ") + strings.Join(parts, " · ") + st.dim.Render("  (y copies)")}
+		return []string{st.label.Render("links ") + strings.Join(parts, " · ") + st.dim.Render("  (l shows, y copies)")}
 	}
 	out := []string{"", st.header.Render("Access links")}
 	if !share {
 		out = append(out, st.dim.Render("  anonymous links are shown to those allowed to share them"))
 	}
-	for _, l := range links {
-		out = append(out, fmt.Sprintf("  %-10s %-4s %s", l.name, onOff(l.on), l.url))
-	}
+	out = append(out, rows...)
 	return append(out, "")
+}
+
+// links are the room's links the user may see: the anonymous ones only with
+// roomShareAccessLinks, the room's own always.
+func (d *roomDetail) links() []namedLink {
+	r, backend := d.room, d.c.backend
+	var links []namedLink
+	if d.grant.Permissions.RoomShareAccessLinks {
+		links = append(links,
+			namedLink{"moderator", r.Access.Moderator.Enabled, backend.AccessURL(r, core.BaseRoleModerator)},
+			namedLink{"speaker", r.Access.Speaker.Enabled, backend.AccessURL(r, core.BaseRoleSpeaker)},
+			namedLink{"recording", r.Access.Recording.Enabled, backend.AccessURL(r, "recording")})
+	}
+	return append(links, namedLink{"user", r.Access.UserEnabled, backend.RoomURL(r.RoomID)})
 }
 
 func configText(c core.RoomConfig) string {
@@ -496,12 +646,14 @@ func configText(c core.RoomConfig) string {
 		}
 		rec = "recording on (" + auto + ", " + sanitize(c.Recording.Layout) + ", " + keep + ")"
 	}
-	return "chat " + onOff(c.Chat.Enabled) + " · " + rec + " · virtual background " + onOff(c.VirtualBackground.Enabled)
+	// Virtual background and end-to-end encryption are kept for OpenVidu clients but do
+	// nothing in Conclave yet: the detail does not claim them.
+	return "chat " + onOff(c.Chat.Enabled) + " · " + rec
 }
 
 func countPerms(p core.Permissions) int {
 	n := 0
-	for _, k := range core.PermissionKeys {
+	for _, k := range shownPermissionKeys() {
 		if p.Get(k) {
 			n++
 		}
@@ -512,24 +664,14 @@ func countPerms(p core.Permissions) int {
 // grantText says why the user may do what it may in the room.
 func grantText(g core.Grant) string {
 	switch g.Source {
-	case core.GrantAdmin:
-		return "admin — every permission"
-	case core.GrantOwner:
-		return "owner — every permission"
-	case core.GrantAPIKey:
-		return "API key — every permission"
+	case core.GrantAdmin, core.GrantOwner, core.GrantAPIKey:
+		return grantSourceLabel(g.Source) + " — every permission"
 	}
 	var keys []string
-	for _, k := range core.PermissionKeys {
+	for _, k := range shownPermissionKeys() {
 		if g.Permissions.Get(k) {
-			keys = append(keys, k)
+			keys = append(keys, strings.ToLower(permissionLabel(k)))
 		}
 	}
-	src := g.Source
-	if g.Source == core.GrantMember {
-		src = "member"
-	} else if g.Source == core.GrantUserAccess {
-		src = "signed-in user"
-	}
-	return src + " (" + g.Role + "): " + strings.Join(keys, ", ")
+	return grantSourceLabel(g.Source) + " (" + roleLabel(g.Role) + "): " + strings.Join(keys, ", ")
 }

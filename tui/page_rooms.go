@@ -33,6 +33,14 @@ type roomsKeys struct {
 	filterDone, filterClear                                   key.Binding
 }
 
+// location is the room whose detail is open, "" for the list.
+func (p *roomsPage) location() string {
+	if p.detail != nil {
+		return p.detail.roomID
+	}
+	return ""
+}
+
 // roomsPage is the Rooms tab: the rooms the user may see, and a room's detail on enter.
 type roomsPage struct {
 	c *common
@@ -63,7 +71,9 @@ func newRoomsPage(c *common) *roomsPage {
 		{title: "OWNER", max: 20, min: 6, flex: true},
 		{title: "STATUS", max: 10},
 		{title: "CREATED", max: 16},
-		{title: "USER ACCESS"},
+		// Whether signed-in users may enter is in the room's detail (links): the
+		// table keeps its width for what tells rooms apart.
+		{title: "MEMBERS"},
 	}, p.cell)
 	p.filter = textinput.New()
 	p.filter.Prompt = "/"
@@ -124,8 +134,12 @@ func (p *roomsPage) loadCmd(seq int) tea.Cmd {
 			if err != nil {
 				return roomsLoadedMsg{seq: seq, err: err}
 			}
+			counts, err := backend.MemberCounts(ctx, pr, page.Items)
+			if err != nil {
+				return roomsLoadedMsg{seq: seq, err: err}
+			}
 			for _, r := range page.Items {
-				rows = append(rows, makeRoomRow(r, loc))
+				rows = append(rows, makeRoomRow(r, countOf(counts, r.RoomID), loc))
 			}
 			if page.Next == "" {
 				return roomsLoadedMsg{seq: seq, rows: rows}
@@ -224,13 +238,25 @@ func (p *roomsPage) refreshRoom(id string) tea.Cmd {
 		r, _, err := backend.GetRoom(ctx, pr, id)
 		switch k := core.KindOf(err); {
 		case err == nil:
-			return roomRefreshedMsg{id: id, row: makeRoomRow(*r, loc)}
+			counts, err := backend.MemberCounts(ctx, pr, []core.Room{*r})
+			if err != nil {
+				return roomRefreshedMsg{id: id, err: err}
+			}
+			return roomRefreshedMsg{id: id, row: makeRoomRow(*r, countOf(counts, id), loc)}
 		case k == core.KindNotFound || k == core.KindForbidden:
 			return roomRefreshedMsg{id: id, gone: true}
 		default:
 			return roomRefreshedMsg{id: id, err: err}
 		}
 	})
+}
+
+// countOf is a room's member count from MemberCounts, -1 when it was not counted.
+func countOf(counts map[string]int, roomID string) int {
+	if n, ok := counts[roomID]; ok {
+		return n
+	}
+	return -1
 }
 
 func (p *roomsPage) event(e core.Event) tea.Cmd {
@@ -247,9 +273,11 @@ func (p *roomsPage) event(e core.Event) tea.Cmd {
 	case core.EventRoomDeleted:
 		cmds = append(cmds, func() tea.Msg { return roomRefreshedMsg{id: e.RoomID, gone: true} })
 	case core.EventMemberChanged, core.EventMemberDeleted:
-		// Membership decides which rooms a non-admin sees.
+		// Membership decides which rooms a non-admin sees; the count is in the row.
 		if !p.c.isAdmin() {
 			cmds = append(cmds, p.reload.request(p.loadCmd))
+		} else {
+			cmds = append(cmds, p.refreshRoom(e.RoomID))
 		}
 	case core.EventUserDeleted, core.EventResync:
 		// A deleted user's rooms pass to the root admin.

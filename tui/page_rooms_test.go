@@ -146,7 +146,7 @@ func TestCreateRoomForm(t *testing.T) {
 	h.key("backspace")
 	h.key("backspace")
 	h.typeText("30")
-	for range 7 {
+	for range 6 { // to "Delete at"
 		h.key("tab")
 	}
 	h.typeText("+30m")
@@ -176,7 +176,7 @@ func TestDeleteRoomConfirmDefaultsToNo(t *testing.T) {
 	addRoom(t, svc, asAdmin(t, svc), "Doomed room")
 	h := newHarness(t, svc, "admin")
 	h.key("d")
-	h.mustSee("Delete room Doomed room? (y/N)", "withMeeting", "‹ fail ›", "[ No ]")
+	h.mustSee("Delete room Doomed room? (y/N)", "withMeeting", "‹ refuse while a meeting is live ›", "If a meeting is live", "[ No ]")
 	h.key("enter")
 	if len(listRooms(t, svc)) != 1 {
 		t.Fatal("enter on the dialog deleted the room")
@@ -219,7 +219,7 @@ func TestDeleteRoomConflictIsFlashed(t *testing.T) {
 	h.key("up")
 	h.key("right")
 	h.key("right")
-	h.mustSee("‹ when_meeting_ends ›")
+	h.mustSee("‹ when the meeting ends ›")
 	h.key("y")
 	h.mustSee("will be deleted when its meeting ends")
 }
@@ -345,7 +345,7 @@ func TestRoomDetailMembers(t *testing.T) {
 	h.key("right") // allow
 	h.key("right") // deny
 	h.key("ctrl+s")
-	h.mustSee("Bob_user updated", "−chatWrite")
+	h.mustSee("Bob_user updated", "−Write in the chat")
 	m, _, err := svc.GetMember(context.Background(), asAdmin(t, svc), r.RoomID, "bob_user")
 	if err != nil || m.Custom["chatWrite"] != false || len(m.Custom) != 1 {
 		t.Fatalf("member = %+v, %v", m, err)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -15,8 +16,12 @@ import (
 type settingsLoadedMsg struct {
 	seq       int
 	recording bool
+	keys      []core.APIKey
 	err       error
 }
+
+// apiKeyCreatedMsg carries a key just made, to be shown once.
+type apiKeyCreatedMsg struct{ key *core.NewAPIKey }
 
 // setting is one server setting as the Settings tab lists it: its value and a line that
 // says what it does. More settings join the list as they come to work.
@@ -29,7 +34,7 @@ type setting struct {
 }
 
 type settingsKeys struct {
-	toggle key.Binding
+	toggle, newKey, revoke key.Binding
 }
 
 // settingsPage is the Settings tab (admins): the server's own settings, as core holds
@@ -40,12 +45,19 @@ type settingsPage struct {
 	reload loader
 	// recording is the server recording switch (SPEC 7.1).
 	recording bool
-	cursor    int
-	keys      settingsKeys
+	// apiKeys are the REST API's keys, oldest first (secrets are never read back).
+	apiKeys []core.APIKey
+	// cursor runs over the settings, then the API keys: one selection on the page.
+	cursor int
+	keys   settingsKeys
 }
 
 func newSettingsPage(c *common) *settingsPage {
-	return &settingsPage{c: c, keys: settingsKeys{toggle: bind("toggle", "enter", "space")}}
+	return &settingsPage{c: c, keys: settingsKeys{
+		toggle: bind("toggle", "enter", "space"),
+		newKey: bind("new API key", "n"),
+		revoke: bind("revoke API key", "d"),
+	}}
 }
 
 func (p *settingsPage) load() tea.Cmd    { return p.reload.restart(p.loadCmd) }
@@ -54,13 +66,17 @@ func (p *settingsPage) refresh() tea.Cmd { return p.reload.request(p.loadCmd) }
 func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
 		on, err := backend.RecordingSwitch(ctx, pr)
-		return settingsLoadedMsg{seq: seq, recording: on, err: err}
+		if err != nil {
+			return settingsLoadedMsg{seq: seq, err: err}
+		}
+		keys, err := backend.ListAPIKeys(ctx, pr)
+		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, err: err}
 	})
 }
 
 func (p *settingsPage) event(e core.Event) tea.Cmd {
 	switch e.Type {
-	case core.EventSettingsChanged, core.EventResync:
+	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync:
 		return p.reload.request(p.loadCmd)
 	}
 	return nil
@@ -80,13 +96,80 @@ func (p *settingsPage) settings() []setting {
 	}}
 }
 
-// selected is the setting under the cursor, nil before the values arrived.
+// rows is how many rows the cursor runs over: the settings, then the API keys.
+func (p *settingsPage) rows() int {
+	if !p.reload.loaded {
+		return 0
+	}
+	return len(p.settings()) + len(p.apiKeys)
+}
+
+// selected is the setting under the cursor, nil before the values arrived or when the
+// cursor is on an API key.
 func (p *settingsPage) selected() *setting {
 	s := p.settings()
-	if len(s) == 0 {
+	if p.cursor >= len(s) {
 		return nil
 	}
-	return &s[min(p.cursor, len(s)-1)]
+	return &s[p.cursor]
+}
+
+// selectedKey is the API key under the cursor, nil when it is on a setting.
+func (p *settingsPage) selectedKey() *core.APIKey {
+	i := p.cursor - len(p.settings())
+	if !p.reload.loaded || i < 0 || i >= len(p.apiKeys) {
+		return nil
+	}
+	return &p.apiKeys[i]
+}
+
+// newKeyForm asks for the new key's name; the key is then shown once.
+func (p *settingsPage) newKeyForm() *form {
+	f := newForm(p.c, "New API key", "Create", []*field{
+		textField("name", "Name", "", "what uses it, e.g. ci"),
+		noteField("The key is shown once, when it is made: Conclave keeps only its hash."),
+	})
+	// The key is read in the command and handed on by onSuccess, which runs on the UI
+	// goroutine after the command's answer arrived.
+	var made *core.NewAPIKey
+	f.build = func(v formValues) submitFunc {
+		name := strings.TrimSpace(v.str("name"))
+		return func(ctx context.Context, backend Backend, pr *core.Principal) (string, error) {
+			k, err := backend.CreateAPIKey(ctx, pr, name)
+			if err != nil {
+				return "", err
+			}
+			made = k
+			return "API key " + sanitize(k.Name) + " created", nil
+		}
+	}
+	f.onSuccess = func() tea.Cmd {
+		k := made
+		return func() tea.Msg { return apiKeyCreatedMsg{key: k} }
+	}
+	return f
+}
+
+// showNewKey shows a key just made, whole and selected, with y to copy it.
+func (p *settingsPage) showNewKey(k *core.NewAPIKey) {
+	p.open(newLinkView(p.c, showLinkMsg{
+		label: "API key " + sanitize(k.Name),
+		title: "API key " + sanitize(k.Name),
+		lines: []string{"Send it as the X-API-KEY header of REST requests. Copy it now: it is shown only this once."},
+		url:   k.Key,
+		once:  true,
+	}))
+}
+
+func (p *settingsPage) revokeConfirm(k *core.APIKey) *confirm {
+	id, name := k.ID, sanitize(k.Name)
+	return newConfirm(p.c, "Revoke API key "+name+"?",
+		"Requests with key "+name+" ("+sanitize(id)+") are refused from now on.", nil,
+		func([]string) tea.Cmd {
+			return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+				return doneMsg{ok: "API key " + name + " revoked", err: backend.DeleteAPIKey(ctx, pr, id)}
+			})
+		})
 }
 
 func (p *settingsPage) toggleRecording() tea.Cmd {
@@ -109,8 +192,17 @@ func (p *settingsPage) toggleRecording() tea.Cmd {
 func (p *settingsPage) capturing() bool { return p.modal != nil }
 
 func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
-	if m, ok := msg.(settingsLoadedMsg); ok {
-		return p.reload.apply(m.seq, m.err, p.loadCmd, func() { p.recording = m.recording })
+	switch m := msg.(type) {
+	case settingsLoadedMsg:
+		return p.reload.apply(m.seq, m.err, p.loadCmd, func() {
+			p.recording, p.apiKeys = m.recording, m.keys
+			p.cursor = min(p.cursor, max(p.rows()-1, 0))
+		})
+	case apiKeyCreatedMsg:
+		if m.key != nil {
+			p.showNewKey(m.key)
+		}
+		return nil
 	}
 	if ok, cmd := p.updateModal(msg); ok {
 		return cmd
@@ -119,10 +211,18 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	n := len(p.settings())
+	n := p.rows()
 	nav := p.c.nav
 	switch {
 	case n == 0:
+	case keyIs(k, p.keys.newKey):
+		f := p.newKeyForm()
+		p.open(f)
+		return f.setFocus(f.focus)
+	case keyIs(k, p.keys.revoke):
+		if key := p.selectedKey(); key != nil {
+			p.open(p.revokeConfirm(key))
+		}
 	case keyIs(k, nav.Up):
 		p.cursor = max(p.cursor-1, 0)
 	case keyIs(k, nav.Down):
@@ -143,17 +243,24 @@ func (p *settingsPage) ShortHelp() []key.Binding {
 	if p.modal != nil {
 		return p.modal.ShortHelp()
 	}
+	var bs []key.Binding
 	if s := p.selected(); s != nil && s.change != nil {
-		return []key.Binding{p.keys.toggle}
+		bs = append(bs, p.keys.toggle)
 	}
-	return nil
+	if p.reload.loaded {
+		bs = append(bs, p.keys.newKey)
+	}
+	if p.selectedKey() != nil {
+		bs = append(bs, p.keys.revoke)
+	}
+	return bs
 }
 
 func (p *settingsPage) FullHelp() [][]key.Binding {
 	if p.modal != nil {
 		return p.modal.FullHelp()
 	}
-	return [][]key.Binding{{p.c.nav.Up, p.c.nav.Down, p.c.nav.Top, p.c.nav.Bottom}, {p.keys.toggle}}
+	return [][]key.Binding{{p.c.nav.Up, p.c.nav.Down, p.c.nav.Top, p.c.nav.Bottom}, {p.keys.toggle, p.keys.newKey, p.keys.revoke}}
 }
 
 func (p *settingsPage) view(w, h int) string {
@@ -172,7 +279,7 @@ func (p *settingsPage) view(w, h int) string {
 	}
 	for i, s := range items {
 		row := s.name + strings.Repeat(" ", nw-ansi.StringWidth(s.name)) + "   " + s.value
-		if i == min(p.cursor, len(items)-1) {
+		if i == p.cursor {
 			lines = append(lines, st.selected.Render("› "+row))
 		} else {
 			lines = append(lines, "  "+row)
@@ -182,5 +289,43 @@ func (p *settingsPage) view(w, h int) string {
 		}
 		lines = append(lines, "")
 	}
+	// Where every link points: --public-url, or the HTTP address when it is not given.
+	lines = append(lines, "  "+st.label.Render("Public URL")+"   "+sanitize(p.c.opts.BaseURL))
+	lines = append(lines, "    "+st.dim.Render(ansi.Truncate("Every link the server hands out starts here (--public-url, else the --http address).", max(w-4, 10), "…")), "")
+	lines = append(lines, p.apiKeyLines(w, len(items))...)
 	return strings.Join(lines, "\n")
+}
+
+// apiKeyLines is the API keys section: one row per key, on the page's one cursor.
+func (p *settingsPage) apiKeyLines(w, first int) []string {
+	st := p.c.styles
+	out := []string{st.header.Render(fmt.Sprintf("API keys (%d)", len(p.apiKeys))) + st.dim.Render("  for the REST API (X-API-KEY); n new, d revoke")}
+	if len(p.apiKeys) == 0 {
+		return append(out, stateLine(p.c, "No API keys — press n to create one"))
+	}
+	nw := len("NAME")
+	for _, k := range p.apiKeys {
+		nw = max(nw, min(cellWidth(sanitize(k.Name)), 30))
+	}
+	row := func(name, id, created, used string) string {
+		var b strings.Builder
+		writeCell(&b, name, nw)
+		b.WriteString("  ")
+		writeCell(&b, id, 14)
+		b.WriteString("  ")
+		writeCell(&b, created, 16)
+		b.WriteString("  ")
+		b.WriteString(used)
+		return ansi.Truncate(b.String(), max(w-2, 10), "…")
+	}
+	out = append(out, "  "+st.header.Render(row("NAME", "ID", "CREATED", "LAST USED")))
+	for i, k := range p.apiKeys {
+		line := row(sanitize(k.Name), sanitize(k.ID), p.c.formatTime(k.CreationDate), p.c.formatTime(k.LastUsed))
+		if first+i == p.cursor {
+			out = append(out, st.selected.Render("› "+line))
+		} else {
+			out = append(out, "  "+line)
+		}
+	}
+	return out
 }

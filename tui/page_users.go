@@ -49,6 +49,14 @@ type usersPage struct {
 	keys   usersKeys
 }
 
+// location is the user whose SSH keys are open, "" for the list.
+func (p *usersPage) location() string {
+	if p.who != nil {
+		return p.who.UserID
+	}
+	return ""
+}
+
 func newUsersPage(c *common) *usersPage {
 	p := &usersPage{c: c}
 	p.table = newTable(c, []column{
@@ -93,7 +101,7 @@ func (p *usersPage) loadCmd(seq int) tea.Cmd {
 				row := userRow{u: u}
 				row.cells[colUserID] = sanitize(u.UserID)
 				row.cells[colUserName] = sanitize(u.Name)
-				row.cells[colUserRole] = string(u.Role)
+				row.cells[colUserRole] = userRoleLabel(u.Role)
 				if u.MustChangePassword {
 					row.cells[colUserPassword] = "must change"
 				} else {
@@ -196,6 +204,11 @@ func (p *usersPage) update(msg tea.Msg) tea.Cmd {
 	if u == nil {
 		return nil
 	}
+	// What core refuses whatever the answer (the root admin, oneself) is said at once,
+	// not after a confirmation or a form that could only fail.
+	if why := refusedBeforeAsking(p.c, k, p.keys, u); why != "" {
+		return flash(levelWarn, "%s", why)
+	}
 	switch {
 	case keyIs(k, p.keys.open):
 		uu := *u
@@ -247,7 +260,7 @@ func (p *usersPage) view(w, h int) string {
 		u := p.who
 		lines := []string{
 			st.title.Render("User "+sanitize(u.UserID)) + st.dim.Render("  (esc back)"),
-			st.label.Render("name ") + sanitize(u.Name) + st.label.Render(" · role ") + string(u.Role) +
+			st.label.Render("name ") + sanitize(u.Name) + st.label.Render(" · role ") + userRoleLabel(u.Role) +
 				st.label.Render(" · registered ") + p.c.formatTime(u.RegistrationDate),
 			"",
 		}
@@ -271,7 +284,7 @@ func newCreateUserForm(c *common) *form {
 	f := newForm(c, "New user", "Create", []*field{
 		textField("userId", "User ID", "", "5–20 of a-z 0-9 _"),
 		textField("name", "Name", "", ""),
-		selectField("role", "Role", roles, string(core.RoleRoomMember)),
+		hinted(labelled(selectField("role", "Role", roles, string(core.RoleRoomMember)), labelsOf(roles, userRoleLabelOf)), "role"),
 		secretField("password", "Temporary password"),
 		noteField("They must change it when they first sign in."),
 	})
@@ -306,20 +319,42 @@ func newResetPasswordForm(c *common, u *core.User) *form {
 	return f
 }
 
+// refusedBeforeAsking is core's refusal of a user action that does not depend on what
+// would be asked (core.DeleteUser, ResetPassword, UpdateRole), "" when it may go on.
+func refusedBeforeAsking(c *common, k tea.KeyPressMsg, keys usersKeys, u *core.User) string {
+	self := u.UserID == c.userID()
+	root := u.UserID == core.RootAdminID
+	switch {
+	case keyIs(k, keys.del) && root:
+		return "The root admin cannot be deleted"
+	case keyIs(k, keys.del) && self:
+		return "You cannot delete your own user"
+	case keyIs(k, keys.reset) && self:
+		return "Change your own password in the Account tab"
+	case keyIs(k, keys.reset) && root:
+		return "The root admin's password can be changed only by the root admin, in its Account tab"
+	case keyIs(k, keys.role) && root:
+		return "The root admin's role cannot be changed"
+	case keyIs(k, keys.role) && self:
+		return "You cannot change your own role"
+	}
+	return ""
+}
+
 func roleChooser(c *common, u *core.User) *chooser {
 	id := u.UserID
 	items := make([]choice, 0, len(roles))
 	for _, r := range roles {
-		hint := ""
+		hint := r
 		if r == string(u.Role) {
-			hint = "current"
+			hint += " · current"
 		}
-		items = append(items, choice{label: r, value: r, hint: hint})
+		items = append(items, choice{label: userRoleLabelOf(r), value: r, hint: hint})
 	}
 	return newChooser(c, "Role of "+sanitize(id), items, func(role string) tea.Cmd {
 		return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {
 			_, err := backend.UpdateRole(ctx, p, id, role)
-			return doneMsg{ok: id + " is now " + role, err: err}
+			return doneMsg{ok: id + " is now " + userRoleLabelOf(role), err: err}
 		})
 	})
 }

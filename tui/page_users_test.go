@@ -59,7 +59,7 @@ func TestUsersPage(t *testing.T) {
 	h.key("o")
 	h.mustSee("Role of alice_w")
 	h.key("1") // room_member
-	h.mustSee("alice_w is now room_member")
+	h.mustSee("alice_w is now room member")
 
 	h.key("p")
 	h.typeText("other-pass")

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -26,6 +27,7 @@ type palette struct {
 	cmds    []command
 	matches []int
 	sel     int
+	top     int // the first match on screen: the list scrolls to keep sel in sight
 	closed  bool
 	bind    struct{ run, complete, cancel key.Binding }
 }
@@ -134,21 +136,28 @@ func (p *palette) run() tea.Cmd {
 	return flash(levelError, "Unknown command %q (press : then tab to see the commands)", sanitize(q))
 }
 
-// draw shows the candidates (up to six) over the bottom of the page and the input line
-// in place of the footer, so the page stays in sight while a command is typed.
+// paletteRows is how many candidates the palette shows at most; more scroll.
+const paletteRows = 8
+
+// draw shows the candidates over the bottom of the page and the input line in place of
+// the footer, so the page stays in sight while a command is typed. The list scrolls with
+// the selection, and says how many more there are above and below.
 func (p *palette) draw(s *screen) {
 	st := p.c.styles
+	rows := min(len(p.matches), paletteRows, max(s.bodyH-2, 1))
+	p.top = min(max(p.top, p.sel-rows+1), p.sel)
+	p.top = max(min(p.top, len(p.matches)-rows), 0)
 	var list []string
-	for i, idx := range p.matches {
-		if i >= 6 {
-			break
-		}
-		cm := p.cmds[idx]
+	for i := p.top; i < p.top+rows; i++ {
+		cm := p.cmds[p.matches[i]]
 		line := ansi.Truncate(" "+cm.name+"  "+st.dim.Render(cm.desc), s.w-2, "…")
 		if i == p.sel {
 			line = st.selected.Render(line)
 		}
 		list = append(list, line)
+	}
+	if above, below := p.top, len(p.matches)-p.top-rows; above > 0 || below > 0 {
+		list = append(list, st.dim.Render(fmt.Sprintf(" %d commands · ↑ %d more · ↓ %d more", len(p.matches), above, below)))
 	}
 	lines := s.pageBody()
 	for i, l := range list {

@@ -63,9 +63,12 @@ var layouts = []string{"grid", "speaker", "single-speaker"}
 // newCreateRoomForm is the n form of the Rooms tab.
 func newCreateRoomForm(c *common) *form {
 	noDate := func(v formValues) bool { return strings.TrimSpace(v.str("autoDeletionDate")) == "" }
-	withMeeting := selectField("autoDeletionPolicy.withMeeting", "If a meeting is live", []string{core.PolicyWhenMeetingEnds, core.PolicyForce}, core.PolicyWhenMeetingEnds)
+	meetingPolicies, recPolicies := []string{core.PolicyWhenMeetingEnds, core.PolicyForce}, []string{core.PolicyClose, core.PolicyForce}
+	withMeeting := labelled(selectField("autoDeletionPolicy.withMeeting", "If a meeting is live", meetingPolicies, core.PolicyWhenMeetingEnds),
+		labelsOf(meetingPolicies, meetingPolicyLabel))
 	withMeeting.hidden = noDate
-	withRec := selectField("autoDeletionPolicy.withRecordings", "If it has recordings", []string{core.PolicyClose, core.PolicyForce}, core.PolicyClose)
+	withRec := labelled(selectField("autoDeletionPolicy.withRecordings", "If it has recordings", recPolicies, core.PolicyClose),
+		labelsOf(recPolicies, recordingsPolicyLabel))
 	withRec.hidden = noDate
 	f := newForm(c, "New room", "Create", []*field{
 		textField("roomName", "Name", "", "up to 50 characters"),
@@ -76,7 +79,6 @@ func newCreateRoomForm(c *common) *form {
 		textField("config.recording.retentionDays", "Keep recordings (days)", "0", "0 = for ever"),
 		noteField("Features"),
 		checkField("config.chat.enabled", "Chat", true),
-		checkField("config.virtualBackground.enabled", "Virtual background", true),
 		noteField("Access"),
 		checkField("access.anonymous.moderator.enabled", "Moderator link", true),
 		checkField("access.anonymous.speaker.enabled", "Speaker link", true),
@@ -106,13 +108,12 @@ func newCreateRoomForm(c *common) *form {
 		in := core.RoomOptions{
 			RoomName: &name,
 			Config: &core.ConfigPatch{
-				RecordingEnabled:         v.ptrOn("config.recording.enabled"),
-				RecordingAutoStart:       v.ptrOn("config.recording.autoStart"),
-				RecordingLayout:          &layout,
-				RecordingRetentionDays:   &days,
-				RecordingInternalOnly:    v.ptrOn("config.recording.internalMembersOnly"),
-				ChatEnabled:              v.ptrOn("config.chat.enabled"),
-				VirtualBackgroundEnabled: v.ptrOn("config.virtualBackground.enabled"),
+				RecordingEnabled:       v.ptrOn("config.recording.enabled"),
+				RecordingAutoStart:     v.ptrOn("config.recording.autoStart"),
+				RecordingLayout:        &layout,
+				RecordingRetentionDays: &days,
+				RecordingInternalOnly:  v.ptrOn("config.recording.internalMembersOnly"),
+				ChatEnabled:            v.ptrOn("config.chat.enabled"),
 			},
 			Access: &core.AccessPatch{
 				Moderator: v.ptrOn("access.anonymous.moderator.enabled"),
@@ -140,6 +141,26 @@ func newCreateRoomForm(c *common) *form {
 	return f
 }
 
+// newRenameForm renames a room (a Conclave extension: its id and links stay).
+func newRenameForm(c *common, r *core.Room) *form {
+	f := newForm(c, "Rename "+sanitize(r.RoomName), "Rename", []*field{
+		textField("roomName", "Name", r.RoomName, "up to 50 characters"),
+		noteField("The room id " + sanitize(r.RoomID) + " and every link stay."),
+	})
+	id := r.RoomID
+	f.build = func(v formValues) submitFunc {
+		name := v.str("roomName")
+		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
+			r, err := backend.RenameRoom(ctx, p, id, name)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Room renamed %q", sanitize(r.RoomName)), nil
+		}
+	}
+	return f
+}
+
 // newConfigForm edits a room's configuration.
 func newConfigForm(c *common, r *core.Room) *form {
 	cfg := r.Config
@@ -150,7 +171,6 @@ func newConfigForm(c *common, r *core.Room) *form {
 		textField("config.recording.retentionDays", "Keep recordings (days)", strconv.Itoa(cfg.Recording.RetentionDays), "0 = for ever"),
 		checkField("config.recording.internalMembersOnly", "Recordings for internal members only", cfg.Recording.InternalMembersOnly),
 		checkField("config.chat.enabled", "Chat", cfg.Chat.Enabled),
-		checkField("config.virtualBackground.enabled", "Virtual background", cfg.VirtualBackground.Enabled),
 	})
 	f.validate = func(v formValues) map[string]string {
 		if _, err := parseDays(v.str("config.recording.retentionDays")); err != nil {
@@ -163,13 +183,12 @@ func newConfigForm(c *common, r *core.Room) *form {
 		days, _ := parseDays(v.str("config.recording.retentionDays"))
 		layout := v.str("config.recording.layout")
 		in := core.ConfigPatch{
-			RecordingEnabled:         v.ptrOn("config.recording.enabled"),
-			RecordingAutoStart:       v.ptrOn("config.recording.autoStart"),
-			RecordingLayout:          &layout,
-			RecordingRetentionDays:   &days,
-			RecordingInternalOnly:    v.ptrOn("config.recording.internalMembersOnly"),
-			ChatEnabled:              v.ptrOn("config.chat.enabled"),
-			VirtualBackgroundEnabled: v.ptrOn("config.virtualBackground.enabled"),
+			RecordingEnabled:       v.ptrOn("config.recording.enabled"),
+			RecordingAutoStart:     v.ptrOn("config.recording.autoStart"),
+			RecordingLayout:        &layout,
+			RecordingRetentionDays: &days,
+			RecordingInternalOnly:  v.ptrOn("config.recording.internalMembersOnly"),
+			ChatEnabled:            v.ptrOn("config.chat.enabled"),
 		}
 		return func(ctx context.Context, backend Backend, p *core.Principal) (string, error) {
 			if _, err := backend.UpdateRoomConfig(ctx, p, id, in); err != nil {
@@ -188,15 +207,15 @@ func newRolesForm(c *common, r *core.Room, role string) *form {
 		perms = r.Roles.Moderator.Permissions
 	}
 	prefix := "roles." + role + ".permissions."
-	fields := []*field{noteField("Recording access now: " + core.RecordingAccessOf(r.Roles))}
-	for _, k := range core.PermissionKeys {
-		fields = append(fields, checkField(prefix+k, k, perms.Get(k)))
+	fields := []*field{noteField("Recordings now open to: " + recordingAccessLabel(core.RecordingAccessOf(r.Roles)))}
+	for _, k := range shownPermissionKeys() {
+		fields = append(fields, hinted(checkField(prefix+k, permissionLabel(k), perms.Get(k)), k))
 	}
 	f := newForm(c, strings.ToUpper(role[:1])+role[1:]+" permissions of "+sanitize(r.RoomName), "Save", fields)
 	id := r.RoomID
 	f.build = func(v formValues) submitFunc {
 		set := core.PermissionSet{}
-		for _, k := range core.PermissionKeys {
+		for _, k := range shownPermissionKeys() {
 			set[k] = v.on(prefix + k)
 		}
 		in := core.RolesPatch{}
@@ -246,13 +265,16 @@ func newAccessForm(c *common, r *core.Room) *form {
 func editRoomChooser(c *common, r *core.Room, open func(dialog)) *chooser {
 	room := *r
 	return newChooser(c, "Edit "+sanitize(r.RoomName), []choice{
-		{label: "Configuration", value: "config", hint: "recording, chat, virtual background"},
+		{label: "Configuration", value: "config", hint: "recording, chat"},
 		{label: "Moderator permissions", value: core.BaseRoleModerator},
 		{label: "Speaker permissions", value: core.BaseRoleSpeaker},
 		{label: "Access", value: "access", hint: "anonymous links, signed-in users"},
+		{label: "Name", value: "name", hint: "the room's id and links stay"},
 	}, func(v string) tea.Cmd {
 		var f *form
 		switch v {
+		case "name":
+			f = newRenameForm(c, &room)
 		case "config":
 			f = newConfigForm(c, &room)
 		case "access":
@@ -285,14 +307,20 @@ func regenChooser(c *common, r *core.Room, open func(dialog)) *chooser {
 	})
 }
 
+// The deletion policies offered, safest first.
+var (
+	deleteMeetingPolicies = []string{core.PolicyFail, core.PolicyForce, core.PolicyWhenMeetingEnds}
+	deleteRecPolicies     = []string{core.PolicyFail, core.PolicyForce, core.PolicyClose}
+)
+
 // deleteRoomConfirm is the d key: OpenVidu Meet's policies, fail by default.
 func deleteRoomConfirm(c *common, r *core.Room) *confirm {
 	id, name := r.RoomID, sanitize(r.RoomName)
 	return newConfirm(c, "Delete room "+name+"?",
 		"Room "+name+" ("+sanitize(id)+") and its members and links will be deleted.",
 		[]confirmOption{
-			{label: "withMeeting", values: []string{core.PolicyFail, core.PolicyForce, core.PolicyWhenMeetingEnds}, hint: "if a meeting is live"},
-			{label: "withRecordings", values: []string{core.PolicyFail, core.PolicyForce, core.PolicyClose}, hint: "if it has recordings"},
+			{label: "If a meeting is live", values: deleteMeetingPolicies, labels: labelsOf(deleteMeetingPolicies, meetingPolicyLabel), hint: "withMeeting"},
+			{label: "If it has recordings", values: deleteRecPolicies, labels: labelsOf(deleteRecPolicies, recordingsPolicyLabel), hint: "withRecordings"},
 		},
 		func(v []string) tea.Cmd {
 			return c.call(func(ctx context.Context, backend Backend, p *core.Principal) tea.Msg {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ const (
 	colRoomOwner
 	colRoomStatus
 	colRoomCreated
-	colRoomAccess
+	colRoomMembers
 	roomCols
 )
 
@@ -27,14 +28,19 @@ type roomRow struct {
 	key   string // lower-case name, id and owner: what "/" searches
 }
 
-func makeRoomRow(r core.Room, loc *time.Location) roomRow {
+// makeRoomRow builds a room's row; members is its member count, -1 when the user does
+// not manage the room (members are its owner's and admins' business).
+func makeRoomRow(r core.Room, members int, loc *time.Location) roomRow {
 	row := roomRow{room: r}
 	row.cells[colRoomName] = sanitize(r.RoomName)
 	row.cells[colRoomID] = sanitize(r.RoomID)
 	row.cells[colRoomOwner] = sanitize(r.Owner)
 	row.cells[colRoomStatus] = statusText(r.Status)
 	row.cells[colRoomCreated] = time.UnixMilli(r.CreationDate).In(loc).Format("2006-01-02 15:04")
-	row.cells[colRoomAccess] = onOff(r.Access.UserEnabled)
+	row.cells[colRoomMembers] = "—"
+	if members >= 0 {
+		row.cells[colRoomMembers] = strconv.Itoa(members)
+	}
 	row.key = strings.ToLower(row.cells[colRoomName] + "\x00" + row.cells[colRoomID] + "\x00" + row.cells[colRoomOwner])
 	return row
 }

@@ -17,19 +17,32 @@ type statusBar struct {
 	flash flashMsg
 	seq   int
 	shown bool
+	// at is the screen the flash belongs to (app.screenKey); it goes with that screen.
+	at string
 }
 
 // set shows a flash and schedules its removal: errors stay a little longer, because they
 // are the ones a user needs to read.
-func (s *statusBar) set(m flashMsg) tea.Cmd {
+func (s *statusBar) set(m flashMsg, at string) tea.Cmd {
 	s.seq++
-	s.flash, s.shown = m, true
+	s.flash, s.shown, s.at = m, true, at
 	d := 4 * time.Second
 	if m.level != levelInfo {
 		d = 6 * time.Second
 	}
 	seq := s.seq
 	return s.c.tick(d, func(time.Time) tea.Msg { return flashExpiredMsg{seq: seq} })
+}
+
+// left hides the flash once the screen it was shown on is gone (another tab, a room's
+// detail closed): it spoke of that screen.
+func (s *statusBar) left(at string) {
+	switch {
+	case s.at == "":
+		s.at = at // shown before any page (the forced password change): it goes on
+	case s.shown && s.at != at:
+		s.shown = false
+	}
 }
 
 func (s *statusBar) expire(m flashExpiredMsg) {
@@ -43,7 +56,7 @@ func (s *statusBar) identity() string {
 	c := s.c
 	parts := []string{sanitize(c.userID())}
 	if u := c.user(); u != nil {
-		parts = append(parts, string(u.Role))
+		parts = append(parts, userRoleLabel(u.Role))
 	}
 	if via := c.id.Meta.Via; via != "" {
 		parts = append(parts, "via "+sanitize(via))

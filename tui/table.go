@@ -30,6 +30,9 @@ type table struct {
 
 	cursor, offset int
 	width, height  int // height counts the header line
+	// blurred hides the selection: of two tables on one page, only the one the keys
+	// move shows a selected row.
+	blurred bool
 }
 
 func newTable(c *common, cols []column, cell func(row, col int) string) table {
@@ -163,7 +166,7 @@ func (t *table) view() string {
 	for r := t.offset; r < end; r++ {
 		b.WriteByte('\n')
 		line := t.line(func(i int) string { return t.cell(r, i) })
-		if r == t.cursor {
+		if r == t.cursor && !t.blurred {
 			b.WriteString(st.selected.Render(line))
 		} else {
 			b.WriteString(line)

@@ -35,6 +35,16 @@ type Options struct {
 	// that went away leaves no subscriber and no goroutine behind. Quitting (q, ctrl+c)
 	// leaves the bus too.
 	Context context.Context
+	// InitialPasswordFile, when set, is the file holding the root admin's generated
+	// password (production's first start); the root admin's first screen names it.
+	InitialPasswordFile string
+	// Term is the terminal's TERM; Tmux says the control room runs inside tmux (the local
+	// terminal's TMUX variable) and TmuxClipboard is tmux's set-clipboard option when
+	// known. They tell whether y's copy through the terminal (OSC 52) may not arrive, in
+	// which case the link is also shown whole, selected, to be copied by hand.
+	Term          string
+	Tmux          bool
+	TmuxClipboard string
 }
 
 // New builds the control room for one user; backend is the server's *core.Service. It

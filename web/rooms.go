@@ -257,6 +257,25 @@ func (s *server) regenerateAccessLink(w http.ResponseWriter, r *http.Request, p 
 
 // updateRoomStatus is PUT /rooms/{roomId}/status: 200, or 202 when closing waits for the
 // meeting to end.
+// renameRoom is Conclave's extension PUT /rooms/{roomId}/name {"roomName": "…"}: the
+// room keeps its roomId and links; the answer is the room, as the other PUTs give it.
+func (s *server) renameRoom(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
+	o, err := readObject(w, r)
+	if err != nil {
+		return err
+	}
+	name := o.str("roomName", true)
+	if err := o.p.err(); err != nil {
+		return err
+	}
+	room, err := s.svc.RenameRoom(r.Context(), p, r.PathValue("roomId"), *name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.roomView(room, true, selectionOf(r)))
+	return nil
+}
+
 func (s *server) updateRoomStatus(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
 	o, err := readObject(w, r)
 	if err != nil {

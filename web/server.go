@@ -120,6 +120,8 @@ func (s *server) routes() {
 	s.handle("PUT", pub+"/rooms/{roomId}/access", std, s.updateRoomAccess)
 	s.handle("POST", pub+"/rooms/{roomId}/access/regenerate", std, s.regenerateAccessLink)
 	s.handle("PUT", pub+"/rooms/{roomId}/status", std, s.updateRoomStatus)
+	s.handle("PUT", pub+"/rooms/{roomId}/name", std, s.renameRoom)       // Conclave extension
+	s.handle("GET", pub+"/rooms/{roomId}/meetings", std, s.roomMeetings) // Conclave extension
 
 	s.handle("POST", pub+"/rooms/{roomId}/members", std, s.addMember)
 	s.handle("GET", pub+"/rooms/{roomId}/members", std, s.listMembers)
