@@ -219,32 +219,33 @@ func userWithToken(t testing.TB, svc *core.Service, userID, role string) (*core.
 }
 
 // AccessActs are the table's columns.
-var AccessActs = []string{core.RecActList, core.RecActPlay, core.RecActDownload, "zip", core.RecActDelete, core.RecActShare}
+var AccessActs = []string{core.RecActList, core.RecActPlay, core.RecActDownload, "zip", core.RecActDelete, core.RecActShare, core.RecActRestore}
 
-// AccessTable is the access table of SPEC 7.3: for each actor, per act, "+reason" when
+// AccessTable is the access table of SPEC 7.3: for each actor, per act (AccessActs:
+// list, play, download, zip, delete, share, restore), "+reason" when
 // allowed for that reason, "-reason" when refused for it; "open:code" when the actor's
 // share link does not even open (every act is then out of reach).
 var AccessTable = map[string][]string{
-	ActAdmin:          {"+admin", "+admin", "+admin", "+admin", "+admin", "+admin"},
-	ActOwner:          {"+owner", "+owner", "+owner", "+owner", "+owner", "+owner"},
-	ActOtherManager:   {"-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess"},
-	ActMemberMod:      {"+permission", "+permission", "+permission", "+permission", "+permission", "+permission"},
-	ActMemberSpk:      {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	ActRemoved:        {"-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess"},
-	ActExternal:       {"-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly"},
-	ActInternalMember: {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	ActAnonMod:        {"+permission", "+permission", "+permission", "+permission", "+permission", "+permission"},
-	ActAnonSpk:        {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	ActAnonRec:        {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission"},
-	ActPublicLink:     {"-linkScope", "+shareLink", "+shareLink", "+shareLink", "-linkScope", "-linkScope"},
-	ActPrivateIn:      {"-linkScope", "+shareLink", "-linkScope", "-linkScope", "-linkScope", "-linkScope"},
+	ActAdmin:          {"+admin", "+admin", "+admin", "+admin", "+admin", "+admin", "+admin"},
+	ActOwner:          {"+owner", "+owner", "+owner", "+owner", "+owner", "+owner", "+owner"},
+	ActOtherManager:   {"-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess"},
+	ActMemberMod:      {"+permission", "+permission", "+permission", "+permission", "+permission", "+permission", "-ownerOnly"},
+	ActMemberSpk:      {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission", "-ownerOnly"},
+	ActRemoved:        {"-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess", "-noAccess"},
+	ActExternal:       {"-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly", "-internalOnly"},
+	ActInternalMember: {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission", "-ownerOnly"},
+	ActAnonMod:        {"+permission", "+permission", "+permission", "+permission", "+permission", "+permission", "-ownerOnly"},
+	ActAnonSpk:        {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission", "-ownerOnly"},
+	ActAnonRec:        {"+permission", "+permission", "-noPermission", "-noPermission", "-noPermission", "-noPermission", "-ownerOnly"},
+	ActPublicLink:     {"-linkScope", "+shareLink", "+shareLink", "+shareLink", "-linkScope", "-linkScope", "-linkScope"},
+	ActPrivateIn:      {"-linkScope", "+shareLink", "-linkScope", "-linkScope", "-linkScope", "-linkScope", "-linkScope"},
 	ActPrivateOut:     {"open:share_link_sign_in_required"},
-	ActExpired:        {"open:share_link_expired", "-linkScope", "-linkInvalid", "-linkInvalid", "-linkInvalid", "-linkScope", "-linkScope"},
+	ActExpired:        {"open:share_link_expired", "-linkScope", "-linkInvalid", "-linkInvalid", "-linkInvalid", "-linkScope", "-linkScope", "-linkScope"},
 	ActUsedUp:         {"open:share_link_used_up"},
 	ActWrongPassword:  {"open:share_password_wrong"},
-	ActRightPassword:  {"-linkScope", "+shareLink", "-linkScope", "-linkScope", "-linkScope", "-linkScope"},
-	ActRevoked:        {"open:share_link_revoked", "-linkScope", "-linkInvalid", "-linkInvalid", "-linkInvalid", "-linkScope", "-linkScope"},
-	ActAPIKey:         {"+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey"},
+	ActRightPassword:  {"-linkScope", "+shareLink", "-linkScope", "-linkScope", "-linkScope", "-linkScope", "-linkScope"},
+	ActRevoked:        {"open:share_link_revoked", "-linkScope", "-linkInvalid", "-linkInvalid", "-linkInvalid", "-linkScope", "-linkScope", "-linkScope"},
+	ActAPIKey:         {"+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey", "+apiKey"},
 }
 
 // SplitCells returns the open code (if any) and the act cells of a row of AccessTable.

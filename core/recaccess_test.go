@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"conclave/conclavetest"
 	"conclave/core"
@@ -77,7 +79,7 @@ func TestRecordingAccessTable(t *testing.T) {
 				if d.Allowed != (d.Err == nil) {
 					t.Errorf("%s: decision allowed=%v with error %v", act, d.Allowed, d.Err)
 				}
-				checkActDone(t, svc, a, act, allowed)
+				checkActDone(t, svc, store, dir, w, a, act, allowed)
 			}
 		})
 	}
@@ -85,7 +87,7 @@ func TestRecordingAccessTable(t *testing.T) {
 
 // checkActDone does the act through the service call a front end makes and checks that
 // it succeeds exactly when the table allows it.
-func checkActDone(t *testing.T, svc *core.Service, a *conclavetest.AccessActor, act string, allowed bool) {
+func checkActDone(t *testing.T, svc *core.Service, store *db.DB, dir string, w *conclavetest.AccessWorld, a *conclavetest.AccessActor, act string, allowed bool) {
 	t.Helper()
 	ctx := context.Background()
 	id := a.Rec.RecordingID
@@ -120,6 +122,21 @@ func checkActDone(t *testing.T, svc *core.Service, a *conclavetest.AccessActor, 
 		return // deleting is judged by the decision only; the trash has its own tests
 	case core.RecActShare:
 		_, err = svc.ListShareLinks(ctx, a.P, id, core.ListOptions{})
+	case core.RecActRestore:
+		// A recording of the actor's room, put in the trash by an admin, restored by it.
+		room := w.Room
+		if a.Rec.RoomID == w.Internal.RoomID {
+			room = w.Internal
+		}
+		trashed := conclavetest.FakeRecording(t, store, dir, room, fmt.Sprintf("rs%d", time.Now().UnixNano()), 1,
+			conclavetest.FakeFile{Name: "x.webm", Content: []byte("x")})
+		if derr := svc.DeleteRecording(ctx, w.Actor(t, conclavetest.ActAdmin).P, trashed.RecordingID); derr != nil {
+			t.Fatal(derr)
+		}
+		_, err = svc.RestoreRecording(ctx, a.P, trashed.RecordingID)
+		if perr := svc.PurgeRecording(ctx, w.Actor(t, conclavetest.ActAdmin).P, trashed.RecordingID); perr != nil {
+			t.Fatal(perr) // gone again, so that the room's listing stays as the other cells expect
+		}
 	}
 	if (err == nil) != allowed {
 		t.Errorf("%s done: err=%v, want allowed=%v", act, err, allowed)

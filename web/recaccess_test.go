@@ -97,7 +97,7 @@ func (a *accessStack) cell(ac *conclavetest.AccessActor, act string, allowed boo
 	// shared routes (401); a revoked link is gone (410), an expired one's token too (401).
 	refused := http.StatusForbidden
 	switch {
-	case link && (act == core.RecActList || act == core.RecActDelete || act == core.RecActShare):
+	case link && (act == core.RecActList || act == core.RecActDelete || act == core.RecActShare || act == core.RecActRestore):
 		refused = http.StatusUnauthorized
 	case reason == core.RecReasonLinkInvalid && ac.Name == conclavetest.ActRevoked:
 		refused = http.StatusGone
@@ -167,6 +167,22 @@ func (a *accessStack) cell(ac *conclavetest.AccessActor, act string, allowed boo
 			return
 		}
 		a.req("DELETE", "/api/v1/recordings/"+id, nil, creds...).wantErr(refused, "")
+	case core.RecActRestore:
+		// A recording of the actor's room, put in the trash by an admin, restored by it.
+		trashed := conclavetest.FakeRecording(t, a.db, a.dir, roomOf(a.w, ac), fmt.Sprintf("rs%d", time.Now().UnixNano()), 1, conclavetest.FakeFile{Name: "x.webm", Content: []byte("x")})
+		a.req("DELETE", "/api/v1/recordings/"+trashed.RecordingID, nil, bearer(a.w.Actors[0].Bearer)).want(http.StatusOK)
+		r := a.req("POST", "/api/v1/recordings/"+trashed.RecordingID+"/restore", nil, creds...)
+		// Purged afterwards, so that the room's listing stays as the other cells expect.
+		defer func() {
+			a.req("DELETE", "/api/v1/recordings/"+trashed.RecordingID+"?force=true", nil, bearer(a.w.Actors[0].Bearer)).want(http.StatusOK)
+		}()
+		if !allowed {
+			r.wantErr(refused, "")
+			a.req("GET", "/api/v1/recordings/"+trashed.RecordingID, nil, bearer(a.w.Actors[0].Bearer)).want(http.StatusNotFound)
+			return
+		}
+		r.want(http.StatusOK)
+		a.req("GET", "/api/v1/recordings/"+trashed.RecordingID, nil, bearer(a.w.Actors[0].Bearer)).want(http.StatusOK)
 	case core.RecActShare:
 		r := a.req("POST", "/api/v1/recordings/"+id+"/shares", map[string]any{"access": "private"}, creds...)
 		if !allowed {

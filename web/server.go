@@ -152,7 +152,7 @@ func (s *server) routes() {
 	s.handle("GET", pub+"/recordings/{recordingId}/download", withMember|credCookie, s.downloadRecording)
 	s.recordingAccessRoutes()
 	s.handle("GET", pub+"/recordings/trash", std, s.listTrash)                         // extension (trash.go)
-	s.handle("POST", pub+"/recordings/{recordingId}/restore", std, s.restoreRecording) // extension
+	s.handle("POST", pub+"/recordings/{recordingId}/restore", withMember, s.restoreRecording) // extension; core decides who
 	s.handle("GET", in+"/recordings/storage", std, s.recordingStorage)                 // extension
 	s.handle("GET", in+"/config/recording", std, s.recordingSwitch)
 	s.handle("PUT", in+"/config/recording", std, s.setRecordingSwitch)
