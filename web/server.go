@@ -151,9 +151,9 @@ func (s *server) routes() {
 	s.handle("GET", pub+"/recordings/{recordingId}/media", withMember|credCookie, s.recordingMedia)
 	s.handle("GET", pub+"/recordings/{recordingId}/download", withMember|credCookie, s.downloadRecording)
 	s.recordingAccessRoutes()
-	s.handle("GET", pub+"/recordings/trash", std, s.listTrash)                         // extension (trash.go)
+	s.handle("GET", pub+"/recordings/trash", std, s.listTrash)                                // extension (trash.go)
 	s.handle("POST", pub+"/recordings/{recordingId}/restore", withMember, s.restoreRecording) // extension; core decides who
-	s.handle("GET", in+"/recordings/storage", std, s.recordingStorage)                 // extension
+	s.handle("GET", in+"/recordings/storage", std, s.recordingStorage)                        // extension
 	s.handle("GET", in+"/config/recording", std, s.recordingSwitch)
 	s.handle("PUT", in+"/config/recording", std, s.setRecordingSwitch)
 	s.handle("GET", in+"/config/rooms/appearance", withMember|credAnonymous, s.getRoomsAppearance)
