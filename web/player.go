@@ -84,19 +84,8 @@ func (s *server) recordingTimeline(w http.ResponseWriter, r *http.Request, p *co
 	return nil
 }
 
-func (s *server) timelineJSON(tl *core.RecordingTimeline) object {
-	rec := tl.Recording
-	path := s.recordingPath(rec.RecordingID)
-	streams := make([]object, 0, len(tl.Streams))
-	for _, st := range tl.Streams {
-		codecs := st.Codecs
-		if codecs == nil {
-			codecs = []string{}
-		}
-		streams = append(streams, object{{"index", st.Index}, {"identity", st.Identity}, {"name", st.Name},
-			{"kind", st.Kind}, {"offset", st.Offset}, {"duration", st.Duration}, {"size", st.Size},
-			{"codecs", codecs}, {"mediaUrl", path + "/media?stream=" + strconv.Itoa(st.Index)}})
-	}
+// participantsJSON is who was present and who spoke when, as the player draws it.
+func participantsJSON(tl *core.RecordingTimeline) []object {
 	people := make([]object, 0, len(tl.Participants))
 	for _, tp := range tl.Participants {
 		var speaking any // null: not recorded
@@ -110,6 +99,23 @@ func (s *server) timelineJSON(tl *core.RecordingTimeline) object {
 		people = append(people, object{{"identity", tp.Identity}, {"name", tp.Name}, {"role", tp.Role},
 			{"present", present}, {"speaking", speaking}, {"speakingTruncated", tp.SpeakingTruncated}})
 	}
+	return people
+}
+
+func (s *server) timelineJSON(tl *core.RecordingTimeline) object {
+	rec := tl.Recording
+	path := s.recordingPath(rec.RecordingID)
+	streams := make([]object, 0, len(tl.Streams))
+	for _, st := range tl.Streams {
+		codecs := st.Codecs
+		if codecs == nil {
+			codecs = []string{}
+		}
+		streams = append(streams, object{{"index", st.Index}, {"identity", st.Identity}, {"name", st.Name},
+			{"kind", st.Kind}, {"offset", st.Offset}, {"duration", st.Duration}, {"size", st.Size},
+			{"codecs", codecs}, {"mediaUrl", path + "/media?stream=" + strconv.Itoa(st.Index)}})
+	}
+	people := participantsJSON(tl)
 	download := object{{"allowed", tl.CanDownload}}
 	if tl.CanDownload {
 		download = append(download, member{"url", path + "/download"})

@@ -304,6 +304,12 @@ func (s *server) openShareLink(w http.ResponseWriter, r *http.Request, p *core.P
 		{"mediaUrl", base + "/media?" + tok},
 		{"streams", streams},
 	}
+	// Who was there and who spoke, for the player's timeline, judged as the link's holder.
+	if h, herr := s.svc.AuthenticateShareToken(r.Context(), linkID, sh.Token, s.meta(r)); herr == nil {
+		if tl, terr := s.svc.RecordingTimeline(r.Context(), h, sh.Recording.RecordingID); terr == nil {
+			out = append(out, member{"participants", participantsJSON(tl)}, member{"speakingKnown", tl.SpeakingKnown})
+		}
+	}
 	if sh.Link.AllowDownload {
 		out = append(out, member{"downloadUrl", base + "/download?" + tok}, member{"zipUrl", base + "/download?format=zip&" + tok})
 	} else {

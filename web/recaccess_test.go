@@ -237,6 +237,10 @@ func TestShareLinkInABrowser(t *testing.T) {
 	if len(streams) != 2 {
 		t.Fatalf("streams %v", got["streams"])
 	}
+	// Who was there, for the player's timeline: one row per participant of the streams.
+	if people, _ := got["participants"].([]any); len(people) != 2 {
+		t.Fatalf("participants %v", got["participants"])
+	}
 	// A viewing: bytes=0- then a seek; a stream of its own; a download.
 	a.req("GET", media, nil, ua, header("Range", "bytes=0-")).want(http.StatusPartialContent)
 	if r := a.req("GET", media, nil, ua, header("Range", "bytes=5-9")).want(http.StatusPartialContent); string(r.body) != "file " {

@@ -167,8 +167,8 @@ function samePath(u) {
 
 /**
  * fromShareLink turns a share link's answer (GET …/shared-recordings/{linkId}) into the
- * timeline's shape: who was there comes from the streams; who spoke, and the room's other
- * recordings, are not given to link holders.
+ * timeline's shape: who was there and who spoke as the server gives them (else who was
+ * there from the streams); the room's other recordings are not given to link holders.
  */
 export function fromShareLink(d) {
   const rec = d.recording || {};
@@ -191,10 +191,13 @@ export function fromShareLink(d) {
       return out;
     }, []);
   }
+  // The server says who was there and who spoke, where it can; else it is read from the
+  // streams, without who spoke.
+  const given = Array.isArray(d.participants) && d.participants.length > 0;
   return {
     recordingId: rec.recordingId, roomId: rec.roomId, roomName: rec.roomName, status: rec.status,
     startDate: rec.startDate, endDate: rec.endDate, duration: rec.duration || 0,
-    streams, participants: [...people.values()], speakingKnown: false,
+    streams, participants: given ? d.participants : [...people.values()], speakingKnown: given && !!d.speakingKnown,
     download: { allowed: !!d.downloadUrl, url: samePath(d.downloadUrl) },
     others: { allowed: false },
   };
