@@ -567,25 +567,34 @@ func (s *Service) recordingPerm(ctx context.Context, p *Principal, rec *Recordin
 	return s.checkRight(ctx, p, rec, actOfPerm(perm))
 }
 
-// ListRecordings lists the recordings p may list (recordingList): all for admins and API
-// keys, a room-member token its room's, others the rooms they can list in.
-func (s *Service) ListRecordings(ctx context.Context, p *Principal, q RecordingQuery) (Page[Recording], error) {
+// checkRecordingQuery checks a listing's caller, paging, sort field and filters.
+func checkRecordingQuery(p *Principal, q RecordingQuery) (RecordingQuery, error) {
 	if err := p.active(); err != nil {
-		return Page[Recording]{}, err
+		return q, err
 	}
 	var err error
 	if q.ListOptions, err = checkList(q.ListOptions, "startDate", "roomName", "duration", "size"); err != nil {
-		return Page[Recording]{}, err
+		return q, err
 	}
 	if q.RoomName, err = checkText("roomName", q.RoomName); err != nil {
-		return Page[Recording]{}, err
+		return q, err
 	}
 	if q.Status != "" {
 		var v validator
 		checkEnum(&v, "status", q.Status, RecordingStatuses...)
 		if err := v.err(); err != nil {
-			return Page[Recording]{}, err
+			return q, err
 		}
+	}
+	return q, nil
+}
+
+// ListRecordings lists the recordings p may list (recordingList): all for admins and API
+// keys, a room-member token its room's, others the rooms they can list in.
+func (s *Service) ListRecordings(ctx context.Context, p *Principal, q RecordingQuery) (Page[Recording], error) {
+	q, err := checkRecordingQuery(p, q)
+	if err != nil {
+		return Page[Recording]{}, err
 	}
 	if !p.isAdmin() {
 		rooms, err := s.listableRooms(ctx, p, q.RoomID)

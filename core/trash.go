@@ -288,22 +288,9 @@ func (s *Service) canRestore(ctx context.Context, st Store, p *Principal, rec *R
 // ListTrash lists the recordings in the trash that p may restore: every one for admins,
 // those of the rooms it owns for others. Filters and paging are ListRecordings'.
 func (s *Service) ListTrash(ctx context.Context, p *Principal, q RecordingQuery) (Page[Recording], error) {
-	if err := p.active(); err != nil {
+	q, err := checkRecordingQuery(p, q)
+	if err != nil {
 		return Page[Recording]{}, err
-	}
-	var err error
-	if q.ListOptions, err = checkList(q.ListOptions, "startDate", "roomName", "duration", "size"); err != nil {
-		return Page[Recording]{}, err
-	}
-	if q.RoomName, err = checkText("roomName", q.RoomName); err != nil {
-		return Page[Recording]{}, err
-	}
-	if q.Status != "" {
-		var v validator
-		checkEnum(&v, "status", q.Status, RecordingStatuses...)
-		if err := v.err(); err != nil {
-			return Page[Recording]{}, err
-		}
 	}
 	q.Trash = TrashOnly
 	if !p.isAdmin() {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -88,6 +89,13 @@ func (s *server) stopRecording(w http.ResponseWriter, r *http.Request, p *core.P
 
 // listRecordings is GET /recordings.
 func (s *server) listRecordings(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
+	return s.writeRecordingList(w, r, p, s.svc.ListRecordings)
+}
+
+// writeRecordingList answers a listing of recordings with GET /recordings' filters and
+// paging, from list (the recordings, or the trash).
+func (s *server) writeRecordingList(w http.ResponseWriter, r *http.Request, p *core.Principal,
+	list func(context.Context, *core.Principal, core.RecordingQuery) (core.Page[core.Recording], error)) error {
 	q := newQuery(r)
 	rq := core.RecordingQuery{
 		ListOptions: q.listOptions("startDate"),
@@ -98,7 +106,7 @@ func (s *server) listRecordings(w http.ResponseWriter, r *http.Request, p *core.
 	if err := q.err(); err != nil {
 		return err
 	}
-	page, err := s.svc.ListRecordings(r.Context(), p, rq)
+	page, err := list(r.Context(), p, rq)
 	if err != nil {
 		return err
 	}

@@ -21,26 +21,7 @@ func forceParam(r *http.Request) (bool, error) {
 // listTrash is GET /recordings/trash: the recordings in the trash the caller may restore,
 // with GET /recordings' filters and paging.
 func (s *server) listTrash(w http.ResponseWriter, r *http.Request, p *core.Principal) error {
-	q := newQuery(r)
-	rq := core.RecordingQuery{
-		ListOptions: q.listOptions("startDate"),
-		RoomID:      q.str("roomId"),
-		RoomName:    q.text("roomName"),
-		Status:      q.str("status"),
-	}
-	if err := q.err(); err != nil {
-		return err
-	}
-	page, err := s.svc.ListTrash(r.Context(), p, rq)
-	if err != nil {
-		return err
-	}
-	out := make([]object, 0, len(page.Items))
-	for i := range page.Items {
-		out = append(out, recordingJSON(&page.Items[i]))
-	}
-	writeJSON(w, http.StatusOK, object{{"recordings", out}, {"pagination", pageInfo(page.Next, core.ClampMaxItems(rq.MaxItems))}})
-	return nil
+	return s.writeRecordingList(w, r, p, s.svc.ListTrash)
 }
 
 // restoreRecording is POST /recordings/{recordingId}/restore: out of the trash.
