@@ -1,9 +1,11 @@
-// Small DOM helpers shared by the lobby and the meeting. Text always goes in through
-// textContent, never as HTML.
+// Small DOM helpers shared by the lobby, the meeting, the home page and the recording
+// player (which imports them from here). Text always goes in through textContent, never
+// as HTML.
 
 /**
- * h builds an element. attrs: class, text, dataset {}, on {event: fn}, hidden, and any
- * other attribute (false/null/undefined leave it out). Children are nodes or strings.
+ * h builds an element. attrs: class, text, dataset {}, style {}, on {event: fn}, hidden,
+ * and any other attribute (false/null/undefined leave it out). Children are nodes or
+ * strings.
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -14,6 +16,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
     else if (k === 'hidden') el.hidden = !!v;
+    else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
     else if (k in el && typeof v !== 'string') el[k] = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
