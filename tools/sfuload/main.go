@@ -52,7 +52,7 @@ func main() {
 	size := flag.Int("size", 4, "meetings phase: participants per room, all publishing")
 	relayN := flag.Int("relayn", 64, "relay phase: receiving sockets (0: skip)")
 	relayRate := flag.Int("relayrate", 20000, "relay phase: datagrams/s offered to the relay's ingress")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the largest batched fan-out run (without -subs, of the first recorded meetings run)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server during the largest batched fan-out run (without -subs, one of each meetings run, to PATH.N.MODE)")
 	// The clients process's flags; not for people.
 	role := flag.String("role", "server", "internal")
 	sc := scenario{}
@@ -133,18 +133,18 @@ func main() {
 		if *recordFlag {
 			variants = append(variants, variant{"meetings-recorded", false, true}, variant{"meetings", false, false}, variant{"meetings-recorded", false, true})
 		}
-		profiled := false
-		for _, v := range variants {
+		for i, v := range variants {
 			mode, noBatch := v.mode, v.noBatch
 			var prof io.Writer
-			if *cpuProfile != "" && len(counts) == 0 && v.rec && !profiled {
-				// Without a fan-out sweep, the profile is of the first recorded meetings run.
-				f, err := os.Create(*cpuProfile)
+			if *cpuProfile != "" && len(counts) == 0 {
+				// Without a fan-out sweep, each meetings run has its profile, PATH.N.MODE,
+				// so that recorded and unrecorded runs can be compared (pprof -diff_base).
+				f, err := os.Create(fmt.Sprintf("%s.%d.%s", *cpuProfile, i, mode))
 				if err != nil {
 					fail("profile", err)
 				}
 				defer f.Close()
-				prof, profiled = f, true
+				prof = f
 			}
 			r, err := runSFU(scenario{kind: "meetings", rooms: *rooms, size: *size}, mode, *duration, noBatch, v.rec, quiet, prof)
 			if err != nil {
