@@ -90,11 +90,15 @@ type recFilter struct {
 // parseRecFilter reads the filter line.
 func parseRecFilter(s string, now time.Time, loc *time.Location) (recFilter, error) {
 	var f recFilter
-	for _, word := range strings.Fields(strings.ToLower(s)) {
+	for _, word := range strings.Fields(s) {
 		k, v, ok := strings.Cut(word, ":")
 		if !ok {
-			f.words = append(f.words, word)
+			f.words = append(f.words, strings.ToLower(word))
 			continue
+		}
+		k = strings.ToLower(k)
+		if k != "since" && k != "until" {
+			v = strings.ToLower(v)
 		}
 		if v == "" {
 			return f, fmt.Errorf("%q: give a value after the colon", word)

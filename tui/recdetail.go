@@ -222,8 +222,10 @@ func (d *recDetail) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (d *recDetail) canShare() bool  { return !d.trashed && d.rights.share }
-func (d *recDetail) canDelete() bool { return !d.trashed && d.rights.del && !liveRecordingStatus(d.rec.Status) }
+func (d *recDetail) canShare() bool { return !d.trashed && d.rights.share }
+func (d *recDetail) canDelete() bool {
+	return !d.trashed && d.rights.del && !liveRecordingStatus(d.rec.Status)
+}
 
 // activeLinks are the links still in force, the ones worth revoking.
 func (d *recDetail) activeLinks() []core.ShareLink {
