@@ -433,7 +433,13 @@ func (d *recDetail) linkLines(w int) []string {
 	}
 	out[0] = st.header.Render(title)
 	now := d.c.now().UnixMilli()
-	out = append(out, st.header.Render(ansi.Truncate(fmt.Sprintf("  %-24s %-8s %-7s %-8s %-16s %-16s %s", "LINK", "ACCESS", "STATE", "USES", "LAST USE", "EXPIRES", "ALLOWS"), w, "")))
+	out = append(out, st.header.Render(ansi.Truncate(fmt.Sprintf("  %-20s %-7s %-7s %-9s %-3s %-8s %-16s %s", "LINK", "ACCESS", "STATE", "USES", "PW", "DOWNLOAD", "LAST USE", "EXPIRES"), w, "")))
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
 	for _, l := range d.links {
 		uses := strconv.FormatInt(l.Uses, 10)
 		if l.MaxUses > 0 {
@@ -443,15 +449,8 @@ func (d *recDetail) linkLines(w int) []string {
 		if l.ExpiresAt != 0 {
 			expires = d.c.formatTime(l.ExpiresAt)
 		}
-		allows := "view"
-		if l.AllowDownload {
-			allows = "view+download"
-		}
-		if l.PasswordHash != "" {
-			allows += ", password"
-		}
-		line := fmt.Sprintf("  %-24s %-8s %-7s %-8s %-16s %-16s %s", sanitize(l.LinkID), sanitize(l.Access), l.State(now), uses,
-			d.c.formatTime(l.LastUsed), expires, allows)
+		line := fmt.Sprintf("  %-20s %-7s %-7s %-9s %-3s %-8s %-16s %s", sanitize(l.LinkID), sanitize(l.Access), l.State(now), uses,
+			yes(l.PasswordHash != ""), yes(l.AllowDownload), d.c.formatTime(l.LastUsed), expires)
 		out = append(out, ansi.Truncate(line, w, "…"))
 	}
 	return out

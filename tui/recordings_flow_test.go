@@ -160,3 +160,146 @@ func timelineRow(t *testing.T, frame, name string) []rune {
 	t.Fatalf("no timeline row for %s:\n%s", name, frame)
 	return nil
 }
+
+func TestFlowRecordingDeleteRestore(t *testing.T) {
+	e := newRecEnv(t)
+	r := e.room("Board meeting")
+	rec := e.finished(r, time.Now().Add(-time.Hour), 1000)
+	ctx := context.Background()
+	listed := func() bool {
+		_, err := e.svc.GetRecording(ctx, e.admin(), rec.RecordingID)
+		return err == nil
+	}
+	tm := e.open("admin")
+	waitFor(t, tm, "3 Recordings")
+	press(tm, "3")
+	waitFor(t, tm, rec.RecordingID, "d move to trash")
+	press(tm, "d")
+	waitFor(t, tm, "Delete recording (y/N)", "[ No ]", "to the trash?")
+	press(tm, "enter")
+	waitFor(t, tm, "sorted by", rec.RecordingID)
+	if !listed() {
+		t.Fatal("enter on the confirmation (No selected) deleted the recording")
+	}
+	press(tm, "d")
+	waitFor(t, tm, "(y/N)")
+	press(tm, "y")
+	waitFor(t, tm, "Recording moved to the trash", "No recordings you may list yet")
+	if listed() {
+		t.Fatal("y did not move the recording to the trash")
+	}
+	trash, err := e.svc.ListTrash(ctx, e.admin(), core.RecordingQuery{})
+	if err != nil || len(trash.Items) != 1 || trash.Items[0].RecordingID != rec.RecordingID {
+		t.Fatalf("trash = %+v, %v", trash.Items, err)
+	}
+
+	press(tm, "t")
+	waitFor(t, tm, "Trash", rec.RecordingID, "trash", "u restore")
+	press(tm, "u")
+	waitFor(t, tm, "Restore recording (y/N)", "[ No ]")
+	press(tm, "n")
+	waitFor(t, tm, "Trash", rec.RecordingID)
+	if listed() {
+		t.Fatal("n restored the recording")
+	}
+	press(tm, "u")
+	waitFor(t, tm, "(y/N)")
+	press(tm, "y")
+	waitFor(t, tm, "Recording restored", "The trash is empty")
+	if !listed() {
+		t.Fatal("y did not restore the recording")
+	}
+	press(tm, "t")
+	waitFor(t, tm, "Recordings", rec.RecordingID, "complete")
+}
+
+func TestFlowShareLinkCreateAndRevoke(t *testing.T) {
+	e := newRecEnv(t)
+	r := e.room("All hands")
+	rec := e.finished(r, time.Now().Add(-time.Hour), 1000)
+	ctx := context.Background()
+	tm := e.open("admin")
+	waitFor(t, tm, "3 Recordings")
+	press(tm, "3")
+	waitFor(t, tm, rec.RecordingID)
+	press(tm, "enter")
+	waitFor(t, tm, "No share links yet — press n to make one", "n new share link")
+	press(tm, "n")
+	waitFor(t, tm, "New share link", "Password", "Expires", "Max uses", "Allow download")
+	press(tm, "tab", "link-pass-1", "tab", "+7d", "tab", "3", "tab", "x", "ctrl+s")
+	frame := waitFor(t, tm, "Share link created", "This is the only time the link is shown", "secret=")
+	links, err := e.svc.ListShareLinks(ctx, e.admin(), rec.RecordingID, core.ListOptions{})
+	if err != nil || len(links.Items) != 1 {
+		t.Fatalf("links = %+v, %v", links.Items, err)
+	}
+	l := links.Items[0]
+	if l.Access != core.ShareAccessPublic || l.PasswordHash == "" || !l.AllowDownload || l.MaxUses != 3 ||
+		l.ExpiresAt < time.Now().Add(6*24*time.Hour).UnixMilli() || l.ExpiresAt > time.Now().Add(8*24*time.Hour).UnixMilli() {
+		t.Fatalf("the link made is not what the form said: %+v", l)
+	}
+	// The secret is on screen whole (wrapped inside the box, never cut).
+	var text strings.Builder
+	for _, line := range strings.Split(frame, "\n") {
+		line = strings.Trim(line, " │╭╮╰╯─")
+		if strings.HasPrefix(line, "http://") || text.Len() > 0 && !strings.Contains(line, " ") && line != "" {
+			text.WriteString(line)
+		} else if text.Len() > 0 {
+			break
+		}
+	}
+	shown := text.String()
+	if !strings.HasPrefix(shown, "http://meet.test/meet/recording/"+rec.RecordingID+"?share="+l.LinkID+"&secret=") || len(shown) < 100 {
+		t.Fatalf("the link shown is %q:\n%s", shown, frame)
+	}
+	if _, err := e.svc.OpenShareLink(ctx, nil, l.LinkID, strings.SplitN(shown, "&secret=", 2)[1], "link-pass-1"); err != nil {
+		t.Fatalf("the link shown does not open: %v", err)
+	}
+	press(tm, "esc")
+	waitFor(t, tm, "Share links (1)", l.LinkID)
+	if frame := lastFrame(tm); strings.Contains(frame, "secret=") {
+		t.Fatalf("the secret is still shown after the dialog closed:\n%s", frame)
+	}
+	// The use the test made is counted when the detail is read again.
+	press(tm, "r")
+	frame = waitFor(t, tm, l.LinkID+" public  active  1/3       yes yes")
+	if !strings.Contains(frame, "share.use") || !strings.Contains(frame, "share.create") {
+		t.Fatalf("the access log does not show the link's creation and use:\n%s", frame)
+	}
+
+	press(tm, "x")
+	waitFor(t, tm, "Revoke which share link?", l.LinkID)
+	press(tm, "enter")
+	waitFor(t, tm, "Revoke share link (y/N)", "[ No ]")
+	press(tm, "enter")
+	waitFor(t, tm, "Share links (1)", "active")
+	if st := e.svc.ShareLinkState(mustLink(t, e, rec.RecordingID)); st != "active" {
+		t.Fatalf("No revoked the link: %s", st)
+	}
+	press(tm, "x", "enter")
+	waitFor(t, tm, "(y/N)")
+	press(tm, "y")
+	waitFor(t, tm, "Share link revoked", l.LinkID+" public  revoked", "share.revoke")
+	if st := e.svc.ShareLinkState(mustLink(t, e, rec.RecordingID)); st != "revoked" {
+		t.Fatalf("the link is %s after y", st)
+	}
+	// Nothing is left to revoke: the key is no longer offered.
+	if frame := lastFrame(tm); strings.Contains(frame, "revoke a share link") {
+		t.Fatalf("revoke is offered with no link in force:\n%s", frame)
+	}
+}
+
+// lastFrame is the frame on screen now.
+func lastFrame(tm *session) string {
+	tm.screen.mu.Lock()
+	defer tm.screen.mu.Unlock()
+	return tm.screen.last
+}
+
+func mustLink(t *testing.T, e *recEnv, recordingID string) *core.ShareLink {
+	t.Helper()
+	links, err := e.svc.ListShareLinks(context.Background(), e.admin(), recordingID, core.ListOptions{})
+	if err != nil || len(links.Items) != 1 {
+		t.Fatalf("links = %+v, %v", links.Items, err)
+	}
+	return &links.Items[0]
+}
