@@ -244,7 +244,9 @@ type statusNoter interface{ statusNote() string }
 // for those core shows them to (admins, room owners).
 func (p *recordingsPage) statusNote() string {
 	s := p.storage
-	if s == nil {
+	// Core's figures are every room's for admins and its own rooms' for others: a user
+	// who owns no room with recordings has none to see.
+	if s == nil || (!p.c.isAdmin() && len(s.Rooms) == 0) {
 		return ""
 	}
 	note := "recordings " + humanBytes(s.Total.Bytes)

@@ -211,6 +211,35 @@ func TestFlowRecordingDeleteRestore(t *testing.T) {
 	}
 	press(tm, "t")
 	waitFor(t, tm, "Recordings", rec.RecordingID, "complete")
+
+	// An admin purges from the trash, also with (y/N) and No selected.
+	if err := e.svc.DeleteRecording(ctx, e.admin(), rec.RecordingID); err != nil {
+		t.Fatal(err)
+	}
+	press(tm, "t")
+	waitFor(t, tm, "Trash", rec.RecordingID, "P purge now")
+	press(tm, "P")
+	waitFor(t, tm, "Purge recording (y/N)", "[ No ]", "cannot be undone")
+	press(tm, "enter")
+	waitFor(t, tm, "Trash", rec.RecordingID)
+	inTrash := func() int {
+		page, err := e.svc.ListTrash(ctx, e.admin(), core.RecordingQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Items)
+	}
+	if inTrash() != 1 {
+		t.Fatal("enter on the purge confirmation purged the recording")
+	}
+	press(tm, "P", "y")
+	waitFor(t, tm, "Recording purged", "The trash is empty")
+	if inTrash() != 0 {
+		t.Fatal("y did not purge the recording")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, filepath.FromSlash(rec.Dir))); !os.IsNotExist(err) {
+		t.Fatalf("the purged recording's files are still there: %v", err)
+	}
 }
 
 func TestFlowShareLinkCreateAndRevoke(t *testing.T) {
@@ -302,4 +331,60 @@ func mustLink(t *testing.T, e *recEnv, recordingID string) *core.ShareLink {
 		t.Fatalf("links = %+v, %v", links.Items, err)
 	}
 	return &links.Items[0]
+}
+
+// A speaker lists and watches but may not delete or share: the keys are not offered,
+// pressing them says why, and the detail says what it keeps from the speaker.
+func TestFlowRecordingsSpeakerSeesNoActs(t *testing.T) {
+	e := newRecEnv(t)
+	e.user("sam_speaker", "room_member", false)
+	r := e.room("Lecture hall")
+	hidden := e.room("Board room")
+	if _, _, err := e.svc.AddMember(context.Background(), e.admin(), r.RoomID, core.NewMember{UserID: "sam_speaker", BaseRole: "speaker"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.finished(r, time.Now().Add(-time.Hour), 100)
+	secret := e.finished(hidden, time.Now().Add(-time.Hour), 100)
+	tm := e.open("sam_speaker")
+	waitFor(t, tm, "3 Recordings", "4 Account")
+	press(tm, "3")
+	frame := waitFor(t, tm, rec.RecordingID, "enter details")
+	if strings.Contains(frame, secret.RecordingID) || strings.Contains(frame, "move to trash") || strings.Contains(frame, "purge") {
+		t.Fatalf("a speaker sees another room's recording or acts it may not do:\n%s", frame)
+	}
+	if strings.Contains(frame, "free ") {
+		t.Fatalf("storage figures are shown to a speaker:\n%s", frame)
+	}
+	press(tm, "d")
+	waitFor(t, tm, "You need recordingDelete")
+	press(tm, "enter")
+	frame = waitFor(t, tm, "Participants (1)", "Share links are shown to those with recordingShare", "The access log is shown to the room's owner and admins")
+	if strings.Contains(frame, "new share link") {
+		t.Fatalf("a speaker is offered a share link:\n%s", frame)
+	}
+	press(tm, "n")
+	waitFor(t, tm, "You need recordingShare")
+	if _, err := e.svc.GetRecording(context.Background(), e.admin(), rec.RecordingID); err != nil {
+		t.Fatalf("the recording is gone: %v", err)
+	}
+}
+
+// What happens elsewhere (REST, another session) shows without a key: the bus's
+// recordingChanged reloads the list.
+func TestFlowRecordingsFollowEvents(t *testing.T) {
+	e := newRecEnv(t)
+	r := e.room("Town hall")
+	rec := e.finished(r, time.Now().Add(-time.Hour), 100)
+	tm := e.open("admin")
+	waitFor(t, tm, "3 Recordings")
+	press(tm, "3")
+	waitFor(t, tm, rec.RecordingID)
+	if err := e.svc.DeleteRecording(context.Background(), e.admin(), rec.RecordingID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "No recordings you may list yet")
+	if _, err := e.svc.RestoreRecording(context.Background(), e.admin(), rec.RecordingID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, rec.RecordingID, "1/1")
 }
