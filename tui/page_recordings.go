@@ -166,7 +166,7 @@ type recsLoadedMsg struct {
 }
 
 type recsKeys struct {
-	open, filter, clear, sort, trash, del, restore, purge key.Binding
+	open, filter, clear, sort, trash, del, restore, purge, storage key.Binding
 	filterDone, filterClear                               key.Binding
 }
 
@@ -218,6 +218,7 @@ func newRecordingsPage(c *common) *recordingsPage {
 		del:         bind("move to trash", "d"),
 		restore:     bind("restore", "u"),
 		purge:       bind("purge now", "P"),
+		storage:     bind("storage per room", "S"),
 		filterDone:  bind("keep filter", "enter"),
 		filterClear: bind("clear filter", "esc"),
 	}
@@ -522,6 +523,12 @@ func (p *recordingsPage) updateList(k tea.KeyPressMsg) tea.Cmd {
 		p.table.setRows(0, nil)
 		p.reload.loaded = false
 		return p.reload.restart(p.loadCmd)
+	case keyIs(k, p.keys.storage):
+		if p.statusNote() == "" {
+			return flash(levelWarn, "Storage figures are for admins and the owners of rooms with recordings")
+		}
+		p.open(storageBox(p.c, p.storage))
+		return nil
 	}
 	if sel == nil {
 		return nil
@@ -642,7 +649,11 @@ func (p *recordingsPage) FullHelp() [][]key.Binding {
 	case p.filtering:
 		return [][]key.Binding{{p.keys.filterDone, p.keys.filterClear}}
 	}
-	groups := [][]key.Binding{p.c.nav.bindings(), {p.keys.filter, p.keys.clear, p.keys.sort, p.trashKey()}}
+	view := []key.Binding{p.keys.filter, p.keys.clear, p.keys.sort, p.trashKey()}
+	if p.statusNote() != "" {
+		view = append(view, p.keys.storage)
+	}
+	groups := [][]key.Binding{p.c.nav.bindings(), view}
 	if a := p.actions(); len(a) > 0 {
 		groups = append(groups, a)
 	}
@@ -692,6 +703,45 @@ func (p *recordingsPage) view(w, h int) string {
 		lines = append(lines, p.table.view())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// storageBox shows the storage figures per room and in total, with the recordings by
+// status.
+func storageBox(c *common, s *core.RecordingStorage) *infoBox {
+	byStatus := func(f core.StorageFigures) string {
+		var parts []string
+		for _, st := range core.RecordingStatuses {
+			if n := f.Recordings[st]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", st, n))
+			}
+		}
+		if f.Trash > 0 {
+			parts = append(parts, fmt.Sprintf("in the trash %d", f.Trash))
+		}
+		if len(parts) == 0 {
+			return "no recordings"
+		}
+		return strings.Join(parts, ", ")
+	}
+	free := "unknown"
+	if s.FreeKnown {
+		free = humanBytes(int64(min(s.FreeBytes, 1<<62)))
+	}
+	lines := []string{
+		"Total    " + humanBytes(s.Total.Bytes) + " (of which in the trash " + humanBytes(s.Total.TrashBytes) + ")",
+		"         " + byStatus(s.Total),
+		"Free     " + free + " (recordings do not start below " + humanBytes(int64(min(s.MinFreeDisk, 1<<62))) + ")",
+		"",
+	}
+	for _, r := range s.Rooms {
+		name := sanitize(r.RoomName)
+		if name == "" {
+			name = "(room deleted)"
+		}
+		lines = append(lines, fmt.Sprintf("%-24s %10s  %s", name+" ", humanBytes(r.Bytes), byStatus(r.StorageFigures)),
+			"  "+sanitize(r.RoomID))
+	}
+	return newInfoBox(c, "Recording storage", lines)
 }
 
 // errForbidden reports a refusal core made on purpose (not a failure).

@@ -160,7 +160,10 @@ func (d *recDetail) update(msg tea.Msg) tea.Cmd {
 		}
 		if k := core.KindOf(m.err); (k == core.KindNotFound || k == core.KindForbidden) && d.reload.current(m.seq) {
 			d.gone = true
-			return flash(levelWarn, "That recording is no longer there for you")
+			if k == core.KindForbidden {
+				return flash(levelWarn, "You may no longer see that recording")
+			}
+			return nil // deleted (here or elsewhere): the list shows it gone
 		}
 		return d.reload.apply(m.seq, m.err, d.loadCmd, func() {
 			d.rec, d.rights, d.tl, d.tlErr = m.rec, m.rights, m.tl, m.tlErr

@@ -101,7 +101,10 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 	frame = waitFor(t, tm, "sorted by size, largest first")
 	inOrder(t, frame, a2.RecordingID, b1.RecordingID, a1.RecordingID, failed.RecordingID)
 	press(tm, "?")
-	waitFor(t, tm, "sort: date, size, duration", "status:complete")
+	waitFor(t, tm, "sort: date, size, duration", "status:complete", "storage per room")
+	press(tm, "esc", "S")
+	// 100+5000 bytes in Alpha, 300+10 in Beta; the status line has the total.
+	waitFor(t, tm, "Recording storage", "Total    5.3 KiB", "complete 3, failed 1", "Alpha standup", "4.9 KiB", "Beta review", "310 B", "recordings 5.3 KiB · free ")
 }
 
 // The timeline of a recording whose manifest says who spoke when: one row per
