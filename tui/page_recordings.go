@@ -128,10 +128,6 @@ func parseRecFilter(s string, now time.Time, loc *time.Location) (recFilter, err
 	return f, nil
 }
 
-func (f recFilter) empty() bool {
-	return len(f.words) == 0 && f.room == "" && f.status == "" && f.since == 0 && f.until == 0
-}
-
 func (f recFilter) match(it *recItem) bool {
 	r := &it.rec
 	for _, w := range f.words {
@@ -167,7 +163,7 @@ type recsLoadedMsg struct {
 
 type recsKeys struct {
 	open, filter, clear, sort, trash, del, restore, purge, storage key.Binding
-	filterDone, filterClear                               key.Binding
+	filterDone, filterClear                                        key.Binding
 }
 
 // recordingsPage is the Recordings tab: every recording the user may list (core

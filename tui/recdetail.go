@@ -246,7 +246,7 @@ func (d *recDetail) activeLinks() []core.ShareLink {
 func (d *recDetail) revokeChooser() dialog {
 	var items []choice
 	for _, l := range d.activeLinks() {
-		items = append(items, choice{label: sanitize(l.LinkID), value: l.LinkID, hint: linkSummary(d.c, l)})
+		items = append(items, choice{label: sanitize(l.LinkID), value: l.LinkID, hint: linkSummary(l)})
 	}
 	id := d.id
 	return newChooser(d.c, "Revoke which share link?", items, func(linkID string) tea.Cmd {
@@ -261,7 +261,7 @@ func (d *recDetail) revokeChooser() dialog {
 }
 
 // linkSummary is a link's kind and limits in a few words.
-func linkSummary(c *common, l core.ShareLink) string {
+func linkSummary(l core.ShareLink) string {
 	parts := []string{l.Access}
 	if l.AllowDownload {
 		parts = append(parts, "view+download")
