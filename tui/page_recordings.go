@@ -162,8 +162,8 @@ type recsLoadedMsg struct {
 }
 
 type recsKeys struct {
-	open, filter, clear, sort, trash, del, restore, purge, storage key.Binding
-	filterDone, filterClear                                        key.Binding
+	open, filter, clear, sort, status, trash, del, restore, purge, storage key.Binding
+	filterDone, filterClear                                                key.Binding
 }
 
 // recordingsPage is the Recordings tab: every recording the user may list (core
@@ -210,6 +210,7 @@ func newRecordingsPage(c *common) *recordingsPage {
 		filter:      bind("filter", "/"),
 		clear:       bind("clear filter", "esc"),
 		sort:        bind("sort: date, size, duration", "s"),
+		status:      bind("status filter", "f"),
 		trash:       bind("trash", "t"),
 		del:         bind("move to trash", "d"),
 		restore:     bind("restore", "u"),
@@ -513,6 +514,8 @@ func (p *recordingsPage) updateList(k tea.KeyPressMsg) tea.Cmd {
 		p.sortIdx = (p.sortIdx + 1) % len(recSorts)
 		p.resort(p.selectedID())
 		return flash(levelInfo, "Sorted by %s", recSorts[p.sortIdx].name)
+	case keyIs(k, p.keys.status):
+		return p.cycleStatus()
 	case keyIs(k, p.keys.trash):
 		p.trash = !p.trash
 		p.items, p.shown = nil, nil
@@ -544,6 +547,41 @@ func (p *recordingsPage) updateList(k tea.KeyPressMsg) tea.Cmd {
 		return flash(levelWarn, "%s", refusalText(k.String(), sel, p.trash))
 	}
 	return nil
+}
+
+// statusCycle is what f steps through: every status, the live ones, then each ending.
+var statusCycle = []string{"", "live", core.RecComplete, core.RecFailed, core.RecAborted, core.RecLimitReached}
+
+// cycleStatus is f: the next status of statusCycle, written into the filter line so that
+// / shows and edits the same filter.
+func (p *recordingsPage) cycleStatus() tea.Cmd {
+	next := statusCycle[0]
+	for i, st := range statusCycle {
+		if st == p.query.status {
+			next = statusCycle[(i+1)%len(statusCycle)]
+		}
+	}
+	var words []string
+	for _, w := range strings.Fields(p.filter.Value()) {
+		if !strings.HasPrefix(strings.ToLower(w), "status:") {
+			words = append(words, w)
+		}
+	}
+	if next != "" {
+		words = append(words, "status:"+next)
+	}
+	p.filter.SetValue(strings.Join(words, " "))
+	q, err := parseRecFilter(p.filter.Value(), p.c.now(), p.c.loc)
+	if err != nil {
+		p.filterErr = err.Error()
+		return flash(levelError, "%s", p.filterErr)
+	}
+	p.query, p.filterErr = q, ""
+	p.resort(p.selectedID())
+	if next == "" {
+		return flash(levelInfo, "Recordings of every status")
+	}
+	return flash(levelInfo, "Only %s recordings", next)
 }
 
 func (p *recordingsPage) canDelete(it *recItem) bool {
@@ -626,7 +664,7 @@ func (p *recordingsPage) ShortHelp() []key.Binding {
 	case p.filtering:
 		return []key.Binding{p.keys.filterDone, p.keys.filterClear}
 	}
-	return append(p.actions(), p.keys.filter, p.keys.sort, p.trashKey())
+	return append(p.actions(), p.keys.filter, p.keys.status, p.keys.sort, p.trashKey())
 }
 
 func (p *recordingsPage) trashKey() key.Binding {
@@ -645,7 +683,7 @@ func (p *recordingsPage) FullHelp() [][]key.Binding {
 	case p.filtering:
 		return [][]key.Binding{{p.keys.filterDone, p.keys.filterClear}}
 	}
-	view := []key.Binding{p.keys.filter, p.keys.clear, p.keys.sort, p.trashKey()}
+	view := []key.Binding{p.keys.filter, p.keys.clear, p.keys.status, p.keys.sort, p.trashKey()}
 	if p.statusNote() != "" {
 		view = append(view, p.keys.storage)
 	}

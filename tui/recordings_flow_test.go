@@ -93,6 +93,19 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 	press(tm, "esc")
 	waitFor(t, tm, "/4 ·")
 
+	// f steps through the statuses, in the same filter line.
+	press(tm, "f")
+	frame = waitFor(t, tm, "filter: status:live", "No recordings match")
+	press(tm, "f")
+	frame = waitFor(t, tm, "filter: status:complete", "/3 ·")
+	if strings.Contains(frame, failed.RecordingID) {
+		t.Fatalf("status:complete kept the failed one:\n%s", frame)
+	}
+	press(tm, "f")
+	waitFor(t, tm, "filter: status:failed", failed.RecordingID, "1/1")
+	press(tm, "esc")
+	waitFor(t, tm, "/4 ·")
+
 	// Sort: s cycles through date, size and duration.
 	press(tm, "s")
 	frame = waitFor(t, tm, "sorted by date, oldest first")
