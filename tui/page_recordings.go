@@ -198,7 +198,9 @@ func newRecordingsPage(c *common) *recordingsPage {
 		{title: "STATUS", max: 13},
 		{title: "DURATION", max: 8},
 		{title: "SIZE", max: 10},
-		{title: "ID", max: 40, min: 10, flex: true},
+		// The id is what the SSH commands and the REST API take: it keeps its width
+		// while the room's name gives up some, and goes only when nothing else fits.
+		{title: "ID", max: 64},
 	}, func(row, col int) string { return p.items[p.shown[row]].cells[col] })
 	p.filter = textinput.New()
 	p.filter.Prompt = "/"

@@ -117,7 +117,7 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 	waitFor(t, tm, "sort: date, size, duration", "status:complete", "storage per room")
 	press(tm, "esc", "S")
 	// 100+5000 bytes in Alpha, 300+10 in Beta; the status line has the total.
-	waitFor(t, tm, "Recording storage", "Total    5.3 KiB", "complete 3, failed 1", "Alpha standup", "4.9 KiB", "Beta review", "310 B", "recordings 5.3 KiB · free ")
+	waitFor(t, tm, "Recording storage", "Total    5.3 KiB", "complete 3, failed 1", "Alpha standup", "5.0 KiB  complete 2", "Beta review", "310 B  complete 1, failed 1", "recordings 5.3 KiB · free ")
 }
 
 // The timeline of a recording whose manifest says who spoke when: one row per
