@@ -95,10 +95,10 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 
 	// f steps through the statuses, in the same filter line.
 	press(tm, "f")
-	frame = waitFor(t, tm, "filter: status:live", "No recordings match")
+	waitFor(t, tm, "filter: status:live", "No recordings match")
 	press(tm, "f")
-	frame = waitFor(t, tm, "filter: status:complete", "/3 ·")
-	if strings.Contains(frame, failed.RecordingID) {
+	waitFor(t, tm, "filter: status:complete", "/3 ·")
+	if frame := lastFrame(tm); strings.Contains(frame, failed.RecordingID) {
 		t.Fatalf("status:complete kept the failed one:\n%s", frame)
 	}
 	press(tm, "f")
