@@ -272,7 +272,8 @@ func TestFlowShareLinkCreateAndRevoke(t *testing.T) {
 	press(tm, "n")
 	waitFor(t, tm, "New share link", "Password", "Expires", "Max uses", "Allow download")
 	press(tm, "tab", "link-pass-1", "tab", "+7d", "tab", "3", "tab", "x", "ctrl+s")
-	frame := waitFor(t, tm, "Share link created", "This is the only time the link is shown", "secret=")
+	waitFor(t, tm, "Share link created", "This is the only time the link is shown", "y copy")
+	frame := lastFrame(tm)
 	links, err := e.svc.ListShareLinks(ctx, e.admin(), rec.RecordingID, core.ListOptions{})
 	if err != nil || len(links.Items) != 1 {
 		t.Fatalf("links = %+v, %v", links.Items, err)
@@ -296,12 +297,15 @@ func TestFlowShareLinkCreateAndRevoke(t *testing.T) {
 	if !strings.HasPrefix(shown, "http://meet.test/meet/recording/"+rec.RecordingID+"?share="+l.LinkID+"&secret=") || len(shown) < 100 {
 		t.Fatalf("the link shown is %q:\n%s", shown, frame)
 	}
-	if _, err := e.svc.OpenShareLink(ctx, nil, l.LinkID, strings.SplitN(shown, "&secret=", 2)[1], "link-pass-1"); err != nil {
+	secret := strings.SplitN(shown, "&secret=", 2)[1]
+	if _, err := e.svc.OpenShareLink(ctx, nil, l.LinkID, secret, "link-pass-1"); err != nil {
 		t.Fatalf("the link shown does not open: %v", err)
 	}
+	press(tm, "y")
+	waitFor(t, tm, "Sent the share link to the terminal's clipboard")
 	press(tm, "esc")
 	waitFor(t, tm, "Share links (1)", l.LinkID)
-	if frame := lastFrame(tm); strings.Contains(frame, "secret=") {
+	if frame := lastFrame(tm); strings.Contains(frame, secret) {
 		t.Fatalf("the secret is still shown after the dialog closed:\n%s", frame)
 	}
 	// The use the test made is counted when the detail is read again.

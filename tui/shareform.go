@@ -5,9 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"conclave/core"
 )
@@ -72,52 +70,17 @@ func newShareLinkForm(c *common, recordingID string, mayDownload bool, open func
 	}
 	f.onSuccess = func() tea.Cmd {
 		if out != nil && out.url != "" {
-			open(newSecretLink(c, out.url))
+			// Shown as the control room shows every link: whole, on lines of its own
+			// for the mouse, y copies it.
+			open(newLinkView(c, showLinkMsg{
+				label: "share link",
+				title: "Share link created",
+				lines: []string{"This is the only time the link is shown: its secret is kept only as a hash. Copy it now (y)."},
+				url:   out.url,
+				once:  true,
+			}))
 		}
 		return nil
 	}
 	return f
-}
-
-// secretLink shows a link whose secret is shown this once: whole (wrapped, never cut),
-// y copies it.
-type secretLink struct {
-	c    *common
-	url  string
-	keys struct{ copy, close key.Binding }
-}
-
-func newSecretLink(c *common, url string) *secretLink {
-	s := &secretLink{c: c, url: url}
-	s.keys.copy = bind("copy link", "y")
-	s.keys.close = key.NewBinding(key.WithKeys("esc", "enter"), key.WithHelp("esc", "close"))
-	return s
-}
-
-func (s *secretLink) ShortHelp() []key.Binding  { return []key.Binding{s.keys.copy, s.keys.close} }
-func (s *secretLink) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
-
-func (s *secretLink) update(msg tea.Msg) (bool, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return false, nil
-	}
-	switch {
-	case keyIs(k, s.keys.copy):
-		return false, tea.Batch(tea.SetClipboard(s.url), flash(levelInfo, "Copied the share link to the clipboard"))
-	case keyIs(k, s.keys.close):
-		return true, nil
-	}
-	return false, nil
-}
-
-func (s *secretLink) view(w, h int) string {
-	bw, _ := dialogSize(w, h)
-	lines := []string{
-		"This is the only time the link is shown: copy it now (y).",
-		"",
-	}
-	lines = append(lines, strings.Split(ansi.Hardwrap(sanitize(s.url), bw, true), "\n")...)
-	lines = append(lines, "", s.c.styles.dim.Render("y copy · esc close"))
-	return box(s.c, "Share link created", strings.Join(lines, "\n"), w, h)
 }
