@@ -69,24 +69,24 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 	tm := e.open("admin")
 	waitFor(t, tm, "3 Recordings")
 	press(tm, "3")
-	frame := waitFor(t, tm, "sorted by date, newest first", a1.RecordingID, a2.RecordingID, b1.RecordingID, "ROOM", "STARTED", "STATUS", "DURATION", "SIZE")
-	inOrder(t, frame, failed.RecordingID, b1.RecordingID, a2.RecordingID, a1.RecordingID)
+	frame := waitNow(t, tm, "sorted by date, newest first", a1.RecordingID, a2.RecordingID, b1.RecordingID, "ROOM", "STARTED", "STATUS", "DURATION", "SIZE")
+	inOrder(t, lastFrame(tm), failed.RecordingID, b1.RecordingID, a2.RecordingID, a1.RecordingID)
 
 	// Filter by room as you type, then by status, then by date.
 	press(tm, "/", "beta")
-	frame = waitFor(t, tm, "/beta", b1.RecordingID, "1/2")
+	frame = waitNow(t, tm, "/beta", b1.RecordingID, "1/2")
 	if strings.Contains(frame, a1.RecordingID) || strings.Contains(frame, a2.RecordingID) {
 		t.Fatalf("the filter kept Alpha's recordings:\n%s", frame)
 	}
 	press(tm, " status:failed")
-	frame = waitFor(t, tm, failed.RecordingID, "1/1")
+	frame = waitNow(t, tm, failed.RecordingID, "1/1")
 	if strings.Contains(frame, b1.RecordingID) {
 		t.Fatalf("status:failed kept a complete recording:\n%s", frame)
 	}
 	press(tm, "esc")
 	waitFor(t, tm, a1.RecordingID, "/4 ·")
 	press(tm, "/", "until:"+t0.Add(90*time.Minute).In(time.Local).Format("2006-01-02T15:04"), "enter")
-	frame = waitFor(t, tm, "filter: until:", a1.RecordingID, a2.RecordingID, "1/2")
+	frame = waitNow(t, tm, "filter: until:", a1.RecordingID, a2.RecordingID, "1/2")
 	if strings.Contains(frame, b1.RecordingID) {
 		t.Fatalf("until: kept a later recording:\n%s", frame)
 	}
@@ -108,11 +108,11 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 
 	// Sort: s cycles through date, size and duration.
 	press(tm, "s")
-	frame = waitFor(t, tm, "sorted by date, oldest first")
-	inOrder(t, frame, a1.RecordingID, a2.RecordingID, b1.RecordingID, failed.RecordingID)
+	waitFor(t, tm, "sorted by date, oldest first")
+	inOrder(t, lastFrame(tm), a1.RecordingID, a2.RecordingID, b1.RecordingID, failed.RecordingID)
 	press(tm, "s")
-	frame = waitFor(t, tm, "sorted by size, largest first")
-	inOrder(t, frame, a2.RecordingID, b1.RecordingID, a1.RecordingID, failed.RecordingID)
+	waitFor(t, tm, "sorted by size, largest first")
+	inOrder(t, lastFrame(tm), a2.RecordingID, b1.RecordingID, a1.RecordingID, failed.RecordingID)
 	press(tm, "?")
 	waitFor(t, tm, "sort: date, size, duration", "status:complete", "storage per room")
 	press(tm, "esc", "S")
@@ -140,7 +140,7 @@ func TestFlowRecordingTimeline(t *testing.T) {
 	press(tm, "3")
 	waitFor(t, tm, rec.RecordingID)
 	press(tm, "enter")
-	frame := waitFor(t, tm, "Recording "+rec.RecordingID, "Participants (2)", "Ana", "Ben", "00:00", "01:00", "Streams (2)")
+	frame := waitNow(t, tm, "Recording "+rec.RecordingID, "Participants (2)", "Ana", "Ben", "00:00", "01:00", "Streams (2)")
 	ana, ben := timelineRow(t, frame, "Ana"), timelineRow(t, frame, "Ben")
 	// 60 s across the bar: Ana speaks the first and third quarter, Ben the second;
 	// neither speaks in the last, where both are present.
@@ -310,7 +310,7 @@ func TestFlowShareLinkCreateAndRevoke(t *testing.T) {
 	}
 	// The use the test made is counted when the detail is read again.
 	press(tm, "r")
-	frame = waitFor(t, tm, l.LinkID+" public  active  1/3       yes yes")
+	frame = waitNow(t, tm, l.LinkID+" public  active  1/3       yes yes")
 	if !strings.Contains(frame, "share.use") || !strings.Contains(frame, "share.create") {
 		t.Fatalf("the access log does not show the link's creation and use:\n%s", frame)
 	}
@@ -335,6 +335,15 @@ func TestFlowShareLinkCreateAndRevoke(t *testing.T) {
 	if frame := lastFrame(tm); strings.Contains(frame, "revoke a share link") {
 		t.Fatalf("revoke is offered with no link in force:\n%s", frame)
 	}
+}
+
+// waitNow waits as waitFor does and returns the frame on screen then: waitFor's answer
+// holds every frame drawn since the last wait, and what an earlier one showed (a filter
+// half typed) is not what a check of the screen means.
+func waitNow(t *testing.T, tm *session, want ...string) string {
+	t.Helper()
+	waitFor(t, tm, want...)
+	return lastFrame(tm)
 }
 
 // lastFrame is the frame on screen now.
@@ -368,7 +377,7 @@ func TestFlowRecordingsSpeakerSeesNoActs(t *testing.T) {
 	tm := e.open("sam_speaker")
 	waitFor(t, tm, "3 Recordings", "4 Account")
 	press(tm, "3")
-	frame := waitFor(t, tm, rec.RecordingID, "enter details")
+	frame := waitNow(t, tm, rec.RecordingID, "enter details")
 	if strings.Contains(frame, secret.RecordingID) || strings.Contains(frame, "move to trash") || strings.Contains(frame, "purge") {
 		t.Fatalf("a speaker sees another room's recording or acts it may not do:\n%s", frame)
 	}
@@ -378,7 +387,7 @@ func TestFlowRecordingsSpeakerSeesNoActs(t *testing.T) {
 	press(tm, "d")
 	waitFor(t, tm, "You need recordingDelete")
 	press(tm, "enter")
-	frame = waitFor(t, tm, "Participants (1)", "Share links are shown to those with recordingShare", "The access log is shown to the room's owner and admins")
+	frame = waitNow(t, tm, "Participants (1)", "Share links are shown to those with recordingShare", "The access log is shown to the room's owner and admins")
 	if strings.Contains(frame, "new share link") {
 		t.Fatalf("a speaker is offered a share link:\n%s", frame)
 	}
