@@ -63,3 +63,36 @@ func TestShareLinkFormRefusesBadInput(t *testing.T) {
 	h.mustSee("No share links yet")
 	noLinks()
 }
+
+// A room manager sees its own rooms' recordings with every act core gives an owner (the
+// storage of its rooms, the access log, share links, delete), and nothing of others'.
+func TestRecordingsOwnerView(t *testing.T) {
+	dir := t.TempDir()
+	svc, st := conclavetest.Core(t, conclavetest.Config{PublicURL: "http://meet.test", Recorder: conclavetest.FileRecorder(t, dir)})
+	owner := addUser(t, svc, "rita_m", "room_manager", false)
+	mine := addRoom(t, svc, owner, "Rita's room")
+	theirs := addRoom(t, svc, asAdmin(t, svc), "Admin's room")
+	rec := conclavetest.FinishedRecording(t, st, dir, mine, time.Now().Add(-time.Hour), 2048)
+	other := conclavetest.FinishedRecording(t, st, dir, theirs, time.Now().Add(-time.Hour), 4096)
+	h := newHarness(t, svc, "rita_m")
+	h.key("3")
+	h.mustSee(rec.RecordingID, "d move to trash", "recordings 2.0 KiB · free ")
+	h.mustNotSee(other.RecordingID, "purge now")
+	if _, _, err := svc.CreateShareLink(context.Background(), owner, rec.RecordingID, core.NewShareLink{}); err != nil {
+		t.Fatal(err)
+	}
+	h.pump()
+	h.key("enter")
+	h.mustSee("n new share link", "x revoke", "Share links (1)", "Access log (newest 1)", "share.create")
+	h.mustNotSee("The access log is shown to")
+	h.key("esc")
+	h.key("d")
+	h.key("y")
+	h.mustSee("Recording moved to the trash")
+	h.key("t")
+	h.mustSee("Trash", rec.RecordingID, "u restore")
+	h.mustNotSee("purge now")
+	h.key("u")
+	h.key("y")
+	h.mustSee("Recording restored", "The trash is empty")
+}
