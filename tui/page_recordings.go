@@ -54,7 +54,8 @@ func makeRecItem(r core.Recording, loc *time.Location) recItem {
 	if r.TrashedAt != 0 {
 		it.cells[colRLStatus] = "trash"
 	}
-	it.cells[colRLDuration], it.cells[colRLSize] = "—", "—"
+	// A recording being made has no duration or size yet (core counts them at its end).
+	it.cells[colRLDuration], it.cells[colRLSize] = "live", "—"
 	if !liveRecordingStatus(r.Status) {
 		it.cells[colRLDuration] = clockText(time.Duration(r.Duration * float64(time.Second)))
 		it.cells[colRLSize] = humanBytes(r.Size)

@@ -96,3 +96,23 @@ func TestRecordingsOwnerView(t *testing.T) {
 	h.key("y")
 	h.mustSee("Recording restored", "The trash is empty")
 }
+
+// A recording being made shows as live, offers no delete (core refuses it while it is
+// made), and its status follows the bus without a key.
+func TestRecordingsLiveFollowEvents(t *testing.T) {
+	f := newFakeBackend()
+	room := f.addRoom("Live room", core.Grant{Source: core.GrantAdmin})
+	rec := f.addRecording(room, core.RecActive, f.now())
+	h := newHarness(t, f, "admin")
+	h.key("3")
+	h.mustSee(rec.RecordingID, "active", "live")
+	h.mustNotSee("move to trash", "purge now")
+	h.key("d")
+	h.mustSee("This recording is being made: stop it first")
+	if _, err := f.StopRecording(context.Background(), nil, rec.RecordingID); err != nil {
+		t.Fatal(err)
+	}
+	h.pump()
+	h.mustSee(rec.RecordingID, "ending")
+	h.mustNotSee("active")
+}
