@@ -70,7 +70,7 @@ func TestFlowRecordingsFilterAndSort(t *testing.T) {
 	waitFor(t, tm, "3 Recordings")
 	press(tm, "3")
 	frame := waitNow(t, tm, "sorted by date, newest first", a1.RecordingID, a2.RecordingID, b1.RecordingID, "ROOM", "STARTED", "STATUS", "DURATION", "SIZE")
-	inOrder(t, lastFrame(tm), failed.RecordingID, b1.RecordingID, a2.RecordingID, a1.RecordingID)
+	inOrder(t, frame, failed.RecordingID, b1.RecordingID, a2.RecordingID, a1.RecordingID)
 
 	// Filter by room as you type, then by status, then by date.
 	press(tm, "/", "beta")
