@@ -3,7 +3,6 @@ package tui
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -782,7 +781,4 @@ func storageBox(c *common, s *core.RecordingStorage) *infoBox {
 }
 
 // errForbidden reports a refusal core made on purpose (not a failure).
-func errForbidden(err error) bool {
-	var ce *core.Error
-	return errors.As(err, &ce) && ce.Kind == core.KindForbidden
-}
+func errForbidden(err error) bool { return err != nil && core.KindOf(err) == core.KindForbidden }
