@@ -90,6 +90,8 @@ var commands = map[string]map[string]runFunc{
 	"members": {"ls": membersList},
 	"users":   {"ls": usersList},
 	"keys":    {"add": keysAdd, "ls": keysList, "rm": keysRemove},
+
+	"recordings": {"ls": recordingsList, "show": recordingsShow, "rm": recordingsRemove},
 }
 
 func subcommandNames(group map[string]runFunc) []string {
@@ -160,6 +162,12 @@ Commands:
                                authorized_keys or .pub file, as arguments or on stdin
   keys ls [--json]             your SSH keys
   keys rm ID|FINGERPRINT       remove one of your SSH keys
+  recordings ls [--room ROOM] [--status STATUS] [--json]
+                               the recordings you may list
+  recordings show ID [--json]  one recording: streams, who was present and spoke,
+                               share links (as far as you may see them)
+  recordings rm ID [--force]   move a recording to the trash; --force purges it at
+                               once (admins)
   help                         this text
 
 Exit status: 0 on success, 1 on an error, 2 on a usage error.

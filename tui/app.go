@@ -190,6 +190,8 @@ func (a *app) newPage(t tabID) page {
 		return newSettingsPage(a.c)
 	case tabAccount:
 		return newAccountPage(a.c)
+	case tabRecordings:
+		return newRecordingsPage(a.c)
 	}
 	return newRoomsPage(a.c)
 }
@@ -445,6 +447,7 @@ func (a *app) commands() []command {
 			return a.pages[tabAccount].(*accountPage).openPassword()
 		}},
 		{name: "settings", desc: "the server's settings: recording, public URL, API keys", allowed: admin, run: tab(tabSettings)},
+		{name: "recordings", desc: "recordings, their share links and the trash", run: tab(tabRecordings)},
 		{name: "refresh", desc: "reload this page", run: func() tea.Cmd { return a.page().refresh() }},
 		{name: "help", desc: "show every key", run: func() tea.Cmd { a.overlays.push(newHelpOverlay(a.c)); return nil }},
 		{name: "quit", desc: "leave the control room", run: a.askQuit},
@@ -518,6 +521,10 @@ func (a *app) render() string {
 		b.WriteString(l)
 	}
 	b.WriteByte('\n')
+	a.status.note = ""
+	if n, ok := a.page().(statusNoter); ok {
+		a.status.note = n.statusNote()
+	}
 	b.WriteString(a.status.view(w))
 	b.WriteByte('\n')
 	b.WriteString(s.bottom)

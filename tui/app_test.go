@@ -13,16 +13,18 @@ import (
 func TestTabs(t *testing.T) {
 	svc, _ := newService(t)
 	h := newHarness(t, svc, "admin")
-	h.mustSee("1 Rooms", "2 Live", "3 Users", "4 Audit", "5 Settings", "6 Account")
+	h.mustSee("1 Rooms", "2 Live", "3 Recordings", "4 Users", "5 Audit", "6 Settings", "7 Account")
 	h.key("tab")
 	h.mustSee("No meeting is live")
+	h.key("tab")
+	h.mustSee("No recordings you may list yet")
 	h.key("tab")
 	h.mustSee("USER ID")
 	h.key("tab")
 	h.mustSee("Audit log")
 	h.key("shift+tab")
 	h.mustSee("USER ID")
-	h.key("6")
+	h.key("7")
 	h.mustSee("SSH keys")
 	h.key("9") // no such tab: nothing happens
 	h.mustSee("SSH keys")
@@ -63,7 +65,7 @@ func TestHelpOverlay(t *testing.T) {
 	h.mustSee("Keys", "new room", "new link", "sort", "page down", "command")
 	h.key("?")
 	h.mustNotSee("(? or esc closes this help)")
-	h.key("4")
+	h.key("5")
 	h.key("?")
 	h.mustSee("Audit filter (press /)", "actor:alice")
 	h.key("esc")
@@ -137,7 +139,7 @@ func TestForcedPasswordChange(t *testing.T) {
 		t.Fatal("q quit the password screen")
 	}
 	h.changePassword("temp-pass", "fresh-pass")
-	h.mustSee("1 Rooms", "2 Live", "3 Account", "Password changed")
+	h.mustSee("1 Rooms", "2 Live", "3 Recordings", "4 Account", "Password changed")
 	h.mustNotSee("You must change")
 	if h.a.c.principal.User.MustChangePassword {
 		t.Fatal("principal not re-resolved")
@@ -148,14 +150,14 @@ func TestRoleChangeAndDeletionFollowLive(t *testing.T) {
 	svc, _ := newService(t)
 	addUser(t, svc, "olga_admin", "admin", false)
 	h := newHarness(t, svc, "olga_admin")
-	h.key("3")
-	h.mustSee("3 Users", "USER ID")
+	h.key("4")
+	h.mustSee("4 Users", "USER ID")
 	ctx := context.Background()
 	if _, err := svc.UpdateRole(ctx, asAdmin(t, svc), "olga_admin", "room_member"); err != nil {
 		t.Fatal(err)
 	}
 	h.pump()
-	h.mustSee("1 Rooms", "2 Live", "3 Account")
+	h.mustSee("1 Rooms", "2 Live", "3 Recordings", "4 Account")
 	h.mustNotSee("Users", "Audit")
 	if h.a.c.isAdmin() {
 		t.Fatal("still admin")

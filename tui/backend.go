@@ -20,6 +20,7 @@ type Backend interface {
 	AccountBackend
 	AuditBackend
 	RecordingBackend
+	RecordingsBackend
 	SettingsBackend
 	EventBackend
 }
@@ -142,6 +143,38 @@ type RecordingBackend interface {
 	StopRecording(ctx context.Context, p *core.Principal, recordingID string) (*core.Recording, error)
 	// ListRecordings lists a page of the recordings p may list, newest first by default.
 	ListRecordings(ctx context.Context, p *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error)
+}
+
+// RecordingsBackend is what the Recordings tab needs beyond RecordingBackend: details,
+// the player's timeline, share links, the access log, the trash and storage. Core
+// decides every right (RecordingDecisionFor), the tab only asks it which keys to show.
+type RecordingsBackend interface {
+	// RecordingDecisionFor says whether p may do act (core.RecAct*) on a recording.
+	RecordingDecisionFor(ctx context.Context, p *core.Principal, recordingID, act string) (core.RecordingDecision, error)
+	// RecordingTimeline is a finished recording's streams, who was present and who
+	// spoke when (recordingPlay).
+	RecordingTimeline(ctx context.Context, p *core.Principal, id string) (*core.RecordingTimeline, error)
+	// DeleteRecording moves a recording to the trash (recordingDelete).
+	DeleteRecording(ctx context.Context, p *core.Principal, id string) error
+	// RestoreRecording takes a recording out of the trash (its room's owner, admins).
+	RestoreRecording(ctx context.Context, p *core.Principal, id string) (*core.Recording, error)
+	// PurgeRecording removes a recording and its files at once (admins).
+	PurgeRecording(ctx context.Context, p *core.Principal, id string) error
+	// ListTrash lists the recordings in the trash p may restore.
+	ListTrash(ctx context.Context, p *core.Principal, q core.RecordingQuery) (core.Page[core.Recording], error)
+	// RecordingStorage is the space recordings use and the free space left (admins,
+	// room owners for their rooms).
+	RecordingStorage(ctx context.Context, p *core.Principal) (*core.RecordingStorage, error)
+	// ListShareLinks lists a recording's share links with their uses (recordingShare).
+	ListShareLinks(ctx context.Context, p *core.Principal, recordingID string, o core.ListOptions) (core.Page[core.ShareLink], error)
+	// CreateShareLink makes a share link; its secret is in the answer only.
+	CreateShareLink(ctx context.Context, p *core.Principal, recordingID string, in core.NewShareLink) (*core.ShareLink, string, error)
+	// ShareLinkURL is the page a share link opens, with its secret.
+	ShareLinkURL(l *core.ShareLink, secret string) string
+	// RevokeShareLink revokes one share link of a recording.
+	RevokeShareLink(ctx context.Context, p *core.Principal, recordingID, linkID string) error
+	// RecordingAccessLog lists one recording's access log (its room's owner, admins).
+	RecordingAccessLog(ctx context.Context, p *core.Principal, recordingID string, q core.AccessLogQuery) (core.Page[core.AccessLogEntry], error)
 }
 
 // SettingsBackend reads and changes the server's settings (admins).

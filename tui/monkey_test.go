@@ -4,16 +4,18 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"conclave/conclavetest"
 	"conclave/core"
 )
 
 // TestRandomKeysNeverPanic types thousands of random keys on every screen, as an admin
 // and as a speaker, and checks that nothing panicked and the screen always fits.
 func TestRandomKeysNeverPanic(t *testing.T) {
-	svc, _ := newService(t)
+	svc, st := newService(t)
 	addUser(t, svc, "sam_speaker", "room_member", false)
 	p := asAdmin(t, svc)
 	for _, n := range []string{"One", "Two", "Three"} {
@@ -21,10 +23,12 @@ func TestRandomKeysNeverPanic(t *testing.T) {
 		if _, _, err := svc.AddMember(context.Background(), p, r.RoomID, core.NewMember{UserID: "sam_speaker", BaseRole: "speaker"}); err != nil {
 			t.Fatal(err)
 		}
+		// Recordings for the Recordings tab, its details, share links and trash.
+		conclavetest.FinishedRecording(t, st, t.TempDir(), r, time.Now().Add(-time.Hour), 100, 200)
 	}
 	keys := []string{"j", "k", "g", "G", "enter", "esc", "esc", "/", "n", "e", "R", "y", "d", "a", "s", "?", ":",
 		"tab", "shift+tab", "1", "2", "3", "4", "r", "space", "left", "right", "up", "down", "x", "p", "o",
-		"backspace", "pgdown", "pgup", "ctrl+s", "N", "é", "\x1b"}
+		"backspace", "pgdown", "pgup", "ctrl+s", "N", "é", "\x1b", "t", "u", "P", "S", "f"}
 	for _, user := range []string{"admin", "sam_speaker"} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		h := newHarness(t, svc, user)

@@ -47,10 +47,10 @@ func TestDialogsDoNotGrowWhileTyping(t *testing.T) {
 	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	for _, open := range []func(){
 		func() { h.key("n") },                 // new room
-		func() { h.key("3"); h.key("n") },     // new user
-		func() { h.key("6"); h.key("p") },     // change password
+		func() { h.key("4"); h.key("n") },     // new user
+		func() { h.key("7"); h.key("p") },     // change password
 		func() { h.key("enter"); h.key("a") }, // add a member
-		func() { h.key("6"); h.key("a") },     // add an SSH key
+		func() { h.key("7"); h.key("a") },     // add an SSH key
 	} {
 		open()
 		before := boxWidth(t, h)
@@ -105,7 +105,7 @@ func TestFlashGoesWithItsScreen(t *testing.T) {
 func TestRefusalsComeBeforeTheConfirmation(t *testing.T) {
 	svc, _ := newService(t)
 	h := newHarness(t, svc, "admin")
-	h.key("3")
+	h.key("4")
 	h.mustSee("Administrator")
 	h.key("d")
 	h.mustSee("The root admin cannot be deleted")

@@ -10,7 +10,7 @@ func TestAccountPage(t *testing.T) {
 	f := newFakeBackend()
 	f.addUser("dave_m", "Dave_m", core.RoleRoomManager, "real-pass")
 	h := newHarness(t, f, "dave_m")
-	h.key("3")
+	h.key("4")
 	h.mustSee("Account", "dave_m", "room manager", "No SSH keys")
 
 	h.key("p")

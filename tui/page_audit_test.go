@@ -34,7 +34,7 @@ func TestAuditPage(t *testing.T) {
 	f.addUser("carol_m", "Carol_m", core.RoleRoomManager, "real-pass")
 	f.addRoom("Audited room", core.Grant{})
 	h := newHarness(t, f, "admin")
-	h.key("4")
+	h.key("5")
 	h.mustSee("Audit log", "room.create", "user.create", "user:admin")
 
 	h.key("/")

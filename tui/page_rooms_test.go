@@ -376,7 +376,7 @@ func TestSpeakerSeesNoManageKeys(t *testing.T) {
 	}
 	addRoom(t, svc, asAdmin(t, svc), "Hidden room")
 	h := newHarness(t, svc, "sam_speaker")
-	h.mustSee("Lecture hall", "1/1", "1 Rooms", "2 Live", "3 Account")
+	h.mustSee("Lecture hall", "1/1", "1 Rooms", "2 Live", "3 Recordings", "4 Account")
 	h.mustNotSee("Hidden room", "Users", "Audit")
 	foot := h.footerLine()
 	for _, k := range []string{"new room", "edit room", "delete room"} {

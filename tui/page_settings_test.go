@@ -20,8 +20,8 @@ func recordingSwitch(t *testing.T, svc *core.Service) bool {
 func TestSettingsRecordingSwitch(t *testing.T) {
 	svc, _ := newService(t)
 	h := newHarness(t, svc, "admin")
-	h.mustSee("4 Audit", "5 Settings", "6 Account")
-	h.key("5")
+	h.mustSee("5 Audit", "6 Settings", "7 Account")
+	h.key("6")
 	h.mustSee("Server settings", "Recording   on", "off refuses every new recording")
 	if !strings.Contains(h.footerLine(), "enter toggle") {
 		t.Fatalf("footer: %s", h.footerLine())
@@ -66,9 +66,9 @@ func TestSettingsAreForAdminsOnly(t *testing.T) {
 	svc, _ := newService(t)
 	addUser(t, svc, "rita_m", "room_manager", false)
 	h := newHarness(t, svc, "rita_m")
-	h.mustSee("1 Rooms", "2 Live", "3 Account", "No rooms yet")
+	h.mustSee("1 Rooms", "2 Live", "3 Recordings", "4 Account", "No rooms yet")
 	h.mustNotSee("Settings")
-	for _, k := range []string{"5", "4"} { // an admin's Settings, and the key after Account
+	for _, k := range []string{"6", "5"} { // an admin's Settings, and the key after Account
 		h.key(k)
 		h.mustSee("No rooms yet")
 	}
@@ -89,13 +89,13 @@ func TestSettingsAreForAdminsOnly(t *testing.T) {
 	// An admin demoted while on the tab loses it at once.
 	addUser(t, svc, "ada_admin", "admin", false)
 	a := newHarness(t, svc, "ada_admin")
-	a.key("5")
+	a.key("6")
 	a.mustSee("Server settings")
 	if _, err := svc.UpdateRole(context.Background(), asAdmin(t, svc), "ada_admin", "room_member"); err != nil {
 		t.Fatal(err)
 	}
 	a.pump()
-	a.mustSee("1 Rooms", "2 Live", "3 Account")
+	a.mustSee("1 Rooms", "2 Live", "3 Recordings", "4 Account")
 	a.mustNotSee("Settings", "toggle")
 	a.key("enter")
 	if !recordingSwitch(t, svc) {

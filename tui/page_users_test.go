@@ -29,7 +29,7 @@ func authorizedKey(t *testing.T, comment string) string {
 func TestUsersPage(t *testing.T) {
 	svc, _ := newService(t)
 	h := newHarness(t, svc, "admin")
-	h.key("3")
+	h.key("4")
 	h.mustSee("Users", "admin", "Administrator")
 
 	// Create, with core's 422 details beside the fields.

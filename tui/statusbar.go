@@ -19,6 +19,8 @@ type statusBar struct {
 	shown bool
 	// at is the screen the flash belongs to (app.screenKey); it goes with that screen.
 	at string
+	// note is what the page on screen adds (the Recordings tab's storage figures).
+	note string
 }
 
 // set shows a flash and schedules its removal: errors stay a little longer, because they
@@ -92,6 +94,9 @@ func (s *statusBar) view(w int) string {
 			style = st.flashError
 		}
 		line += st.status.Render(" │ ") + style.Render(sanitize(s.flash.text))
+	}
+	if s.note != "" {
+		line += st.status.Render(" │ " + s.note)
 	}
 	if a := s.addresses(); a != "" {
 		line += st.status.Render(" │ " + a)

@@ -17,6 +17,7 @@ const (
 	tabAudit
 	tabSettings
 	tabAccount
+	tabRecordings
 	// tabNone is no tab: the principal is not known yet.
 	tabNone tabID = -1
 )
@@ -34,18 +35,21 @@ func tabTitle(t tabID) string {
 		return "Audit"
 	case tabSettings:
 		return "Settings"
+	case tabRecordings:
+		return "Recordings"
 	}
 	return "Account"
 }
 
-// tabsFor lists the tabs a role sees. Recordings and Sessions arrive with their features;
-// until then no tab pretends to offer them. Live is for everyone: core shows each user the
-// meetings of the rooms it can read. Settings are the server's, for admins.
+// tabsFor lists the tabs a role sees, in SPEC 10's order. Sessions arrives with its
+// feature; until then no tab pretends to offer it. Live and Recordings are for everyone:
+// core shows each user the meetings and recordings of the rooms it may. Settings are the
+// server's, for admins.
 func tabsFor(admin bool) []tabID {
 	if admin {
-		return []tabID{tabRooms, tabLive, tabUsers, tabAudit, tabSettings, tabAccount}
+		return []tabID{tabRooms, tabLive, tabRecordings, tabUsers, tabAudit, tabSettings, tabAccount}
 	}
-	return []tabID{tabRooms, tabLive, tabAccount}
+	return []tabID{tabRooms, tabLive, tabRecordings, tabAccount}
 }
 
 // renderTabs draws the tab bar: the brand, then "1 Rooms  2 Users …" with the active one

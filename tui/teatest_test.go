@@ -268,7 +268,7 @@ func TestFlowForcedPasswordChange(t *testing.T) {
 	tm := e.open("newbie_1")
 	waitFor(t, tm, "You must change your password")
 	press(tm, "temp-pass", "tab", "brand-new-pass", "tab", "brand-new-pass", "enter")
-	waitFor(t, tm, "1 Rooms", "2 Live", "3 Account")
+	waitFor(t, tm, "1 Rooms", "2 Live", "3 Recordings", "4 Account")
 	u, err := e.st.GetUser(context.Background(), "newbie_1")
 	if err != nil || u.MustChangePassword {
 		t.Fatalf("user = %+v, %v", u, err)
@@ -331,8 +331,8 @@ func TestFlowSettingsToggleRecording(t *testing.T) {
 		return on
 	}
 	tm := e.open("admin")
-	waitFor(t, tm, "5 Settings", "6 Account")
-	press(tm, "5")
+	waitFor(t, tm, "6 Settings", "7 Account")
+	press(tm, "6")
 	waitFor(t, tm, "Server settings", "Recording   on", "enter toggle")
 	press(tm, "enter")
 	waitFor(t, tm, "Turn recording off (y/N)", "[ No ]")
