@@ -63,7 +63,7 @@ type fakeSession struct {
 	sinks []media.TrackSink
 }
 
-func newFakeSession(t *testing.T) *fakeSession {
+func newFakeSession(t testing.TB) *fakeSession {
 	dir := t.TempDir()
 	e := &Engine{opts: Options{Root: dir, FlushEvery: time.Second, Reorder: ReorderConfig{}},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -79,7 +79,7 @@ func newFakeSession(t *testing.T) *fakeSession {
 	return fs
 }
 
-func (fs *fakeSession) publish(t *testing.T, ft *fakeTrack) media.TrackSink {
+func (fs *fakeSession) publish(t testing.TB, ft *fakeTrack) media.TrackSink {
 	ts := fs.s.TrackPublished(ft)
 	if ts == nil {
 		t.Fatalf("track %s not taken", ft.info.TrackID)
