@@ -378,6 +378,8 @@ func (l *LiveTermSession) End(ctx context.Context) {
 	if l == nil {
 		return
 	}
+	// The session's context has usually ended by now: its end is recorded all the same.
+	ctx = context.WithoutCancel(ctx)
 	l.mu.Lock()
 	if l.ended {
 		l.mu.Unlock()
@@ -397,7 +399,7 @@ func (l *LiveTermSession) End(ctx context.Context) {
 	delete(s.terms.live, l.ID)
 	s.terms.mu.Unlock()
 	end := s.now()
-	err := s.store.InTx(context.WithoutCancel(ctx), func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.FinishTermSession(ctx, l.ID, end.UnixMilli(), size); err != nil {
 			return internal("finish session", err)
 		}
@@ -561,4 +563,14 @@ func (s *Service) sweepTermSessions(ctx context.Context) (int, error) {
 		s.bus.Publish(Event{Type: EventSessionsChanged})
 	}
 	return n, nil
+}
+
+// RecordCommand audits one non-interactive SSH command and its exit status: commands are
+// audited, not recorded.
+func (s *Service) RecordCommand(ctx context.Context, userID string, meta RequestMeta, command string, exit int) {
+	p := &Principal{Kind: PrincipalUser, User: &User{UserID: userID}, Meta: meta}
+	if err := s.auditAs(ctx, s.store, p, "ssh.command", "user:"+userID,
+		map[string]any{"command": truncate(command, 200), "exit": exit}); err != nil {
+		s.log.Error("audit append failed", "action", "ssh.command", "err", err)
+	}
 }

@@ -90,11 +90,13 @@ var commands = map[string]map[string]runFunc{
 	"members": {"ls": membersList},
 	"users":   {"ls": usersList},
 	"keys":    {"add": keysAdd, "ls": keysList, "rm": keysRemove},
+	// Control-room sessions and their recordings (admins).
+	"sessions": {"ls": sessionsList, "export": sessionsExport},
 }
 
 func subcommandNames(group map[string]runFunc) []string {
 	var names []string
-	for _, n := range []string{"ls", "show", "add", "rm"} {
+	for _, n := range []string{"ls", "show", "add", "rm", "export"} {
 		if _, ok := group[n]; ok {
 			names = append(names, n)
 		}
@@ -160,6 +162,9 @@ Commands:
                                authorized_keys or .pub file, as arguments or on stdin
   keys ls [--json]             your SSH keys
   keys rm ID|FINGERPRINT       remove one of your SSH keys
+  sessions ls [--json]         the latest control-room sessions (admins)
+  sessions export ID           a session's recording, as an asciicast v2 file on stdout
+                               (admins; play it with asciinema play FILE)
   help                         this text
 
 Exit status: 0 on success, 1 on an error, 2 on a usage error.
