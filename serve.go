@@ -102,7 +102,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.svc, err = core.New(store, core.Config{SessionFiles: sessions, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention,PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
+	st.svc, err = core.New(store, core.Config{SessionFiles: sessions, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention, PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
 		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc })})
 	if err != nil {
