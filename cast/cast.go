@@ -163,6 +163,56 @@ func (d *Dir) Usage() (int64, error) {
 	return n, nil
 }
 
+// Check looks for damage to a finished recording of size bytes without reading it all:
+// its header, its last line and its size.
+func (d *Dir) Check(id string, size int64) string {
+	p, err := d.file(id)
+	if err != nil {
+		return "bad id"
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return "file missing"
+	} else if err != nil {
+		return "unreadable"
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "unreadable"
+	}
+	head := make([]byte, min(st.Size(), 4096))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return "unreadable"
+	}
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	var hdr struct {
+		Version int `json:"version"`
+	}
+	if json.Unmarshal(line, &hdr) != nil || hdr.Version != 2 {
+		return "damaged: no asciicast v2 header"
+	}
+	tail := make([]byte, min(st.Size(), maxTail))
+	if _, err := f.ReadAt(tail, st.Size()-int64(len(tail))); err != nil {
+		return "unreadable"
+	}
+	if len(tail) == 0 || tail[len(tail)-1] != '\n' {
+		return "truncated"
+	}
+	// A newline before the last one means the last line is an event (the header is first).
+	if i := bytes.LastIndexByte(tail[:len(tail)-1], '\n'); i >= 0 {
+		if _, err := parseEvent(tail[i+1:]); err != nil {
+			return "damaged at the end"
+		}
+	}
+	if size > 0 && st.Size() != size {
+		return fmt.Sprintf("damaged: %d bytes on disk, %d written", st.Size(), size)
+	}
+	return ""
+}
+
+const maxTail = 64 << 10
+
 // Writer writes one recording. Output and Resize buffer the event and return; the buffer
 // reaches the file when it fills, every FlushInterval, and on Close.
 type Writer struct {

@@ -127,3 +127,36 @@ func TestDamagedFilesReadUpToTheDamage(t *testing.T) {
 		t.Error("a path for an id was read")
 	}
 }
+
+func TestCheckSeesDamageCheaply(t *testing.T) {
+	d, p := newDir(t)
+	w, err := d.Create("ok", core.CastHeader{Width: 80, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Output([]byte("hello"))
+	size := w.Size()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Check("ok", size); got != "" {
+		t.Errorf("whole file: %q", got)
+	}
+	f := filepath.Join(p, "ok.cast")
+	b, _ := os.ReadFile(f)
+	if err := os.WriteFile(f, b[:len(b)-3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Check("ok", size); got != "truncated" {
+		t.Errorf("truncated file: %q", got)
+	}
+	if err := os.WriteFile(f, append(b, "junk\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Check("ok", size); got == "" {
+		t.Error("a garbage line at the end was not seen")
+	}
+	if got := d.Check("gone", 10); got != "file missing" {
+		t.Errorf("missing file: %q", got)
+	}
+}

@@ -30,6 +30,9 @@ type SessionFiles interface {
 	Remove(id string) error
 	// Usage is the bytes the recordings take on disk.
 	Usage() (int64, error)
+	// Check looks cheaply (header, last line, size) for damage to a finished recording
+	// of size bytes: "" when none is seen, else what is wrong.
+	Check(id string, size int64) string
 }
 
 // CastWriter records one session's output as it goes.
@@ -93,6 +96,9 @@ type TermSession struct {
 	Size      int64 // bytes of its recording, as of its end
 	// Live is set by core when the session runs now (it is not stored).
 	Live bool
+	// Damage says what is wrong with its recording's file ("" when nothing is seen; set
+	// by ListTermSessions, not stored).
+	Damage string
 }
 
 // TermSessionStore keeps the control-room sessions.
@@ -440,6 +446,11 @@ func (s *Service) ListTermSessions(ctx context.Context, p *Principal) (TermSessi
 	out := TermSessionList{Sessions: list}
 	if s.cfg.SessionFiles != nil {
 		out.Bytes, _ = s.cfg.SessionFiles.Usage()
+		for i := range list {
+			if list[i].Recorded && !list[i].Live {
+				list[i].Damage = s.cfg.SessionFiles.Check(list[i].ID, list[i].Size)
+			}
+		}
 	}
 	return out, nil
 }

@@ -188,6 +188,8 @@ func (a *app) newPage(t tabID) page {
 		return newAuditPage(a.c)
 	case tabSettings:
 		return newSettingsPage(a.c)
+	case tabSessions:
+		return newSessionsPage(a.c)
 	case tabAccount:
 		return newAccountPage(a.c)
 	}

@@ -17,6 +17,7 @@ const (
 	tabAudit
 	tabSettings
 	tabAccount
+	tabSessions
 	// tabNone is no tab: the principal is not known yet.
 	tabNone tabID = -1
 )
@@ -34,16 +35,18 @@ func tabTitle(t tabID) string {
 		return "Audit"
 	case tabSettings:
 		return "Settings"
+	case tabSessions:
+		return "Sessions"
 	}
 	return "Account"
 }
 
-// tabsFor lists the tabs a role sees. Recordings and Sessions arrive with their features;
+// tabsFor lists the tabs a role sees. Recordings arrive with their feature;
 // until then no tab pretends to offer them. Live is for everyone: core shows each user the
 // meetings of the rooms it can read. Settings are the server's, for admins.
 func tabsFor(admin bool) []tabID {
 	if admin {
-		return []tabID{tabRooms, tabLive, tabUsers, tabAudit, tabSettings, tabAccount}
+		return []tabID{tabRooms, tabLive, tabUsers, tabAudit, tabSettings, tabAccount, tabSessions}
 	}
 	return []tabID{tabRooms, tabLive, tabAccount}
 }
