@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -260,6 +261,8 @@ type LiveTermSession struct {
 	principal *Principal
 	start     time.Time
 
+	mapNL bool
+
 	mu     sync.Mutex
 	w      CastWriter
 	ended  bool
@@ -272,6 +275,9 @@ type TermSessionStart struct {
 	Meta          RequestMeta // Source, Device (the SSH client's version), Via
 	Width, Height int
 	Term          string
+	// MapNewlines says the terminal is sent \r\n for each \n written (an emulated PTY,
+	// as the SSH server's): the recording then holds what the terminal received.
+	MapNewlines bool
 }
 
 // StartTermSession opens a control-room session: its start goes into the sessions table
@@ -288,7 +294,7 @@ func (s *Service) StartTermSession(ctx context.Context, in TermSessionStart) (*L
 		Source: truncate(in.Meta.Source, 100), Client: truncate(in.Meta.Device, 200), Via: truncate(in.Meta.Via, 20),
 		Width: max(in.Width, 1), Height: max(in.Height, 1), StartDate: now.UnixMilli(),
 	}
-	live := &LiveTermSession{svc: s, ID: ts.ID, start: now,
+	live := &LiveTermSession{svc: s, ID: ts.ID, start: now, mapNL: in.MapNewlines,
 		principal: &Principal{Kind: PrincipalUser, User: u, Meta: in.Meta}}
 	if s.cfg.SessionFiles != nil && s.RecordingEnabled(ctx) && s.recordSessionsPolicy(ctx)[u.Role] {
 		env := map[string]string{"USER": u.UserID, "CONCLAVE_SOURCE": ts.Source, "CONCLAVE_VIA": ts.Via}
@@ -344,6 +350,11 @@ func (l *LiveTermSession) Output(p []byte) {
 		l.capped = true
 		l.svc.log.Warn("session recording reached its size limit; the rest is not recorded", "session", l.ID)
 		return
+	}
+	if l.mapNL && bytes.IndexByte(p, '\n') >= 0 {
+		// As the emulated PTY does it: every \n becomes \r\n, once.
+		p = bytes.ReplaceAll(p, []byte{'\n'}, []byte{'\r', '\n'})
+		p = bytes.ReplaceAll(p, []byte{'\r', '\r', '\n'}, []byte{'\r', '\n'})
 	}
 	l.w.Output(p)
 }

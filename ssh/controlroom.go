@@ -37,7 +37,7 @@ func (s *Server) runControlRoom(ctx context.Context, sess watchedSession, user s
 	// The session is opened in core (audited) and, unless policy says otherwise, its
 	// output is recorded. Only the output: the recorder never sees a keystroke.
 	rec, err := s.svc.StartTermSession(ctx, core.TermSessionStart{UserID: user, Meta: sessionMeta(sess),
-		Width: pty.Window.Width, Height: pty.Window.Height, Term: pty.Term})
+		Width: pty.Window.Width, Height: pty.Window.Height, Term: pty.Term, MapNewlines: sess.EmulatedPty()})
 	if err != nil {
 		s.log.Error("control room session not opened", "user", user, "err", err)
 		return exitError

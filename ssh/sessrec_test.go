@@ -129,11 +129,19 @@ func TestSSHSessionIsRecordedWithoutPasswords(t *testing.T) {
 		t.Fatalf("header %+v, damage %q", c.Header, c.Damage)
 	}
 	var resized bool
+	var shown strings.Builder
 	for _, e := range c.Events {
 		resized = resized || (e.Kind == 'r' && e.Data == "110x32")
+		if e.Kind == 'o' {
+			shown.WriteString(e.Data)
+		}
 	}
 	if !resized {
 		t.Error("the window change is not in the recording")
+	}
+	// The recording holds exactly what the client's terminal received, byte for byte.
+	if got, want := shown.String(), tm.out.raw(); got != want {
+		t.Errorf("the recording's output (%d bytes) is not what the terminal received (%d bytes)", len(got), len(want))
 	}
 
 	// Debian's asciinema reads the file back to what the session showed.
