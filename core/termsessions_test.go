@@ -1,0 +1,108 @@
+package core_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"conclave/cast"
+	"conclave/conclavetest"
+	"conclave/core"
+)
+
+func sessionStack(t *testing.T, dbPath string, clk *conclavetest.Clock) (*core.Service, string) {
+	t.Helper()
+	dir := filepath.Join(filepath.Dir(dbPath), "sessions")
+	files, err := cast.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := conclavetest.Core(t, conclavetest.Config{DBPath: dbPath, Now: clk.Now, SessionFiles: files, SessionRetention: 48 * time.Hour})
+	return svc, dir
+}
+
+var termMeta = core.RequestMeta{Source: "192.0.2.1", Device: "SSH-2.0-Test", Via: "ssh"}
+
+// TestSessionRetentionPurgesOldRecordings: the janitor deletes the sessions, and their
+// files, that started longer ago than the retention, audits each purge and keeps the
+// newer ones.
+func TestSessionRetentionPurgesOldRecordings(t *testing.T) {
+	ctx := context.Background()
+	clk := &conclavetest.Clock{}
+	svc, dir := sessionStack(t, filepath.Join(t.TempDir(), "conclave.db"), clk)
+	open := func() string {
+		l, err := svc.StartTermSession(ctx, core.TermSessionStart{UserID: core.RootAdminID, Meta: termMeta, Width: 80, Height: 24})
+		if err != nil || !l.Recorded {
+			t.Fatalf("start: %v (recorded %v)", err, l != nil && l.Recorded)
+		}
+		l.Output([]byte("hello"))
+		l.End(ctx)
+		return l.ID
+	}
+	old := open()
+	clk.Advance(47 * time.Hour)
+	newer := open()
+	clk.Advance(2 * time.Hour) // old is 49 h old, newer 2 h
+	res, err := svc.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TermSessionsPurged != 1 {
+		t.Fatalf("purged %d, want 1", res.TermSessionsPurged)
+	}
+	if _, err := os.Stat(filepath.Join(dir, old+".cast")); !os.IsNotExist(err) {
+		t.Errorf("old recording still on disk: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, newer+".cast")); err != nil {
+		t.Errorf("newer recording gone: %v", err)
+	}
+	admin := conclavetest.Admin(t, svc)
+	list, err := svc.ListTermSessions(ctx, admin)
+	if err != nil || len(list.Sessions) != 1 || list.Sessions[0].ID != newer {
+		t.Fatalf("sessions after the sweep: %+v, %v", list.Sessions, err)
+	}
+	page, err := svc.ListAudit(ctx, admin, core.AuditQuery{Action: "session.purge"})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Target != "session:"+old || page.Items[0].Actor != "system" {
+		t.Fatalf("purge audit: %+v, %v", page.Items, err)
+	}
+}
+
+// TestInterruptedSessionIsClosedAtStart: a session a crash left open is ended when the
+// server starts again, with what its file holds, and replays what was flushed.
+func TestInterruptedSessionIsClosedAtStart(t *testing.T) {
+	ctx := context.Background()
+	clk := &conclavetest.Clock{}
+	dbPath := filepath.Join(t.TempDir(), "conclave.db")
+	svc, _ := sessionStack(t, dbPath, clk)
+	l, err := svc.StartTermSession(ctx, core.TermSessionStart{UserID: core.RootAdminID, Meta: termMeta, Width: 80, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Output([]byte("before the crash"))
+	time.Sleep(cast.FlushInterval + 300*time.Millisecond) // flushed by then, never closed
+
+	svc2, _ := sessionStack(t, dbPath, clk) // the restart, on the same database and files
+	if err := svc2.CloseInterruptedTermSessions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := conclavetest.Admin(t, svc2)
+	list, err := svc2.ListTermSessions(ctx, admin)
+	if err != nil || len(list.Sessions) != 1 {
+		t.Fatalf("sessions: %+v, %v", list.Sessions, err)
+	}
+	s := list.Sessions[0]
+	if s.EndDate == 0 || s.Live || s.Size <= 0 || s.Damage != "" {
+		t.Errorf("interrupted session after restart: %+v", s)
+	}
+	c, err := svc2.ReplayTermSession(ctx, admin, s.ID)
+	if err != nil || len(c.Events) != 1 || c.Events[0].Data != "before the crash" {
+		t.Fatalf("replay: %+v, %v", c, err)
+	}
+	page, err := svc2.ListAudit(ctx, admin, core.AuditQuery{Target: "session:" + s.ID, Action: "session.end"})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("end of the interrupted session not audited: %+v, %v", page.Items, err)
+	}
+	l.End(ctx) // the first process's handle: its end finds the row ended and changes nothing
+}
