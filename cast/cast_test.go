@@ -11,7 +11,7 @@ import (
 	"conclave/core"
 )
 
-func newDir(t *testing.T) (*cast.Dir, string) {
+func newDir(t testing.TB) (*cast.Dir, string) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "sessions")
 	d, err := cast.NewDir(p)
@@ -158,5 +158,23 @@ func TestCheckSeesDamageCheaply(t *testing.T) {
 	}
 	if got := d.Check("gone", 10); got != "file missing" {
 		t.Errorf("missing file: %q", got)
+	}
+}
+
+// BenchmarkWriterOutput is the recorder's own cost per frame: a 4 KiB frame of a control
+// room (escape sequences, box drawing, text) encoded and buffered.
+func BenchmarkWriterOutput(b *testing.B) {
+	d, _ := newDir(b)
+	w, err := d.Create("bench", core.CastHeader{Width: 120, Height: 36})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	line := "\x1b[1;1H\x1b[7m Conclave \x1b[m │ Room 01 weekly review  quarterly_planning  admin  open  ╭──╮\r\n"
+	frame := []byte(strings.Repeat(line, 4096/len(line)+1)[:4096])
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Output(frame)
 	}
 }

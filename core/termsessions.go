@@ -466,6 +466,14 @@ func (s *Service) ListTermSessions(ctx context.Context, p *Principal) (TermSessi
 	return out, nil
 }
 
+// Size is the bytes its recording holds so far.
+func (l *LiveTermSession) Size() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.size()
+}
+
 func (l *LiveTermSession) size() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
