@@ -82,15 +82,25 @@ func newReplay(c *common, id, title string, cst *core.Cast) *replay {
 
 // reset starts the emulator afresh at the recorded size, at position 0.
 func (r *replay) reset() {
-	if r.emu != nil {
-		r.emu.Close()
-	}
+	r.closeEmulator()
 	r.width, r.height = r.cast.Header.Width, r.cast.Header.Height
 	r.emu = vt.NewEmulator(r.width, r.height)
 	// The emulator answers a recording's queries (cursor position, colours) on its input
 	// pipe; nobody types into a replay, so the answers are drained and dropped.
 	go io.Copy(io.Discard, r.emu)
 	r.next, r.pos = 0, 0
+}
+
+// closeEmulator ends the drain of the emulator's answers. Closing the answers' pipe, not
+// the emulator, ends the drain's read without the emulator's unguarded closed flag being
+// written while that read looks at it.
+func (r *replay) closeEmulator() {
+	if r.emu == nil {
+		return
+	}
+	if pw, ok := r.emu.InputPipe().(io.Closer); ok {
+		pw.Close()
+	}
 }
 
 // seek moves the play position to t, replaying from the start when it goes back.
@@ -178,7 +188,7 @@ func (r *replay) update(msg tea.Msg) (closed bool, cmd tea.Cmd) {
 		case keyIs(m, r.keys.close):
 			r.playing = false
 			r.gen++
-			r.emu.Close()
+			r.closeEmulator()
 			return true, nil
 		case keyIs(m, r.keys.play):
 			return false, r.toggle()
