@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -351,6 +352,7 @@ func (l *LiveTermSession) Output(p []byte) {
 		l.svc.log.Warn("session recording reached its size limit; the rest is not recorded", "session", l.ID)
 		return
 	}
+	p = redactOutput(p)
 	if l.mapNL && bytes.IndexByte(p, '\n') >= 0 {
 		// As the emulated PTY does it: every \n becomes \r\n, once.
 		p = bytes.ReplaceAll(p, []byte{'\n'}, []byte{'\r', '\n'})
@@ -369,6 +371,37 @@ func (l *LiveTermSession) Resize(width, height int) {
 	if l.w != nil && !l.ended && !l.capped {
 		l.w.Resize(width, height)
 	}
+}
+
+var (
+	// apiKeyShown is an API key as the control room shows it once, when it is made: the
+	// recording keeps its id and masks its secret, which Conclave keeps nowhere else.
+	apiKeyShown = regexp.MustCompile(APIKeyPrefix + `[a-z0-9]{12}_([A-Za-z0-9]+)`)
+	// osc52 is a copy to the terminal's clipboard, with its terminator: what is copied (a
+	// link, a key) is no part of what the screen showed, and a replay must not set anyone's
+	// clipboard, so it is left out whole.
+	osc52 = regexp.MustCompile("\x1b\\]52;[^\x07\x1b]*(?:\x07|\x1b\\\\)?")
+)
+
+// redactOutput masks in p what a recording must not keep although the terminal got it.
+func redactOutput(p []byte) []byte {
+	hasKey := bytes.Contains(p, []byte(APIKeyPrefix))
+	hasCopy := bytes.Contains(p, []byte("\x1b]52;"))
+	if !hasKey && !hasCopy {
+		return p
+	}
+	out := append([]byte(nil), p...)
+	if hasKey {
+		for _, m := range apiKeyShown.FindAllSubmatchIndex(out, -1) {
+			for i := m[2]; i < m[3]; i++ {
+				out[i] = '*'
+			}
+		}
+	}
+	if hasCopy {
+		out = osc52.ReplaceAll(out, nil)
+	}
+	return out
 }
 
 // Writer returns w with every write also recorded.

@@ -2,8 +2,11 @@ package core_test
 
 import (
 	"context"
+	"encoding/base64"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,4 +108,39 @@ func TestInterruptedSessionIsClosedAtStart(t *testing.T) {
 		t.Errorf("end of the interrupted session not audited: %+v, %v", page.Items, err)
 	}
 	l.End(ctx) // the first process's handle: its end finds the row ended and changes nothing
+}
+
+// TestRecordingMasksShownKeysAndClipboardCopies: an API key the control room shows once
+// keeps its id but not its secret in the recording, and a copy to the clipboard (OSC 52)
+// is left out whole; the rest of the frame is kept.
+func TestRecordingMasksShownKeysAndClipboardCopies(t *testing.T) {
+	ctx := context.Background()
+	svc, dir := sessionStack(t, filepath.Join(t.TempDir(), "conclave.db"), &conclavetest.Clock{})
+	admin := conclavetest.Admin(t, svc)
+	key, err := svc.CreateAPIKey(ctx, admin, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := key.Key[strings.LastIndex(key.Key, "_")+1:]
+	l, err := svc.StartTermSession(ctx, core.TermSessionStart{UserID: core.RootAdminID, Meta: termMeta, Width: 80, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := base64.StdEncoding.EncodeToString([]byte(key.Key))
+	l.Writer(io.Discard).Write([]byte("API key ci: \x1b[7m" + key.Key + "\x1b[m\r\n\x1b]52;c;" + copied + "\x07Copy it now"))
+	l.End(ctx)
+	raw, err := os.ReadFile(filepath.Join(dir, l.ID+".cast"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{secret, copied, "]52;"} {
+		if strings.Contains(string(raw), leak) {
+			t.Errorf("the recording holds %q", leak)
+		}
+	}
+	for _, kept := range []string{"API key ci", core.APIKeyPrefix + key.ID + "_" + strings.Repeat("*", len(secret)), "Copy it now"} {
+		if !strings.Contains(string(raw), kept) {
+			t.Errorf("the recording lacks %q:\n%s", kept, raw)
+		}
+	}
 }
