@@ -72,6 +72,8 @@ type Cast struct {
 	// the events are those before the damage.
 	Damage string
 	Size   int64
+	// Live says the session runs still: the recording is read as far as it reached disk.
+	Live bool
 }
 
 // Duration is the time of the last event.
@@ -539,6 +541,12 @@ func (s *Service) ReplayTermSession(ctx context.Context, p *Principal, id string
 		return nil, recordingErr(ErrSessionNotFound, "the recording of session %q is not on disk", id)
 	} else if err != nil {
 		return nil, internal("read session recording", err)
+	}
+	s.terms.mu.Lock()
+	_, c.Live = s.terms.live[id]
+	s.terms.mu.Unlock()
+	if c.Live && strings.HasPrefix(c.Damage, "truncated") {
+		c.Damage = "" // the line being written: not damage
 	}
 	if err := s.auditAs(ctx, s.store, p, "session.replay", "session:"+id, ""); err != nil {
 		return nil, internal("audit", err)

@@ -144,3 +144,26 @@ func TestRecordingMasksShownKeysAndClipboardCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveSessionReplaysSoFar: a session that runs is listed live and replays what reached
+// the disk, marked live, not damaged.
+func TestLiveSessionReplaysSoFar(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := sessionStack(t, filepath.Join(t.TempDir(), "conclave.db"), &conclavetest.Clock{})
+	admin := conclavetest.Admin(t, svc)
+	l, err := svc.StartTermSession(ctx, core.TermSessionStart{UserID: core.RootAdminID, Meta: termMeta, Width: 80, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.End(ctx)
+	l.Output([]byte("so far"))
+	time.Sleep(cast.FlushInterval + 300*time.Millisecond)
+	list, err := svc.ListTermSessions(ctx, admin)
+	if err != nil || len(list.Sessions) != 1 || !list.Sessions[0].Live || list.Sessions[0].Size <= 0 {
+		t.Fatalf("sessions: %+v, %v", list.Sessions, err)
+	}
+	c, err := svc.ReplayTermSession(ctx, admin, l.ID)
+	if err != nil || !c.Live || c.Damage != "" || len(c.Events) != 1 || c.Events[0].Data != "so far" {
+		t.Fatalf("live replay: %+v, %v", c, err)
+	}
+}

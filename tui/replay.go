@@ -240,6 +240,9 @@ func (r *replay) view(w, h int) string {
 	}
 	bar := "[" + strings.Repeat("=", filled) + strings.Repeat("-", barW-filled) + "]" + clock
 	lines := []string{head, bar}
+	if r.cast.Live {
+		lines = append(lines, st.dim.Render(ansi.Truncate("Live session: replayed as far as it was written when opened", w, "…")))
+	}
 	if r.cast.Damage != "" {
 		lines = append(lines, st.errText.Render(ansi.Truncate("Damaged recording: "+sanitize(r.cast.Damage)+" — replay stops there", w, "…")))
 	}
