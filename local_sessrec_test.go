@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"conclave/cast"
+	"conclave/core"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -111,5 +112,24 @@ func TestLocalControlRoomIsRecorded(t *testing.T) {
 	}
 	if !strings.Contains(shown.String(), "No rooms yet") {
 		t.Errorf("the recording lacks what the control room showed (%d bytes)", shown.Len())
+	}
+}
+
+func TestSessionRecordingFlags(t *testing.T) {
+	cfg, _, err := parseConfig("serve", []string{"--record-sessions", "room_member=off, user=off", "--session-retention", "720h"},
+		func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RecordSessions != "room_member=off, user=off" || cfg.SessionRetention != 720*time.Hour {
+		t.Fatalf("config %q %v", cfg.RecordSessions, cfg.SessionRetention)
+	}
+	m, err := core.ParseRecordSessions(cfg.RecordSessions)
+	if err != nil || !m[core.RoleAdmin] || m[core.RoleRoomManager] || m[core.RoleRoomMember] {
+		t.Fatalf("policy %v, %v (user is the old name of room_manager)", m, err)
+	}
+	def, _, err := parseConfig("serve", nil, func(string) string { return "" }, io.Discard)
+	if err != nil || def.SessionRetention != 90*24*time.Hour || def.RecordSessions != "" {
+		t.Fatalf("defaults: %q %v %v", def.RecordSessions, def.SessionRetention, err)
 	}
 }

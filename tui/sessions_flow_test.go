@@ -135,3 +135,38 @@ func TestFlowReplaySession(t *testing.T) {
 	press(tm, "+", "+", "+")
 	waitFor(t, tm, "Damaged recording: truncated at line", "■ end")
 }
+
+// TestFlowSettingsSessionRecordingPerRole: an admin turns off the recording of room
+// members' sessions from the Settings tab; core has the change, it is audited, and a room
+// member's next session is listed as not recorded, with no file.
+func TestFlowSettingsSessionRecordingPerRole(t *testing.T) {
+	e, dir := recordedEnv(t)
+	e.user("dora_m", string(core.RoleRoomMember), false)
+	tm := e.openWith("admin", 120, 36, nil)
+	waitFor(t, tm, "5 Settings")
+	press(tm, "5")
+	waitFor(t, tm, "Record admin sessions", "Record room member sessions")
+	press(tm, "j", "j", "j", "enter") // Recording, admin, room manager, room member
+	waitFor(t, tm, "Stop recording room member sessions")
+	press(tm, "y")
+	waitFor(t, tm, "Sessions of room members: recording off")
+	ctx := context.Background()
+	pol, err := e.svc.SessionRecordingPolicy(ctx, e.admin())
+	if err != nil || pol.Roles[core.RoleRoomMember] || !pol.Roles[core.RoleAdmin] || !pol.Roles[core.RoleRoomManager] {
+		t.Fatalf("policy %+v, %v", pol, err)
+	}
+	page, err := e.svc.ListAudit(ctx, e.admin(), core.AuditQuery{Action: "settings.record_sessions"})
+	if err != nil || len(page.Items) != 1 || !strings.Contains(page.Items[0].Detail, `"record":"off"`) {
+		t.Fatalf("audit %+v, %v", page.Items, err)
+	}
+	l, err := e.svc.StartTermSession(ctx, core.TermSessionStart{UserID: "dora_m", Meta: core.RequestMeta{Via: "ssh", Source: "192.0.2.9"}, Width: 80, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.End(ctx)
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.cast")); l.Recorded || len(files) != 0 {
+		t.Fatalf("room member recorded: %v %v", l.Recorded, files)
+	}
+	press(tm, "7")
+	waitFor(t, tm, "dora_m", "not recorded")
+}
