@@ -211,7 +211,9 @@ func (d *Dir) Check(id string, size int64) string {
 	return ""
 }
 
-const maxTail = 64 << 10
+// maxTail is how much of a file's end Check reads: a frame's line is rarely longer, and
+// one that is goes unchecked rather than making the list slow.
+const maxTail = 16 << 10
 
 // Writer writes one recording. Output and Resize buffer the event and return; the buffer
 // reaches the file when it fills, every FlushInterval, and on Close.

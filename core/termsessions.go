@@ -191,8 +191,8 @@ type SessionPolicy struct {
 // SessionRoles lists the roles of a policy in display order.
 func SessionRoles() []Role { return append([]Role(nil), sessionRoles...) }
 
-func (s *Service) recordSessionsPolicy(ctx context.Context) map[Role]bool {
-	v, err := s.store.GetSetting(ctx, settingRecordSessions)
+func (s *Service) recordSessionsPolicy(ctx context.Context, st Store) map[Role]bool {
+	v, err := st.GetSetting(ctx, settingRecordSessions)
 	if err != nil {
 		v = s.cfg.RecordSessions
 	}
@@ -208,7 +208,7 @@ func (s *Service) SessionRecordingPolicy(ctx context.Context, p *Principal) (Ses
 	if err := p.requireAdmin(); err != nil {
 		return SessionPolicy{}, err
 	}
-	return SessionPolicy{Roles: s.recordSessionsPolicy(ctx), ServerSwitch: s.RecordingEnabled(ctx)}, nil
+	return SessionPolicy{Roles: s.recordSessionsPolicy(ctx, s.store), ServerSwitch: s.RecordingEnabled(ctx)}, nil
 }
 
 // SetSessionRecording turns the recording of one role's sessions on or off (admins); it is
@@ -223,7 +223,7 @@ func (s *Service) SetSessionRecording(ctx context.Context, p *Principal, role Ro
 		return v.err()
 	}
 	err := s.store.InTx(ctx, func(tx Store) error {
-		m := s.recordSessionsPolicy(ctx)
+		m := s.recordSessionsPolicy(ctx, tx) // read in the transaction: two changes never lose one
 		m[role] = on
 		v := formatRecordSessions(m)
 		if err := tx.PutSetting(ctx, settingRecordSessions, v); err != nil {
@@ -299,7 +299,7 @@ func (s *Service) StartTermSession(ctx context.Context, in TermSessionStart) (*L
 	}
 	live := &LiveTermSession{svc: s, ID: ts.ID, start: now, mapNL: in.MapNewlines,
 		principal: &Principal{Kind: PrincipalUser, User: u, Meta: in.Meta}}
-	if s.cfg.SessionFiles != nil && s.RecordingEnabled(ctx) && s.recordSessionsPolicy(ctx)[u.Role] {
+	if s.cfg.SessionFiles != nil && s.RecordingEnabled(ctx) && s.recordSessionsPolicy(ctx, s.store)[u.Role] {
 		env := map[string]string{"USER": u.UserID, "CONCLAVE_SOURCE": ts.Source, "CONCLAVE_VIA": ts.Via}
 		if in.Term != "" {
 			env["TERM"] = truncate(in.Term, 60)
