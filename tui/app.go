@@ -423,6 +423,7 @@ func (a *app) commands() []command {
 		{name: "live", desc: "meetings in progress", run: tab(tabLive)},
 		{name: "users", desc: "the Users tab", allowed: admin, run: tab(tabUsers)},
 		{name: "audit", desc: "the audit log", allowed: admin, run: tab(tabAudit)},
+		{name: "sessions", desc: "recorded control-room sessions: replay", allowed: admin, run: tab(tabSessions)},
 		{name: "account", desc: "your account and SSH keys", run: tab(tabAccount)},
 		{name: "new room", desc: "create a room", allowed: a.c.canCreateRooms, run: func() tea.Cmd {
 			a.goTo(tabRooms)
