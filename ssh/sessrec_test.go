@@ -16,8 +16,8 @@ import (
 	sshd "conclave/ssh"
 )
 
-// recStack is the SSH stack with control-room sessions recorded under dir/sessions.
-func recStack(t *testing.T, recordSessions string) (*stack, string) {
+// sessionRecStack is the SSH stack with control-room sessions recorded under dir/sessions.
+func sessionRecStack(t *testing.T, recordSessions string) (*stack, string) {
 	t.Helper()
 	dir := t.TempDir()
 	files, err := cast.NewDir(filepath.Join(dir, "sessions"))
@@ -54,7 +54,7 @@ func castFiles(t *testing.T, dir string) []string {
 // the text the session showed, and neither password is anywhere in it; the session's start
 // and end are in the audit log, linked to it.
 func TestSSHSessionIsRecordedWithoutPasswords(t *testing.T) {
-	st, dir := recStack(t, "")
+	st, dir := sessionRecStack(t, "")
 	addUser(t, st.svc, "alice", core.RoleRoomManager, false) // must change "first-pass"
 	const newPassword = "Zebra7Quokka9Lantern"
 	tm := openTerm(t, mustDial(t, st.addr, "alice", "first-pass"), 100, 30)
@@ -201,7 +201,7 @@ func TestSSHSessionIsRecordedWithoutPasswords(t *testing.T) {
 // TestSessionRecordingPolicy: a role that opts out and the server switch leave no file,
 // the session is still listed and audited, and the policy change is audited.
 func TestSessionRecordingPolicy(t *testing.T) {
-	st, dir := recStack(t, "room_manager=off")
+	st, dir := sessionRecStack(t, "room_manager=off")
 	pw := addUser(t, st.svc, "bobby", core.RoleRoomManager, true)
 	session := func(user, password string) {
 		t.Helper()
