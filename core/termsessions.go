@@ -284,8 +284,9 @@ type TermSessionStart struct {
 }
 
 // StartTermSession opens a control-room session: its start goes into the sessions table
-// and the audit log, and its recording starts unless the server switch is off or the
-// user's role opts out. A recording that cannot start is logged; the session goes on.
+// and the audit log, and its recording starts unless the server switch is off, the user's
+// role opts out or the free disk is below MinFreeDisk. A recording that cannot start is
+// logged; the session goes on.
 func (s *Service) StartTermSession(ctx context.Context, in TermSessionStart) (*LiveTermSession, error) {
 	u, err := s.store.GetUser(ctx, in.UserID)
 	if err != nil {
@@ -299,7 +300,15 @@ func (s *Service) StartTermSession(ctx context.Context, in TermSessionStart) (*L
 	}
 	live := &LiveTermSession{svc: s, ID: ts.ID, start: now, mapNL: in.MapNewlines,
 		principal: &Principal{Kind: PrincipalUser, User: u, Meta: in.Meta}}
-	if s.cfg.SessionFiles != nil && s.RecordingEnabled(ctx) && s.recordSessionsPolicy(ctx, s.store)[u.Role] {
+	record := s.cfg.SessionFiles != nil && s.RecordingEnabled(ctx) && s.recordSessionsPolicy(ctx, s.store)[u.Role]
+	if record && s.cfg.Recorder != nil {
+		// As meeting recordings: none starts with less free disk than --min-free-disk.
+		if free, err := s.cfg.Recorder.FreeBytes(); err == nil && free < s.cfg.MinFreeDisk {
+			s.log.Warn("session not recorded: free disk below --min-free-disk", "user", u.UserID, "free", free)
+			record = false
+		}
+	}
+	if record {
 		env := map[string]string{"USER": u.UserID, "CONCLAVE_SOURCE": ts.Source, "CONCLAVE_VIA": ts.Via}
 		if in.Term != "" {
 			env["TERM"] = truncate(in.Term, 60)

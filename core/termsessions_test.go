@@ -167,3 +167,32 @@ func TestLiveSessionReplaysSoFar(t *testing.T) {
 		t.Fatalf("live replay: %+v, %v", c, err)
 	}
 }
+
+// TestSessionNotRecordedOnLowDisk: with less free disk than --min-free-disk, a session is
+// opened and audited but not recorded, as a meeting recording would not start.
+func TestSessionNotRecordedOnLowDisk(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	files, err := cast.NewDir(filepath.Join(dir, "sessions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := conclavetest.Core(t, conclavetest.Config{SessionFiles: files, MinFreeDisk: 1 << 62,
+		Recorder: conclavetest.FileRecorder(t, filepath.Join(dir, "recordings"))})
+	l, err := svc.StartTermSession(ctx, core.TermSessionStart{UserID: core.RootAdminID, Meta: termMeta, Width: 80, Height: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Output([]byte("nothing kept"))
+	l.End(ctx)
+	if l.Recorded {
+		t.Error("recorded with no disk to spare")
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "sessions", "*")); len(m) != 0 {
+		t.Errorf("files: %v", m)
+	}
+	page, err := svc.ListAudit(ctx, conclavetest.Admin(t, svc), core.AuditQuery{Target: "session:" + l.ID})
+	if err != nil || len(page.Items) != 2 {
+		t.Errorf("audit of the unrecorded session: %+v, %v", page.Items, err)
+	}
+}
