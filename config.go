@@ -54,6 +54,11 @@ type config struct {
 	MinFreeDisk uint64
 	// RecordingTrash is how long a deleted recording stays in the trash.
 	RecordingTrash time.Duration
+	// RecordSessions is the per-role control-room recording policy as given
+	// ("admin=on,room_manager=on,room_member=off"; "" when not given).
+	RecordSessions string
+	// SessionRetention is how long control-room session recordings are kept.
+	SessionRetention time.Duration
 }
 
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
@@ -91,6 +96,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	var minFree, trash string
 	str(&trash, "recording-trash", "168h", "how long a deleted recording stays in the trash, restorable, before it is purged (1m to 87600h)")
 	str(&c.Recording, "recording", "", "server switch for every recording: on or off (default: as admins last set it, on)")
+	var sessRetention string
+	str(&c.RecordSessions, "record-sessions", "", "which roles' control-room sessions are recorded, e.g. admin=on,room_manager=on,room_member=off (default: as admins last set it, all on)")
+	str(&sessRetention, "session-retention", "2160h", "how long control-room session recordings are kept (1h to 87600h)")
 	str(&minFree, "min-free-disk", "1GiB", "free disk below which recordings do not start and running ones stop (e.g. 500MiB, 2GiB)")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
 	str(&c.PublicURL, "public-url", "", "base of every URL the server hands out (default: from --http, e.g. http://localhost:8080)")
@@ -155,6 +163,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.RecordingTrash, err = time.ParseDuration(trash); err != nil || core.CheckRecordingTrash(c.RecordingTrash) != nil {
 		return c, nil, fmt.Errorf("--recording-trash %q: want a duration from 1m to 87600h (3650 days), such as 168h", trash)
+	}
+	if _, err := core.ParseRecordSessions(c.RecordSessions); err != nil {
+		return c, nil, fmt.Errorf("--%w", err)
+	}
+	if c.SessionRetention, err = time.ParseDuration(sessRetention); err != nil || c.SessionRetention < time.Hour || c.SessionRetention > 87600*time.Hour {
+		return c, nil, fmt.Errorf("--session-retention %q: want a duration from 1h to 87600h (3650 days), such as 2160h", sessRetention)
 	}
 	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
 		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)

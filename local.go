@@ -57,7 +57,27 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	opts.Context = pctx
-	prog := tea.NewProgram(tui.New(st.svc, id, opts), tea.WithContext(pctx))
+	// The local control room is a session like those over SSH: audited and, unless
+	// policy says otherwise, its output recorded (the terminal stays the program's, so
+	// raw mode and resizes work as before).
+	w, h, _ := term.GetSize(os.Stdout.Fd())
+	rec, err := st.svc.StartTermSession(pctx, core.TermSessionStart{UserID: core.RootAdminID, Meta: id.Meta,
+		Width: w, Height: h, Term: getenv("TERM")})
+	if err != nil {
+		_ = st.shutdown()
+		return err
+	}
+	popts := []tea.ProgramOption{tea.WithContext(pctx)}
+	if rec.Recorded {
+		popts = append(popts, tea.WithOutput(recordedTerminal{File: os.Stdout, rec: rec}),
+			tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+				if m, ok := msg.(tea.WindowSizeMsg); ok {
+					rec.Resize(m.Width, m.Height)
+				}
+				return msg
+			}))
+	}
+	prog := tea.NewProgram(tui.New(st.svc, id, opts), popts...)
 	go func() {
 		// A server that stops on its own ends the control room too.
 		if err := <-st.errc; err != nil {
@@ -66,6 +86,7 @@ func local(ctx context.Context, cfg config, getenv func(string) string, stdout i
 		}
 	}()
 	_, err = prog.Run()
+	rec.End(ctx)
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil // SIGINT/SIGTERM: a normal way to stop
 	}
@@ -84,4 +105,17 @@ func tmuxClipboard(ctx context.Context) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// recordedTerminal is the terminal with its output also recorded. It is still the
+// terminal's file (Fd and Read are os.File's), so the program finds a terminal in it.
+type recordedTerminal struct {
+	*os.File
+	rec *core.LiveTermSession
+}
+
+func (t recordedTerminal) Write(p []byte) (int, error) {
+	n, err := t.File.Write(p)
+	t.rec.Output(p[:n])
+	return n, err
 }

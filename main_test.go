@@ -197,6 +197,10 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		{"--ws-frame-rate", "0"},
 		{"--recording", "maybe"},
 		{"--min-free-disk", "lots"},
+		{"--record-sessions", "admin=maybe"},
+		{"--record-sessions", "guest=off"},
+		{"--session-retention", "1m"},
+		{"--session-retention", "forever"},
 	} {
 		if _, _, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

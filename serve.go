@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"conclave/cast"
 	"conclave/core"
 	"conclave/db"
 	"conclave/media"
@@ -97,7 +98,11 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
+	sessions, err := cast.NewDir(filepath.Join(cfg.Data, "sessions"))
+	if err != nil {
+		return nil, err
+	}
+	st.svc, err = core.New(store, core.Config{SessionFiles: sessions, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention, PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
 		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc })})
 	if err != nil {
@@ -105,6 +110,12 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	}
 	if err := st.svc.ApplyRecordingFlag(context.Background(), cfg.Recording); err != nil {
 		return nil, fmt.Errorf("recording switch: %w", err)
+	}
+	if err := st.svc.ApplyRecordSessionsFlag(context.Background(), cfg.RecordSessions); err != nil {
+		return nil, fmt.Errorf("record-sessions: %w", err)
+	}
+	if err := st.svc.CloseInterruptedTermSessions(context.Background()); err != nil {
+		return nil, err
 	}
 	boot, err := st.svc.Bootstrap(context.Background(), cfg.Mode == "production", cfg.AdminPassword)
 	if err != nil {

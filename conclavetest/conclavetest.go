@@ -52,6 +52,11 @@ type Config struct {
 	MinFreeDisk uint64
 	// RecordingTrash is core's trash time (its default when zero).
 	RecordingTrash time.Duration
+	// SessionFiles, RecordSessions and SessionRetention are core's control-room session
+	// recording (none recorded when SessionFiles is nil).
+	SessionFiles     core.SessionFiles
+	RecordSessions   string
+	SessionRetention time.Duration
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -84,6 +89,7 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
 		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
+		SessionFiles: cfg.SessionFiles, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

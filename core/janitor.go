@@ -12,6 +12,8 @@ type SweepResult struct {
 	// RecordingsPurged counts the recordings purged: trash time over, or past their
 	// room's retentionDays.
 	RecordingsPurged int
+	// TermSessionsPurged counts the control-room sessions past --session-retention.
+	TermSessionsPurged int
 }
 
 // Sweep runs one janitor pass: rooms past their auto-deletion date are deleted (or closed)
@@ -51,6 +53,9 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	if res.RecordingsPurged, err = s.sweepRecordings(ctx); err != nil {
 		return res, err
 	}
+	if res.TermSessionsPurged, err = s.sweepTermSessions(ctx); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 
@@ -61,8 +66,9 @@ func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 	for {
 		if res, err := s.Sweep(ctx); err != nil {
 			s.log.Error("janitor pass failed", "err", err)
-		} else if res.RoomsProcessed > 0 || res.RecordingsPurged > 0 {
-			s.log.Info("janitor pass", "rooms", res.RoomsProcessed, "sessions", res.SessionsExpired, "recordingsPurged", res.RecordingsPurged)
+		} else if res.RoomsProcessed > 0 || res.RecordingsPurged > 0 || res.TermSessionsPurged > 0 {
+			s.log.Info("janitor pass", "rooms", res.RoomsProcessed, "sessions", res.SessionsExpired, "recordingsPurged", res.RecordingsPurged,
+				"termSessionsPurged", res.TermSessionsPurged)
 		}
 		select {
 		case <-ctx.Done():

@@ -47,6 +47,14 @@ type Config struct {
 	// RecordingTrash is how long a deleted recording stays in the trash before it is
 	// purged (DefaultRecordingTrash when zero; CheckRecordingTrash's bounds).
 	RecordingTrash time.Duration
+	// SessionFiles keeps the recordings of control-room sessions (nil: none are recorded).
+	SessionFiles SessionFiles
+	// RecordSessions is the per-role session recording policy when admins never set it,
+	// as --record-sessions gives it ("" records every role).
+	RecordSessions string
+	// SessionRetention is how long session recordings are kept (DefaultSessionRetention
+	// when zero).
+	SessionRetention time.Duration
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
@@ -61,6 +69,7 @@ type Service struct {
 	shareTries *loginLimiter
 	live       meetings
 	rec        recordings
+	terms      termSessions
 
 	keyMu sync.Mutex
 	key   []byte
@@ -96,6 +105,12 @@ func New(store Store, cfg Config) (*Service, error) {
 		cfg.RecordingTrash = DefaultRecordingTrash
 	}
 	if err := CheckRecordingTrash(cfg.RecordingTrash); err != nil {
+		return nil, err
+	}
+	if cfg.SessionRetention <= 0 {
+		cfg.SessionRetention = DefaultSessionRetention
+	}
+	if _, err := ParseRecordSessions(cfg.RecordSessions); err != nil {
 		return nil, err
 	}
 	if cfg.MeetingEndGrace <= 0 {

@@ -86,17 +86,18 @@ type runFunc func(e *cmdEnv, p *core.Principal, args []string) error
 
 // commands maps a command group and subcommand to its implementation.
 var commands = map[string]map[string]runFunc{
-	"rooms":   {"ls": roomsList, "show": roomsShow},
-	"members": {"ls": membersList},
-	"users":   {"ls": usersList},
-	"keys":    {"add": keysAdd, "ls": keysList, "rm": keysRemove},
-
+	"rooms":      {"ls": roomsList, "show": roomsShow},
+	"members":    {"ls": membersList},
+	"users":      {"ls": usersList},
+	"keys":       {"add": keysAdd, "ls": keysList, "rm": keysRemove},
 	"recordings": {"ls": recordingsList, "show": recordingsShow, "rm": recordingsRemove},
+	// Control-room sessions and their recordings (admins).
+	"sessions": {"ls": sessionsList, "export": sessionsExport},
 }
 
 func subcommandNames(group map[string]runFunc) []string {
 	var names []string
-	for _, n := range []string{"ls", "show", "add", "rm"} {
+	for _, n := range []string{"ls", "show", "add", "rm", "export"} {
 		if _, ok := group[n]; ok {
 			names = append(names, n)
 		}
@@ -168,6 +169,9 @@ Commands:
                                share links (as far as you may see them)
   recordings rm ID [--force]   move a recording to the trash; --force purges it at
                                once (admins)
+  sessions ls [--json]         the latest control-room sessions (admins)
+  sessions export ID           a session's recording, as an asciicast v2 file on stdout
+                               (admins; play it with asciinema play FILE)
   help                         this text
 
 Exit status: 0 on success, 1 on an error, 2 on a usage error.

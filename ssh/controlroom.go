@@ -10,6 +10,7 @@ import (
 	bm "charm.land/wish/v2/bubbletea"
 	"github.com/charmbracelet/colorprofile"
 
+	"conclave/core"
 	"conclave/tui"
 )
 
@@ -33,18 +34,33 @@ func (s *Server) runControlRoom(ctx context.Context, sess watchedSession, user s
 	opts.Context = ctx
 	model := tui.New(s.svc, tui.Identity{UserID: user, Meta: sessionMeta(sess)}, opts)
 
+	// The session is opened in core (audited) and, unless policy says otherwise, its
+	// output is recorded. Only the output: the recorder never sees a keystroke.
+	rec, err := s.svc.StartTermSession(ctx, core.TermSessionStart{UserID: user, Meta: sessionMeta(sess),
+		Width: pty.Window.Width, Height: pty.Window.Height, Term: pty.Term, MapNewlines: sess.EmulatedPty()})
+	if err != nil {
+		s.log.Error("control room session not opened", "user", user, "err", err)
+		return exitError
+	}
+	defer rec.End(ctx)
+
 	// MakeOptions wires input, output, environment, size and (for the emulated terminal
-	// the server uses) the colour profile from the session's environment.
+	// the server uses) the colour profile from the session's environment; the output
+	// is then the session's with the recorder beside it.
 	popts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	if rec.Recorded {
+		popts = append(popts, tea.WithOutput(rec.Writer(sess)))
+	}
 	p := tea.NewProgram(model, popts...)
 	go func() {
 		// Drain every resize until the library closes the channel: a send it cannot make
 		// would block the session's request loop. Sends after the program ended are no-ops.
 		for w := range winch {
+			rec.Resize(w.Width, w.Height)
 			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 		}
 	}()
-	_, err := p.Run()
+	_, err = p.Run()
 	p.Kill() // restores the terminal if the program died without doing so
 	switch {
 	case err == nil:

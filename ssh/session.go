@@ -104,6 +104,8 @@ func (s *Server) handleSession(sess ssh.Session) {
 	default:
 		s.log.Info("ssh session started", "user", user, "source", hostOf(sess.RemoteAddr()), "auth", sessionMethod(sess), "kind", kind, "command", truncate(args[0], 32))
 		code = s.runCommand(ctx, ws, user, args)
+		// A command is audited, not recorded (as Teleport's non-interactive sessions).
+		s.svc.RecordCommand(context.WithoutCancel(ctx), user, sessionMeta(sess), raw, code)
 	}
 	// From here on nothing may interrupt: the outcome is decided.
 	stopShutdown()

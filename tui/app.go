@@ -188,6 +188,8 @@ func (a *app) newPage(t tabID) page {
 		return newAuditPage(a.c)
 	case tabSettings:
 		return newSettingsPage(a.c)
+	case tabSessions:
+		return newSessionsPage(a.c)
 	case tabAccount:
 		return newAccountPage(a.c)
 	case tabRecordings:
@@ -423,6 +425,7 @@ func (a *app) commands() []command {
 		{name: "live", desc: "meetings in progress", run: tab(tabLive)},
 		{name: "users", desc: "the Users tab", allowed: admin, run: tab(tabUsers)},
 		{name: "audit", desc: "the audit log", allowed: admin, run: tab(tabAudit)},
+		{name: "sessions", desc: "recorded control-room sessions: replay", allowed: admin, run: tab(tabSessions)},
 		{name: "account", desc: "your account and SSH keys", run: tab(tabAccount)},
 		{name: "new room", desc: "create a room", allowed: a.c.canCreateRooms, run: func() tea.Cmd {
 			a.goTo(tabRooms)

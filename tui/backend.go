@@ -22,6 +22,7 @@ type Backend interface {
 	RecordingBackend
 	RecordingsBackend
 	SettingsBackend
+	TermSessionBackend
 	EventBackend
 }
 
@@ -190,6 +191,19 @@ type SettingsBackend interface {
 	CreateAPIKey(ctx context.Context, p *core.Principal, name string) (*core.NewAPIKey, error)
 	// DeleteAPIKey revokes one API key at once.
 	DeleteAPIKey(ctx context.Context, p *core.Principal, id string) error
+}
+
+// TermSessionBackend lists and replays the recorded control-room sessions and sets which
+// roles' sessions are recorded (admins; SPEC 8).
+type TermSessionBackend interface {
+	// ListTermSessions lists the latest sessions, newest first, with the storage used.
+	ListTermSessions(ctx context.Context, p *core.Principal) (core.TermSessionList, error)
+	// ReplayTermSession reads a session's recording up to any damage (audited).
+	ReplayTermSession(ctx context.Context, p *core.Principal, id string) (*core.Cast, error)
+	// SessionRecordingPolicy is which roles' sessions are recorded.
+	SessionRecordingPolicy(ctx context.Context, p *core.Principal) (core.SessionPolicy, error)
+	// SetSessionRecording turns one role's session recording on or off (audited).
+	SetSessionRecording(ctx context.Context, p *core.Principal, role core.Role, on bool) error
 }
 
 // EventBackend is how the control room learns of changes made elsewhere (the REST API,

@@ -38,6 +38,9 @@ type fakeBackend struct {
 	// recordingCalls logs the recording calls that change something: "start <roomId>",
 	// "stop <recordingId>", "switch on|off".
 	recordingCalls []string
+	termSessions   []core.TermSession
+	// sessionsOff are the roles whose control-room sessions are not recorded.
+	sessionsOff map[core.Role]bool
 	// startErr, when set, is StartRecording's answer (core's refusal).
 	startErr     error
 	recordingOff bool // the server switch
@@ -302,6 +305,29 @@ func (f *fakeBackend) RecordingSwitch(context.Context, *core.Principal) (bool, e
 func (f *fakeBackend) SetRecordingEnabled(_ context.Context, _ *core.Principal, on bool) error {
 	f.recordingCalls = append(f.recordingCalls, "switch "+map[bool]string{true: "on", false: "off"}[on])
 	f.recordingOff = !on
+	f.bus.Publish(core.Event{Type: core.EventSettingsChanged})
+	return nil
+}
+
+// ListTermSessions answers termSessions as they are.
+func (f *fakeBackend) ListTermSessions(context.Context, *core.Principal) (core.TermSessionList, error) {
+	return core.TermSessionList{Sessions: f.termSessions}, nil
+}
+
+// SessionRecordingPolicy answers every role recorded but those in sessionsOff.
+func (f *fakeBackend) SessionRecordingPolicy(context.Context, *core.Principal) (core.SessionPolicy, error) {
+	m := map[core.Role]bool{}
+	for _, r := range core.SessionRoles() {
+		m[r] = !f.sessionsOff[r]
+	}
+	return core.SessionPolicy{Roles: m, ServerSwitch: !f.recordingOff}, nil
+}
+
+func (f *fakeBackend) SetSessionRecording(_ context.Context, _ *core.Principal, role core.Role, on bool) error {
+	if f.sessionsOff == nil {
+		f.sessionsOff = map[core.Role]bool{}
+	}
+	f.sessionsOff[role] = !on
 	f.bus.Publish(core.Event{Type: core.EventSettingsChanged})
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 type settingsLoadedMsg struct {
 	seq       int
 	recording bool
+	policy    core.SessionPolicy
 	keys      []core.APIKey
 	err       error
 }
@@ -31,6 +32,9 @@ type setting struct {
 	help  string
 	// change asks for the new value (a confirmation) and makes the change.
 	change func() tea.Cmd
+	// group lines settings up together: aligned among themselves, with no blank line
+	// between them, and the help of the last one said once for all.
+	group string
 }
 
 type settingsKeys struct {
@@ -45,6 +49,8 @@ type settingsPage struct {
 	reload loader
 	// recording is the server recording switch (SPEC 7.1).
 	recording bool
+	// policy is which roles' control-room sessions are recorded (SPEC 8).
+	policy core.SessionPolicy
 	// apiKeys are the REST API's keys, oldest first (secrets are never read back).
 	apiKeys []core.APIKey
 	// cursor runs over the settings, then the API keys: one selection on the page.
@@ -69,8 +75,12 @@ func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 		if err != nil {
 			return settingsLoadedMsg{seq: seq, err: err}
 		}
+		policy, err := backend.SessionRecordingPolicy(ctx, pr)
+		if err != nil {
+			return settingsLoadedMsg{seq: seq, err: err}
+		}
 		keys, err := backend.ListAPIKeys(ctx, pr)
-		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, err: err}
+		return settingsLoadedMsg{seq: seq, recording: on, policy: policy, keys: keys, err: err}
 	})
 }
 
@@ -87,13 +97,51 @@ func (p *settingsPage) settings() []setting {
 	if !p.reload.loaded {
 		return nil
 	}
-	return []setting{{
+	out := []setting{{
 		name:  "Recording",
 		value: onOff(p.recording),
-		help: "The server switch: off refuses every new recording, in every room; recordings being " +
-			"made go on until they stop. When on, a room records only if its own recording is on.",
+		help: "The server switch: off refuses every new recording, in every room, and records no control-room " +
+			"session; recordings being made go on until they stop. When on, a room records only if its own recording is on.",
 		change: p.toggleRecording,
 	}}
+	roles := core.SessionRoles()
+	for i, role := range roles {
+		on := p.policy.Roles[role]
+		value := onOff(on)
+		if on && !p.recording {
+			value = "on, but the server switch is off"
+		}
+		st := setting{
+			name:   "Record " + userRoleLabel(role) + " sessions",
+			value:  value,
+			group:  "sessions",
+			change: func() tea.Cmd { return p.toggleSessionRecording(role, !on) },
+		}
+		if i == len(roles)-1 {
+			st.help = "Per role: whether control-room sessions (over SSH and local) are recorded for the Sessions " +
+				"tab. Only what the screen showed is kept, never keystrokes."
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func (p *settingsPage) toggleSessionRecording(role core.Role, on bool) tea.Cmd {
+	title := "Stop recording " + userRoleLabel(role) + " sessions"
+	body := "Sessions of " + userRoleLabel(role) + "s that start from now on are not recorded.\nRecordings already made are kept."
+	if on {
+		title = "Record " + userRoleLabel(role) + " sessions"
+		body = "Sessions of " + userRoleLabel(role) + "s that start from now on are recorded."
+	}
+	p.open(newConfirm(p.c, title, body, nil, func([]string) tea.Cmd {
+		return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
+			if err := backend.SetSessionRecording(ctx, pr, role, on); err != nil {
+				return doneMsg{err: err}
+			}
+			return doneMsg{ok: "Sessions of " + userRoleLabel(role) + "s: recording " + onOff(on)}
+		})
+	}))
+	return nil
 }
 
 // rows is how many rows the cursor runs over: the settings, then the API keys.
@@ -195,7 +243,7 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case settingsLoadedMsg:
 		return p.reload.apply(m.seq, m.err, p.loadCmd, func() {
-			p.recording, p.apiKeys = m.recording, m.keys
+			p.recording, p.policy, p.apiKeys = m.recording, m.policy, m.keys
 			p.cursor = min(p.cursor, max(p.rows()-1, 0))
 		})
 	case apiKeyCreatedMsg:
@@ -273,16 +321,19 @@ func (p *settingsPage) view(w, h int) string {
 		return strings.Join(append(lines, line), "\n")
 	}
 	items := p.settings()
-	nw := 0
+	nw := map[string]int{}
 	for _, s := range items {
-		nw = max(nw, ansi.StringWidth(s.name))
+		nw[s.group] = max(nw[s.group], ansi.StringWidth(s.name))
 	}
 	for i, s := range items {
-		row := s.name + strings.Repeat(" ", nw-ansi.StringWidth(s.name)) + "   " + s.value
+		row := s.name + strings.Repeat(" ", nw[s.group]-ansi.StringWidth(s.name)) + "   " + s.value
 		if i == p.cursor {
 			lines = append(lines, st.selected.Render("› "+row))
 		} else {
 			lines = append(lines, "  "+row)
+		}
+		if s.group != "" && s.help == "" {
+			continue // the group's help comes after its last setting
 		}
 		for _, l := range strings.Split(ansi.Wordwrap(s.help, max(w-4, 10), " "), "\n") {
 			lines = append(lines, "    "+st.dim.Render(l))

@@ -18,6 +18,7 @@ const (
 	tabSettings
 	tabAccount
 	tabRecordings
+	tabSessions
 	// tabNone is no tab: the principal is not known yet.
 	tabNone tabID = -1
 )
@@ -37,17 +38,19 @@ func tabTitle(t tabID) string {
 		return "Settings"
 	case tabRecordings:
 		return "Recordings"
+	case tabSessions:
+		return "Sessions"
 	}
 	return "Account"
 }
 
-// tabsFor lists the tabs a role sees, in SPEC 10's order. Sessions arrives with its
-// feature; until then no tab pretends to offer it. Live and Recordings are for everyone:
+// tabsFor lists the tabs a role sees, in SPEC 10's order but for Sessions, last so that the other
+// tabs keep their numbers. Live and Recordings are for everyone:
 // core shows each user the meetings and recordings of the rooms it may. Settings are the
 // server's, for admins.
 func tabsFor(admin bool) []tabID {
 	if admin {
-		return []tabID{tabRooms, tabLive, tabRecordings, tabUsers, tabAudit, tabSettings, tabAccount}
+		return []tabID{tabRooms, tabLive, tabRecordings, tabUsers, tabAudit, tabSettings, tabAccount, tabSessions}
 	}
 	return []tabID{tabRooms, tabLive, tabRecordings, tabAccount}
 }
