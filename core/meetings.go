@@ -168,11 +168,14 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	}
 	meetingID, started := lr.meetingID, lr.started
 	s.live.mu.Unlock()
-	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
 	if first {
+		// The meeting's start before its first participant's arrival, for webhooks.
 		if err := s.setMeetingStatus(ctx, room.RoomID, true); err != nil {
 			s.log.Error("meeting start not recorded", "room", room.RoomID, "err", err)
 		}
+	}
+	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
+	if first {
 		s.bus.Publish(Event{Type: EventMeetingStarted, RoomID: room.RoomID})
 	}
 	s.bus.Publish(Event{Type: EventParticipantJoined, RoomID: room.RoomID, MemberID: pt.Identity})
@@ -320,7 +323,7 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 // setMeetingStatus records a meeting's start or end on its room. At the end, the action a
 // deletion or closing scheduled "when the meeting ends" is carried out.
 func (s *Service) setMeetingStatus(ctx context.Context, roomID string, live bool) error {
-	deleteRoom := false
+	deleteRoom, queued := false, false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		r, err := tx.GetRoom(ctx, roomID)
 		if isNoRows(err) {
@@ -342,12 +345,18 @@ func (s *Service) setMeetingStatus(ctx context.Context, roomID string, live bool
 				if err := tx.DeleteRoom(ctx, roomID); err != nil {
 					return err
 				}
+				queued = s.queueMeetingWebhook(ctx, tx, r, live)
 				return s.auditAs(ctx, tx, System(), "room.delete", "room:"+roomID, map[string]string{"result": "deleted when the meeting ended"})
 			}
 			r.MeetingEndAction = EndActionNone
 		}
-		return tx.UpdateRoom(ctx, r)
+		if err := tx.UpdateRoom(ctx, r); err != nil {
+			return err
+		}
+		queued = s.queueMeetingWebhook(ctx, tx, r, live)
+		return nil
 	})
+	s.webhooksQueued(queued, err)
 	if err == nil {
 		if deleteRoom {
 			s.bus.Publish(Event{Type: EventRoomDeleted, RoomID: roomID})
@@ -605,4 +614,14 @@ func (s *Service) EndAllMeetings(reason string) int {
 		s.endMeeting(id, CloseGoingAway, reason)
 	}
 	return len(ids)
+}
+
+// queueMeetingWebhook queues meetingStarted or meetingEnded with the room as it is now.
+func (s *Service) queueMeetingWebhook(ctx context.Context, tx Store, r *Room, live bool) bool {
+	ev := WebhookMeetingEnded
+	if live {
+		ev = WebhookMeetingStarted
+	}
+	c := *r
+	return s.queueWebhook(ctx, tx, WebhookEvent{Event: ev, Room: &c})
 }

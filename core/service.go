@@ -47,6 +47,8 @@ type Config struct {
 	// RecordingTrash is how long a deleted recording stays in the trash before it is
 	// purged (DefaultRecordingTrash when zero; CheckRecordingTrash's bounds).
 	RecordingTrash time.Duration
+	// Webhooks is the webhook outbox events are queued in (nil: no webhooks are sent).
+	Webhooks WebhookOutbox
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
