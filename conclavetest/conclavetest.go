@@ -54,7 +54,7 @@ type Config struct {
 	RecordingTrash time.Duration
 	// Webhooks, when set, builds the webhook outbox core queues its events in, over the
 	// test's database (the test runs its deliveries).
-	Webhooks func(store *db.DB) core.WebhookOutbox
+	Webhooks func(store *db.DB, publicURL string) core.WebhookOutbox
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -84,7 +84,7 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	t.Cleanup(func() { _ = store.Close() })
 	var hooks core.WebhookOutbox
 	if cfg.Webhooks != nil {
-		hooks = cfg.Webhooks(store)
+		hooks = cfg.Webhooks(store, cfg.PublicURL)
 	}
 	svc, err := core.New(store, core.Config{
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,

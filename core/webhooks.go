@@ -77,6 +77,10 @@ type WebhookStore interface {
 	// ListWebhookDeliveries lists up to limit deliveries with an id below before (all
 	// when 0), newest first.
 	ListWebhookDeliveries(ctx context.Context, before int64, limit int) ([]WebhookDelivery, error)
+	// ResumeWebhooks makes every pending delivery due at now (start-up: what waited out a
+	// back-off when the server stopped is tried again at once); it returns how many are
+	// pending.
+	ResumeWebhooks(ctx context.Context, now int64) (int, error)
 	// CountWebhooks counts the deliveries by status.
 	CountWebhooks(ctx context.Context) (map[string]int, error)
 }

@@ -101,6 +101,16 @@ func (s *store) ListWebhookDeliveries(ctx context.Context, before int64, limit i
 	return queryAll(ctx, s.r, "list webhook deliveries", scanWebhook, q, args...)
 }
 
+// ResumeWebhooks makes every pending delivery due at now.
+func (s *store) ResumeWebhooks(ctx context.Context, now int64) (int, error) {
+	if _, err := s.w.ExecContext(ctx, `UPDATE webhook_deliveries SET next_attempt = ? WHERE status = 'pending' AND next_attempt > ?`, now, now); err != nil {
+		return 0, mapErr(err, "resume webhooks")
+	}
+	var n int
+	err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&n)
+	return n, mapErr(err, "resume webhooks")
+}
+
 // CountWebhooks counts deliveries by status.
 func (s *store) CountWebhooks(ctx context.Context) (map[string]int, error) {
 	type count struct {

@@ -256,7 +256,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx core.Store, ev core.WebhookEven
 	if err != nil {
 		return err
 	}
-	d := &core.WebhookDelivery{Event: ev.Event, CreationDate: ev.CreationDate, Body: b, NextAttempt: ev.CreationDate}
+	d := &core.WebhookDelivery{Event: ev.Event, CreationDate: ev.CreationDate, Body: b, NextAttempt: o.opts.Now().UnixMilli()}
 	if err := tx.EnqueueWebhook(ctx, d); err != nil {
 		return err
 	}
@@ -375,6 +375,11 @@ func (o *Outbox) Run(ctx context.Context) {
 		done     = make(chan struct{}, o.opts.Workers)
 	)
 	defer wg.Wait()
+	if n, err := st.ResumeWebhooks(ctx, o.opts.Now().UnixMilli()); err != nil {
+		o.opts.Logger.Error("webhook queue unreadable", "err", err)
+	} else if n > 0 {
+		o.opts.Logger.Info("resuming pending webhook deliveries", "pending", n)
+	}
 	poll := time.NewTicker(o.opts.Poll)
 	defer poll.Stop()
 	lastTrim := time.Time{}
