@@ -36,7 +36,9 @@ const (
 	DefaultBackoff    = 300 * time.Millisecond
 	DefaultMaxPending = 10000
 	DefaultKeepDone   = 1000
-	DefaultWorkers    = 8
+	// DefaultWorkers is 1 so that a receiver that answers gets events in the order
+	// they happened; a retried event may still arrive after later ones.
+	DefaultWorkers = 1
 )
 
 // TestEvent is the event name of the body POST …/config/webhooks/test sends.
@@ -65,7 +67,7 @@ type Options struct {
 	Backoff    time.Duration
 	MaxPending int // pending deliveries kept at most (the oldest are dropped beyond)
 	KeepDone   int // finished deliveries kept for the delivery log
-	Workers    int // deliveries in flight at once
+	Workers    int // deliveries in flight at once (more than 1 may reorder events)
 	// Poll is how often the queue is looked at when nothing wakes the outbox (100 ms).
 	Poll   time.Duration
 	Logger *slog.Logger
