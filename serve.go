@@ -102,7 +102,8 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	// Webhooks: core queues events in the outbox (rendered as REST shows them), which
 	// delivers them from its own goroutines, never to this server's own addresses.
 	st.hooks = webhook.New(store, webhook.Options{Render: web.WebhookData(func() *core.Service { return st.svc }),
-		Self: []string{st.httpAddr, cfg.PublicURL}, Logger: log})
+		Self: []string{st.httpAddr, cfg.PublicURL}, Logger: log,
+		Changed: func() { st.svc.Bus().Publish(core.Event{Type: core.EventWebhooks}) }})
 	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
 		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc }), Webhooks: st.hooks})

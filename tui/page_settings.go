@@ -17,6 +17,7 @@ type settingsLoadedMsg struct {
 	seq       int
 	recording bool
 	keys      []core.APIKey
+	webhooks  *webhookState
 	err       error
 }
 
@@ -47,6 +48,8 @@ type settingsPage struct {
 	recording bool
 	// apiKeys are the REST API's keys, oldest first (secrets are never read back).
 	apiKeys []core.APIKey
+	// webhooks is the Webhooks section (page_settings_webhooks.go), nil without it.
+	webhooks *webhookState
 	// cursor runs over the settings, then the API keys: one selection on the page.
 	cursor int
 	keys   settingsKeys
@@ -70,13 +73,17 @@ func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 			return settingsLoadedMsg{seq: seq, err: err}
 		}
 		keys, err := backend.ListAPIKeys(ctx, pr)
-		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, err: err}
+		if err != nil {
+			return settingsLoadedMsg{seq: seq, err: err}
+		}
+		hooks, err := loadWebhooks(ctx, backend, pr)
+		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, webhooks: hooks, err: err}
 	})
 }
 
 func (p *settingsPage) event(e core.Event) tea.Cmd {
 	switch e.Type {
-	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync:
+	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventWebhooks, core.EventResync:
 		return p.reload.request(p.loadCmd)
 	}
 	return nil
@@ -195,7 +202,7 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case settingsLoadedMsg:
 		return p.reload.apply(m.seq, m.err, p.loadCmd, func() {
-			p.recording, p.apiKeys = m.recording, m.keys
+			p.recording, p.apiKeys, p.webhooks = m.recording, m.keys, m.webhooks
 			p.cursor = min(p.cursor, max(p.rows()-1, 0))
 		})
 	case apiKeyCreatedMsg:
@@ -292,6 +299,7 @@ func (p *settingsPage) view(w, h int) string {
 	// Where every link points: --public-url, or the HTTP address when it is not given.
 	lines = append(lines, "  "+st.label.Render("Public URL")+"   "+sanitize(p.c.opts.BaseURL))
 	lines = append(lines, "    "+st.dim.Render(ansi.Truncate("Every link the server hands out starts here (--public-url, else the --http address).", max(w-4, 10), "…")), "")
+	lines = append(lines, p.webhookLines(w)...)
 	lines = append(lines, p.apiKeyLines(w, len(items))...)
 	return strings.Join(lines, "\n")
 }

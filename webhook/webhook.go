@@ -72,6 +72,10 @@ type Options struct {
 	Poll   time.Duration
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Changed, when set, is told that deliveries moved on (an outcome stored, events
+	// dropped), at most once a second, from the delivery loop: main publishes it on the
+	// bus for the control room.
+	Changed func()
 }
 
 // Stats are the outbox's counters since start, for metrics.
@@ -94,6 +98,8 @@ type Outbox struct {
 	wake   chan struct{}
 
 	queued, attempts, delivered, retried, failed, dropped atomic.Uint64
+	// changed is set by each outcome, cleared when Changed is told.
+	changed atomic.Bool
 }
 
 type hostPort struct{ host, port string }
@@ -384,8 +390,12 @@ func (o *Outbox) Run(ctx context.Context) {
 	}
 	poll := time.NewTicker(o.opts.Poll)
 	defer poll.Stop()
-	lastTrim := time.Time{}
+	lastTrim, lastChanged := time.Time{}, time.Time{}
 	for {
+		if o.opts.Changed != nil && time.Since(lastChanged) >= time.Second && o.changed.Swap(false) {
+			lastChanged = time.Now()
+			o.opts.Changed()
+		}
 		if now := time.Now(); now.Sub(lastTrim) >= time.Second {
 			lastTrim = now
 			o.trim(ctx, st)
@@ -459,6 +469,7 @@ func (o *Outbox) attempt(ctx context.Context, st Store, d core.WebhookDelivery, 
 	if err := st.SaveWebhookAttempt(context.WithoutCancel(ctx), &d); err != nil && !errors.Is(err, core.ErrNoRows) {
 		o.opts.Logger.Error("webhook attempt not saved", "id", d.ID, "err", err)
 	}
+	o.changed.Store(true)
 }
 
 // trim applies the queue's bounds.
@@ -471,6 +482,7 @@ func (o *Outbox) trim(ctx context.Context, st Store) {
 		return
 	}
 	if n > 0 {
+		o.changed.Store(true)
 		total := o.dropped.Add(uint64(n))
 		o.opts.Logger.Warn("webhook queue full: oldest pending events dropped undelivered",
 			"dropped", n, "droppedSinceStart", total, "maxPending", o.opts.MaxPending)
