@@ -82,6 +82,9 @@ type liveRoom struct {
 	// tells a stale timer from the current one.
 	ending *time.Timer
 	gen    int
+	// deleted is the room as it was when it was deleted during the meeting, for the
+	// meetingEnded webhook that follows.
+	deleted *Room
 }
 
 // meetings tracks live meetings; the zero value is ready.
@@ -306,7 +309,7 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 		lr.ending.Stop()
 	}
 	delete(s.live.rooms, roomID)
-	meetingID := lr.meetingID
+	meetingID, deleted := lr.meetingID, lr.deleted
 	s.live.mu.Unlock()
 	if err := s.store.FinishMeeting(context.Background(), meetingID, s.nowMS()); err != nil {
 		s.log.Error("meeting end not recorded in the history", "room", roomID, "err", err)
@@ -316,6 +319,15 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 	s.stopRoomRecording(roomID, "The meeting ended")
 	if err := s.setMeetingStatus(context.Background(), roomID, false); err != nil {
 		s.log.Error("meeting end not recorded", "room", roomID, "err", err)
+	}
+	if deleted != nil { // its room went first: announced with the room as it was
+		ctx := context.Background()
+		queued := false
+		err := s.store.InTx(ctx, func(tx Store) error {
+			queued = s.queueMeetingWebhook(ctx, tx, deleted, false)
+			return nil
+		})
+		s.webhooksQueued(queued, err)
 	}
 	s.bus.Publish(Event{Type: EventMeetingEnded, RoomID: roomID})
 }
@@ -624,4 +636,16 @@ func (s *Service) queueMeetingWebhook(ctx context.Context, tx Store, r *Room, li
 	}
 	c := *r
 	return s.queueWebhook(ctx, tx, WebhookEvent{Event: ev, Room: &c})
+}
+
+// keepDeletedRoom notes, for the meetingEnded webhook, the room deleted during its meeting
+// (closed: it can no longer be joined).
+func (s *Service) keepDeletedRoom(r *Room) {
+	c := *r
+	c.Status = StatusClosed
+	s.live.mu.Lock()
+	if lr := s.live.room(r.RoomID); lr != nil {
+		lr.deleted = &c
+	}
+	s.live.mu.Unlock()
 }

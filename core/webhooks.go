@@ -296,7 +296,9 @@ func (s *Service) TestWebhook(ctx context.Context, p *Principal, raw string) err
 	if err := s.ensureWebhookSecret(ctx); err != nil {
 		return err
 	}
-	if err := s.cfg.Webhooks.Test(ctx, raw); err != nil {
+	if err := s.cfg.Webhooks.Test(ctx, raw); KindOf(err) == KindTooMany {
+		return err
+	} else if err != nil {
 		return &Error{Kind: KindBadRequest, Title: "Webhook Error", Code: ErrWebhookUnreachable.Code,
 			Message: "Webhook URL " + strconv.Quote(raw) + " is unreachable: " + err.Error()}
 	}

@@ -21,14 +21,16 @@ import (
 
 // hookStack is a stack whose core queues webhooks in an outbox that delivers them (with
 // a short timeout, so that a hanging receiver is given up on quickly).
-func hookStack(t *testing.T) *stack {
+func hookStack(t *testing.T) *stack { return hookStackTimeout(t, 300*time.Millisecond) }
+
+func hookStackTimeout(t *testing.T, timeout time.Duration) *stack {
 	t.Helper()
 	var svc *core.Service
 	var hooks *webhook.Outbox
 	s := openStack(t, filepath.Join(t.TempDir(), "c.db"), func(c *conclavetest.HTTPConfig) {
 		c.Webhooks = func(store *db.DB, publicURL string) core.WebhookOutbox {
 			hooks = webhook.New(store, webhook.Options{Render: web.WebhookData(func() *core.Service { return svc }),
-				Self: []string{publicURL}, Timeout: 300 * time.Millisecond, Backoff: 10 * time.Millisecond})
+				Self: []string{publicURL}, Timeout: timeout, Backoff: 10 * time.Millisecond})
 			return hooks
 		}
 	})
@@ -229,4 +231,37 @@ func TestWebhookTestBadURLs(t *testing.T) {
 	s.req("POST", path, map[string]any{"url": s.srv.URL + "/meet/health"}, bearer(adm)).wantDetail("url")
 	s.req("POST", path, map[string]any{"url": "gopher://x"}, bearer(adm)).wantDetail("url")
 	s.req("POST", path, map[string]any{}, bearer(adm)).wantDetail("url")
+}
+
+// Tests that hang are bounded: while two wait for their receiver, a third is 429.
+func TestWebhookTestsBounded(t *testing.T) {
+	s := hookStackTimeout(t, 10*time.Second)
+	adm := s.admin()
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 10)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	}))
+	defer rc.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(release)
+	for range webhook.MaxTests {
+		wg.Go(func() {
+			s.req("POST", "/internal-api/v1/config/webhooks/test", map[string]any{"url": rc.URL}, bearer(adm)).want(http.StatusOK)
+		})
+	}
+	for range webhook.MaxTests {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the tests never reached the receiver")
+		}
+	}
+	r := s.req("POST", "/internal-api/v1/config/webhooks/test", map[string]any{"url": rc.URL}, bearer(adm))
+	r.wantErr(http.StatusTooManyRequests, "")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
 }

@@ -100,7 +100,12 @@ type Outbox struct {
 	queued, attempts, delivered, retried, failed, dropped atomic.Uint64
 	// changed is set by each outcome, cleared when Changed is told.
 	changed atomic.Bool
+	// tests bounds the test events in flight (POST …/webhooks/test).
+	tests chan struct{}
 }
+
+// MaxTests is how many test events may be in flight at once; more are refused (429).
+const MaxTests = 2
 
 type hostPort struct{ host, port string }
 
@@ -138,7 +143,7 @@ func New(st Store, opts Options) *Outbox {
 	if opts.Render == nil {
 		opts.Render = func(core.WebhookEvent) (any, error) { return struct{}{}, nil }
 	}
-	o := &Outbox{st: st, opts: opts, wake: make(chan struct{}, 1)}
+	o := &Outbox{st: st, opts: opts, wake: make(chan struct{}, 1), tests: make(chan struct{}, MaxTests)}
 	for _, s := range opts.Self {
 		if hp, ok := parseSelf(s); ok {
 			o.self = append(o.self, hp)
@@ -356,8 +361,16 @@ func describe(err error, timeout time.Duration) error {
 }
 
 // Test sends a test event to target now, signed with the current secret: one attempt,
-// no retry, within the timeout.
+// no retry, within the timeout. At most MaxTests run at once: another is refused with
+// core.KindTooMany.
 func (o *Outbox) Test(ctx context.Context, target string) error {
+	select {
+	case o.tests <- struct{}{}:
+		defer func() { <-o.tests }()
+	default:
+		return &core.Error{Kind: core.KindTooMany, Title: core.ErrTooMany.Title, RetryAfterSeconds: 5,
+			Message: fmt.Sprintf("%d webhook tests are under way: try again when they are done", MaxTests)}
+	}
 	_, secret, err := core.WebhookTarget(ctx, o.st)
 	if err != nil {
 		return err

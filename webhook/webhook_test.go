@@ -474,3 +474,27 @@ func TestQueueBounded(t *testing.T) {
 		t.Fatal("no dropped delivery in the list")
 	}
 }
+
+// A room deleted during its meeting still ends it for webhooks: its participant leaves,
+// then meetingEnded comes with the room as it was (closed: it can no longer be joined).
+func TestDeletedRoomEndsMeeting(t *testing.T) {
+	rc := newReceiver(t, nil)
+	e := start(t, filepath.Join(t.TempDir(), "c.db"), webhook.Options{})
+	e.enable(t, rc.srv.URL)
+	room := conclavetest.Room(t, e.svc, "Doomed")
+	e.join(t, room, "Ada")
+	rc.next(t, 10*time.Second)
+	rc.next(t, 10*time.Second)
+	if _, err := e.svc.DeleteRoom(context.Background(), e.admin, room.RoomID, core.PolicyForce, core.PolicyForce); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rc.next(t, 10*time.Second); ev.Event != core.WebhookParticipantLeft {
+		t.Fatalf("after the deletion %s, want participantLeft", ev.Event)
+	}
+	ev := rc.next(t, 10*time.Second)
+	var data map[string]any
+	_ = json.Unmarshal(ev.Data, &data)
+	if ev.Event != core.WebhookMeetingEnded || data["roomId"] != room.RoomID || data["roomName"] != "Doomed" || data["status"] != core.StatusClosed {
+		t.Fatalf("then %s %s, want meetingEnded with the closed room", ev.Event, ev.Data)
+	}
+}
