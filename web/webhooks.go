@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"conclave/core"
@@ -14,7 +15,11 @@ func WebhookData(svc func() *core.Service) func(core.WebhookEvent) (any, error) 
 	return func(ev core.WebhookEvent) (any, error) {
 		switch {
 		case ev.Room != nil:
-			return (&server{svc: svc()}).roomJSON(ev.Room, false), nil
+			c := svc()
+			if c == nil {
+				return nil, errors.New("core is not built yet")
+			}
+			return (&server{svc: c}).roomJSON(ev.Room, false), nil
 		case ev.Recording != nil:
 			return recordingJSON(ev.Recording), nil
 		case ev.Participant != nil:
