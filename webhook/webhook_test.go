@@ -41,7 +41,7 @@ type receiver struct {
 	ch     chan received
 }
 
-func newReceiver(t *testing.T, answer func(n int64, w http.ResponseWriter, r *http.Request) bool) *receiver {
+func newReceiver(t testing.TB, answer func(n int64, w http.ResponseWriter, r *http.Request) bool) *receiver {
 	rc := &receiver{answer: answer, ch: make(chan received, 1000)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -86,7 +86,7 @@ type env struct {
 	done  chan struct{}
 }
 
-func start(t *testing.T, path string, opts webhook.Options) *env {
+func start(t testing.TB, path string, opts webhook.Options) *env {
 	t.Helper()
 	e := &env{done: make(chan struct{})}
 	e.svc, e.db = conclavetest.Core(t, conclavetest.Config{DBPath: path, MeetingEndGrace: 50 * time.Millisecond,
@@ -104,7 +104,7 @@ func start(t *testing.T, path string, opts webhook.Options) *env {
 	return e
 }
 
-func (e *env) enable(t *testing.T, url string) string {
+func (e *env) enable(t testing.TB, url string) string {
 	t.Helper()
 	if _, err := e.svc.SetWebhooksConfig(context.Background(), e.admin, core.WebhookConfig{Enabled: true, URL: url}); err != nil {
 		t.Fatalf("enable webhooks: %v", err)
@@ -117,7 +117,7 @@ func (e *env) enable(t *testing.T, url string) string {
 }
 
 // join seats a participant (without media) in room and returns its identity.
-func (e *env) join(t *testing.T, room *core.Room, name string) string {
+func (e *env) join(t testing.TB, room *core.Room, name string) string {
 	t.Helper()
 	p := conclavetest.Member(t, e.svc, conclavetest.JoinToken(t, e.svc, room.RoomID, room.Access.Moderator.Secret, name))
 	pt, err := e.svc.JoinMeeting(context.Background(), p, nil)
