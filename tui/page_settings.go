@@ -299,8 +299,9 @@ func (p *settingsPage) view(w, h int) string {
 	// Where every link points: --public-url, or the HTTP address when it is not given.
 	lines = append(lines, "  "+st.label.Render("Public URL")+"   "+sanitize(p.c.opts.BaseURL))
 	lines = append(lines, "    "+st.dim.Render(ansi.Truncate("Every link the server hands out starts here (--public-url, else the --http address).", max(w-4, 10), "…")), "")
-	lines = append(lines, p.webhookLines(w)...)
 	lines = append(lines, p.apiKeyLines(w, len(items))...)
+	// Last, in what room is left: the API keys above stay on a short terminal.
+	lines = append(lines, p.webhookLines(w, h-len(lines))...)
 	return strings.Join(lines, "\n")
 }
 

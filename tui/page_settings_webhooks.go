@@ -51,11 +51,11 @@ func loadWebhooks(ctx context.Context, backend Backend, pr *core.Principal) (*we
 	return &ws, nil
 }
 
-// webhookLines is the Webhooks section: where events go, the counts by outcome, and the
-// last few deliveries with their outcome.
-func (p *settingsPage) webhookLines(w int) []string {
+// webhookLines is the Webhooks section in at most room lines: where events go, the
+// counts by outcome, and the last few deliveries with their outcome.
+func (p *settingsPage) webhookLines(w, room int) []string {
 	ws := p.webhooks
-	if ws == nil {
+	if ws == nil || room < 3 {
 		return nil
 	}
 	st := p.c.styles
@@ -63,11 +63,10 @@ func (p *settingsPage) webhookLines(w int) []string {
 	if ws.cfg.Enabled {
 		target = "on → " + sanitize(ws.cfg.URL)
 	}
-	out := []string{st.header.Render("Webhooks") + st.dim.Render("  set over REST: PUT …/config/webhooks"),
-		"  " + ansi.Truncate(target, max(w-4, 10), "…"),
-		"  " + st.dim.Render(fmt.Sprintf("%d pending · %d delivered · %d failed · %d dropped (queue full)",
-			ws.counts[core.WebhookPending], ws.counts[core.WebhookDelivered], ws.counts[core.WebhookFailed], ws.counts[core.WebhookDropped]))}
-	for _, d := range ws.recent {
+	out := []string{"", st.header.Render("Webhooks") + "  " + ansi.Truncate(target, max(w-14, 10), "…"),
+		"  " + st.dim.Render(ansi.Truncate(fmt.Sprintf("%d pending · %d delivered · %d failed · %d dropped (queue full) · set over REST",
+			ws.counts[core.WebhookPending], ws.counts[core.WebhookDelivered], ws.counts[core.WebhookFailed], ws.counts[core.WebhookDropped]), max(w-4, 10), "…"))}
+	for _, d := range ws.recent[:min(len(ws.recent), room-len(out))] {
 		outcome := d.Status
 		switch {
 		case d.StatusCode != 0 && d.Error == "":
@@ -85,5 +84,5 @@ func (p *settingsPage) webhookLines(w int) []string {
 		b.WriteString(sanitize(outcome))
 		out = append(out, "  "+ansi.Truncate(b.String(), max(w-4, 10), "…"))
 	}
-	return append(out, "")
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,12 @@ func TestSettingsShowsWebhookDeliveries(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	h := newHarness(t, svc, "admin")
-	h.key("5")
-	h.mustSee("Webhooks", "  off", "0 pending · 0 delivered · 0 failed · 0 dropped")
+	tab := regexp.MustCompile(`(\d) Settings`).FindStringSubmatch(h.view())
+	if tab == nil {
+		t.Fatalf("no Settings tab:\n%s", h.view())
+	}
+	h.key(tab[1])
+	h.mustSee("Webhooks  off", "0 pending · 0 delivered · 0 failed · 0 dropped")
 	if _, err := svc.SetWebhooksConfig(context.Background(), asAdmin(t, svc), core.WebhookConfig{Enabled: true, URL: rc.URL + "/hook"}); err != nil {
 		t.Fatal(err)
 	}
