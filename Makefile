@@ -41,6 +41,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	$(GO) run ./tools/apiload
 	$(GO) run ./tools/sshload
+	$(GO) run ./tools/webhookload
 	unshare -n sh -c 'ip link set lo up && $(GO) run ./tools/sfuload'
 
 # Longer fuzzing than the seed corpora that `make test` runs.

@@ -23,6 +23,7 @@ import (
 	sshd "conclave/ssh"
 	"conclave/tui"
 	"conclave/web"
+	"conclave/webhook"
 )
 
 // stack is every server of one conclave process, started and stopped together.
@@ -31,6 +32,7 @@ type stack struct {
 	log      *slog.Logger
 	store    *db.DB
 	svc      *core.Service
+	hooks    *webhook.Outbox
 	http     *http.Server
 	httpAddr string
 	sfu      *media.SFU
@@ -102,9 +104,14 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Webhooks: core queues events in the outbox (rendered as REST shows them), which
+	// delivers them from its own goroutines, never to this server's own addresses.
+	st.hooks = webhook.New(store, webhook.Options{Render: web.WebhookData(func() *core.Service { return st.svc }),
+		Self: []string{st.httpAddr, cfg.PublicURL}, Logger: log,
+		Changed: func() { st.svc.Bus().Publish(core.Event{Type: core.EventWebhooks}) }})
 	st.svc, err = core.New(store, core.Config{SessionFiles: sessions, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention, PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
-		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc })})
+		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc }), Webhooks: st.hooks})
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +178,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	jctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
 	st.wg.Go(func() { st.svc.RunJanitor(jctx, time.Minute) })
+	st.wg.Go(func() { st.hooks.Run(jctx) })
 	if st.initialPassword != "" {
 		st.wg.Go(func() { watchInitialPassword(jctx, st.svc.Bus(), store, st.initialPassword, log) })
 	}

@@ -57,6 +57,9 @@ type Config struct {
 	SessionFiles     core.SessionFiles
 	RecordSessions   string
 	SessionRetention time.Duration
+	// Webhooks, when set, builds the webhook outbox core queues its events in, over the
+	// test's database (the test runs its deliveries).
+	Webhooks func(store *db.DB, publicURL string) core.WebhookOutbox
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -84,12 +87,16 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 		t.Fatalf("db.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
+	var hooks core.WebhookOutbox
+	if cfg.Webhooks != nil {
+		hooks = cfg.Webhooks(store, cfg.PublicURL)
+	}
 	svc, err := core.New(store, core.Config{
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
 		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
-		SessionFiles: cfg.SessionFiles, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention,
+		SessionFiles: cfg.SessionFiles, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention, Webhooks: hooks,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

@@ -24,6 +24,8 @@ const (
 	EventRecordingChanged = "recordingChanged"
 	// EventSettingsChanged: an admin changed a server setting (the recording switch).
 	EventSettingsChanged = "settingsChanged"
+	// EventWebhooks: webhook deliveries moved on (sent at most once a second).
+	EventWebhooks = "webhooks"
 	// EventResync tells a subscriber it missed events and must re-read what it shows.
 	EventResync = "resync"
 )

@@ -65,6 +65,7 @@ func (s *Service) recordJoin(ctx context.Context, p *Principal, room *Room, meet
 	defer close(pt.recorded)
 	a := &Attendance{AttendanceID: pt.attendanceID, MeetingID: meetingID, Identity: pt.Identity, Name: pt.Name,
 		Role: pt.Role, Source: pt.Source, Device: pt.Device, JoinedAt: pt.JoinedAt}
+	queued := false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if first {
 			m := &Meeting{MeetingID: meetingID, RoomID: room.RoomID, RoomName: room.RoomName, StartDate: started}
@@ -75,9 +76,12 @@ func (s *Service) recordJoin(ctx context.Context, p *Principal, room *Room, meet
 		if err := tx.AddAttendance(ctx, a); err != nil {
 			return err
 		}
+		queued = s.queueWebhook(ctx, tx, WebhookEvent{Event: WebhookParticipantJoined, Participant: &WebhookParticipant{
+			RoomID: pt.RoomID, RoomName: room.RoomName, Identity: pt.Identity, Name: pt.Name, Role: pt.Role, JoinedAt: pt.JoinedAt}})
 		return s.auditAs(ctx, tx, p, "meeting.join", participantTarget(pt.RoomID, pt.Identity),
 			map[string]string{"name": pt.Name, "role": pt.Role, "meetingId": meetingID})
 	})
+	s.webhooksQueued(queued, err)
 	if err != nil {
 		s.log.Error("meeting join not recorded", "room", pt.RoomID, "participant", pt.Identity, "err", err)
 		return
@@ -100,16 +104,20 @@ func (s *Service) recordLeave(pt *Participant, why string) {
 	}
 	ctx := context.Background()
 	left := s.nowMS()
+	queued := false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.EndAttendance(ctx, pt.attendanceID, left); err != nil {
 			return err
 		}
+		queued = s.queueWebhook(ctx, tx, WebhookEvent{Event: WebhookParticipantLeft, Participant: &WebhookParticipant{
+			RoomID: pt.RoomID, Identity: pt.Identity, Name: pt.Name, Role: pt.Role, JoinedAt: pt.JoinedAt, LeftAt: left, Reason: why}})
 		e := s.auditEntry("member:"+pt.Identity+"@"+pt.RoomID, RequestMeta{Source: pt.Source, Device: pt.Device},
 			"meeting.leave", participantTarget(pt.RoomID, pt.Identity), OutcomeSuccess,
 			map[string]string{"name": pt.Name, "reason": why})
 		e.ActorName = pt.Name
 		return tx.AppendAudit(ctx, e)
 	})
+	s.webhooksQueued(queued, err)
 	if err != nil && !isNoRows(err) {
 		s.log.Error("meeting leave not recorded", "room", pt.RoomID, "participant", pt.Identity, "err", err)
 		return

@@ -82,6 +82,9 @@ type liveRoom struct {
 	// tells a stale timer from the current one.
 	ending *time.Timer
 	gen    int
+	// deleted is the room as it was when it was deleted during the meeting, for the
+	// meetingEnded webhook that follows.
+	deleted *Room
 }
 
 // meetings tracks live meetings; the zero value is ready.
@@ -168,11 +171,14 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	}
 	meetingID, started := lr.meetingID, lr.started
 	s.live.mu.Unlock()
-	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
 	if first {
+		// The meeting's start before its first participant's arrival, for webhooks.
 		if err := s.setMeetingStatus(ctx, room.RoomID, true); err != nil {
 			s.log.Error("meeting start not recorded", "room", room.RoomID, "err", err)
 		}
+	}
+	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
+	if first {
 		s.bus.Publish(Event{Type: EventMeetingStarted, RoomID: room.RoomID})
 	}
 	s.bus.Publish(Event{Type: EventParticipantJoined, RoomID: room.RoomID, MemberID: pt.Identity})
@@ -303,7 +309,7 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 		lr.ending.Stop()
 	}
 	delete(s.live.rooms, roomID)
-	meetingID := lr.meetingID
+	meetingID, deleted := lr.meetingID, lr.deleted
 	s.live.mu.Unlock()
 	if err := s.store.FinishMeeting(context.Background(), meetingID, s.nowMS()); err != nil {
 		s.log.Error("meeting end not recorded in the history", "room", roomID, "err", err)
@@ -314,13 +320,22 @@ func (s *Service) finishMeeting(roomID string, gen int) {
 	if err := s.setMeetingStatus(context.Background(), roomID, false); err != nil {
 		s.log.Error("meeting end not recorded", "room", roomID, "err", err)
 	}
+	if deleted != nil { // its room went first: announced with the room as it was
+		ctx := context.Background()
+		queued := false
+		err := s.store.InTx(ctx, func(tx Store) error {
+			queued = s.queueMeetingWebhook(ctx, tx, deleted, false)
+			return nil
+		})
+		s.webhooksQueued(queued, err)
+	}
 	s.bus.Publish(Event{Type: EventMeetingEnded, RoomID: roomID})
 }
 
 // setMeetingStatus records a meeting's start or end on its room. At the end, the action a
 // deletion or closing scheduled "when the meeting ends" is carried out.
 func (s *Service) setMeetingStatus(ctx context.Context, roomID string, live bool) error {
-	deleteRoom := false
+	deleteRoom, queued := false, false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		r, err := tx.GetRoom(ctx, roomID)
 		if isNoRows(err) {
@@ -342,12 +357,18 @@ func (s *Service) setMeetingStatus(ctx context.Context, roomID string, live bool
 				if err := tx.DeleteRoom(ctx, roomID); err != nil {
 					return err
 				}
+				queued = s.queueMeetingWebhook(ctx, tx, r, live)
 				return s.auditAs(ctx, tx, System(), "room.delete", "room:"+roomID, map[string]string{"result": "deleted when the meeting ended"})
 			}
 			r.MeetingEndAction = EndActionNone
 		}
-		return tx.UpdateRoom(ctx, r)
+		if err := tx.UpdateRoom(ctx, r); err != nil {
+			return err
+		}
+		queued = s.queueMeetingWebhook(ctx, tx, r, live)
+		return nil
 	})
+	s.webhooksQueued(queued, err)
 	if err == nil {
 		if deleteRoom {
 			s.bus.Publish(Event{Type: EventRoomDeleted, RoomID: roomID})
@@ -605,4 +626,26 @@ func (s *Service) EndAllMeetings(reason string) int {
 		s.endMeeting(id, CloseGoingAway, reason)
 	}
 	return len(ids)
+}
+
+// queueMeetingWebhook queues meetingStarted or meetingEnded with the room as it is now.
+func (s *Service) queueMeetingWebhook(ctx context.Context, tx Store, r *Room, live bool) bool {
+	ev := WebhookMeetingEnded
+	if live {
+		ev = WebhookMeetingStarted
+	}
+	c := *r
+	return s.queueWebhook(ctx, tx, WebhookEvent{Event: ev, Room: &c})
+}
+
+// keepDeletedRoom notes, for the meetingEnded webhook, the room deleted during its meeting
+// (closed: it can no longer be joined).
+func (s *Service) keepDeletedRoom(r *Room) {
+	c := *r
+	c.Status = StatusClosed
+	s.live.mu.Lock()
+	if lr := s.live.room(r.RoomID); lr != nil {
+		lr.deleted = &c
+	}
+	s.live.mu.Unlock()
 }

@@ -227,14 +227,17 @@ func (s *Service) startRecording(ctx context.Context, p *Principal, room *Room, 
 		Status: RecStarting, Layout: layout, StartDate: s.nowMS(), StartedBy: p.Actor(),
 		Dir: room.RoomID + "/" + id, Filename: room.RoomID + "--" + id + ".webm",
 	}
+	queued := false
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateRecording(ctx, rec); errors.Is(err, ErrDuplicate) {
 			return recordingErr(ErrRecordingActive, "Room %q is already being recorded", room.RoomID)
 		} else if err != nil {
 			return internal("create recording", err)
 		}
+		queued = s.queueRecordingWebhook(ctx, tx, rec, true)
 		return s.auditAs(ctx, tx, p, "recording.start", "recording:"+rec.RecordingID, map[string]string{"layout": layout})
 	})
+	s.webhooksQueued(queued, err)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +268,7 @@ func (s *Service) startRecording(ctx context.Context, p *Principal, room *Room, 
 		return rec, nil
 	}
 	rec.Status = RecActive
-	if err := s.store.UpdateRecording(ctx, rec); err != nil {
+	if err := s.updateRecording(ctx, rec); err != nil {
 		s.log.Error("recording state not saved", "recording", rec.RecordingID, "err", err)
 	}
 	s.recordingChanged(rec)
@@ -295,12 +298,15 @@ func (s *Service) StopRecording(ctx context.Context, p *Principal, recordingID s
 		return nil, recordingErr(ErrRecordingNotActive, "Recording %q is not active", recordingID)
 	}
 	rec.Status, rec.Details = RecEnding, "Stopped by "+p.Actor()
+	queued := false
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.UpdateRecording(ctx, rec); err != nil {
 			return internal("update recording", err)
 		}
+		queued = s.queueRecordingWebhook(ctx, tx, rec, false)
 		return s.auditAs(ctx, tx, p, "recording.stop", "recording:"+rec.RecordingID, nil)
 	})
+	s.webhooksQueued(queued, err)
 	if err != nil {
 		return nil, err
 	}
@@ -375,13 +381,16 @@ func (s *Service) finishRecording(roomID string, lrec *liveRecording, o Recordin
 		return
 	}
 	applyOutcome(rec, o, s.nowMS())
+	queued := false
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.UpdateRecording(ctx, rec); err != nil {
 			return internal("update recording", err)
 		}
+		queued = s.queueRecordingWebhook(ctx, tx, rec, false)
 		return s.auditAs(ctx, tx, System(), "recording.end", "recording:"+rec.RecordingID,
 			map[string]any{"status": rec.Status, "error": rec.Error, "duration": rec.Duration, "size": rec.Size})
 	})
+	s.webhooksQueued(queued, err)
 	if err != nil {
 		s.log.Error("recording outcome not saved", "recording", rec.RecordingID, "err", err)
 	}
@@ -416,7 +425,7 @@ func (s *Service) stopRoomRecording(roomID, details string) {
 	ctx := context.Background()
 	if rec, err := s.store.GetRecording(ctx, lrec.id); err == nil && rec.Status != RecEnding {
 		rec.Status, rec.Details = RecEnding, details
-		if err := s.store.UpdateRecording(ctx, rec); err == nil {
+		if err := s.updateRecording(ctx, rec); err == nil {
 			s.recordingChanged(rec)
 		}
 	}
@@ -484,13 +493,16 @@ func (s *Service) RecoverRecordings(ctx context.Context) (int, error) {
 			o.Details = "The server stopped while recording; the files were repaired"
 		}
 		applyOutcome(rec, o, s.nowMS())
+		queued := false
 		err := s.store.InTx(ctx, func(tx Store) error {
 			if err := tx.UpdateRecording(ctx, rec); err != nil {
 				return internal("update recording", err)
 			}
+			queued = s.queueRecordingWebhook(ctx, tx, rec, false)
 			return s.auditAs(ctx, tx, System(), "recording.repair", "recording:"+rec.RecordingID,
 				map[string]any{"status": rec.Status, "error": rec.Error, "duration": rec.Duration})
 		})
+		s.webhooksQueued(queued, err)
 		if err != nil {
 			return i, err
 		}
@@ -731,4 +743,23 @@ func (s *Service) openRecordingFile(rec *Recording, stream int) (RecordingFile, 
 		return nil, internal("open recording", err)
 	}
 	return f, nil
+}
+
+// updateRecording stores a recording's new status with the webhook announcing it.
+func (s *Service) updateRecording(ctx context.Context, rec *Recording) error {
+	queued := false
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.UpdateRecording(ctx, rec); err != nil {
+			return err
+		}
+		queued = s.queueRecordingWebhook(ctx, tx, rec, false)
+		return nil
+	})
+	s.webhooksQueued(queued, err)
+	return err
+}
+
+// queueRecordingWebhook queues the event rec's status announces (created: it started).
+func (s *Service) queueRecordingWebhook(ctx context.Context, tx Store, rec *Recording, created bool) bool {
+	return s.queueWebhook(ctx, tx, WebhookEvent{Event: recordingWebhook(rec, created), Recording: copyRecording(rec)})
 }

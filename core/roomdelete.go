@@ -131,6 +131,7 @@ func (s *Service) DeleteRoom(ctx context.Context, p *Principal, roomID, withMeet
 		withRecordings = PolicyFail
 	}
 	var res DeletionResult
+	var gone *Room
 	err := s.store.InTx(ctx, func(tx Store) error {
 		r, err := loadRoom(ctx, tx, roomID)
 		if err != nil {
@@ -153,6 +154,7 @@ func (s *Service) DeleteRoom(ctx context.Context, p *Principal, roomID, withMeet
 			if err := tx.DeleteRoom(ctx, roomID); err != nil {
 				return internal("delete room", err)
 			}
+			gone = r
 		case actClose:
 			r.Status = StatusClosed
 			r.MeetingEndAction = EndActionNone
@@ -173,6 +175,9 @@ func (s *Service) DeleteRoom(ctx context.Context, p *Principal, roomID, withMeet
 		return nil, err
 	}
 	if res.EndMeeting {
+		if gone != nil {
+			s.keepDeletedRoom(gone)
+		}
 		s.endMeeting(roomID, CloseEnded, "The room was deleted")
 	}
 	if res.Action == actDelete {

@@ -55,6 +55,8 @@ type Config struct {
 	// SessionRetention is how long session recordings are kept (DefaultSessionRetention
 	// when zero).
 	SessionRetention time.Duration
+	// Webhooks is the webhook outbox events are queued in (nil: no webhooks are sent).
+	Webhooks WebhookOutbox
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts

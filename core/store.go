@@ -25,6 +25,7 @@ type Store interface {
 	AccessLogStore
 	MeetingStore
 	TermSessionStore
+	WebhookStore
 
 	// InTx runs fn in one immediate (write-locking) transaction; fn's Store sees and makes
 	// changes inside it. Calling InTx on the Store given to fn runs fn2 inline.

@@ -18,6 +18,7 @@ type settingsLoadedMsg struct {
 	recording bool
 	policy    core.SessionPolicy
 	keys      []core.APIKey
+	webhooks  *webhookState
 	err       error
 }
 
@@ -53,6 +54,8 @@ type settingsPage struct {
 	policy core.SessionPolicy
 	// apiKeys are the REST API's keys, oldest first (secrets are never read back).
 	apiKeys []core.APIKey
+	// webhooks is the Webhooks section (page_settings_webhooks.go), nil without it.
+	webhooks *webhookState
 	// cursor runs over the settings, then the API keys: one selection on the page.
 	cursor int
 	keys   settingsKeys
@@ -80,13 +83,17 @@ func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 			return settingsLoadedMsg{seq: seq, err: err}
 		}
 		keys, err := backend.ListAPIKeys(ctx, pr)
-		return settingsLoadedMsg{seq: seq, recording: on, policy: policy, keys: keys, err: err}
+		if err != nil {
+			return settingsLoadedMsg{seq: seq, err: err}
+		}
+		hooks, err := loadWebhooks(ctx, backend, pr)
+		return settingsLoadedMsg{seq: seq, recording: on, policy: policy, keys: keys, webhooks: hooks, err: err}
 	})
 }
 
 func (p *settingsPage) event(e core.Event) tea.Cmd {
 	switch e.Type {
-	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync:
+	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventWebhooks, core.EventResync:
 		return p.reload.request(p.loadCmd)
 	}
 	return nil
@@ -243,7 +250,7 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case settingsLoadedMsg:
 		return p.reload.apply(m.seq, m.err, p.loadCmd, func() {
-			p.recording, p.policy, p.apiKeys = m.recording, m.policy, m.keys
+			p.recording, p.policy, p.apiKeys, p.webhooks = m.recording, m.policy, m.keys, m.webhooks
 			p.cursor = min(p.cursor, max(p.rows()-1, 0))
 		})
 	case apiKeyCreatedMsg:
@@ -344,6 +351,8 @@ func (p *settingsPage) view(w, h int) string {
 	lines = append(lines, "  "+st.label.Render("Public URL")+"   "+sanitize(p.c.opts.BaseURL))
 	lines = append(lines, "    "+st.dim.Render(ansi.Truncate("Every link the server hands out starts here (--public-url, else the --http address).", max(w-4, 10), "…")), "")
 	lines = append(lines, p.apiKeyLines(w, len(items))...)
+	// Last, in what room is left: the API keys above stay on a short terminal.
+	lines = append(lines, p.webhookLines(w, h-len(lines))...)
 	return strings.Join(lines, "\n")
 }
 

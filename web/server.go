@@ -159,6 +159,12 @@ func (s *server) routes() {
 	s.handle("GET", in+"/config/rooms/appearance", withMember|credAnonymous, s.getRoomsAppearance)
 	s.handle("PUT", in+"/config/rooms/appearance", std, s.putRoomsAppearance)
 	s.handle("GET", in+"/config/captions", credAnonymous, s.captionsConfig)
+	s.handle("GET", in+"/config/webhooks", std, s.getWebhooksConfig)
+	s.handle("PUT", in+"/config/webhooks", std, s.putWebhooksConfig)
+	s.handle("POST", in+"/config/webhooks/test", std, s.testWebhook)
+	s.handle("GET", in+"/config/webhooks/secret", std, s.webhookSecret)         // extension (webhooks.go)
+	s.handle("PUT", in+"/config/webhooks/secret", std, s.setWebhookSecret)      // extension
+	s.handle("GET", in+"/config/webhooks/deliveries", std, s.webhookDeliveries) // extension
 
 	s.handle("DELETE", in+"/meetings/{roomId}", withMember, s.endMeeting)
 	s.handle("DELETE", in+"/meetings/{roomId}/participants/{participantIdentity}", withMember, s.kickParticipant)
