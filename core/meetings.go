@@ -168,6 +168,10 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	}
 	meetingID, started := lr.meetingID, lr.started
 	s.live.mu.Unlock()
+	s.counters.participantsJoined.Add(1)
+	if first {
+		s.counters.meetingsStarted.Add(1)
+	}
 	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
 	if first {
 		if err := s.setMeetingStatus(ctx, room.RoomID, true); err != nil {

@@ -47,6 +47,9 @@ type Config struct {
 	// RecordingTrash is how long a deleted recording stays in the trash before it is
 	// purged (DefaultRecordingTrash when zero; CheckRecordingTrash's bounds).
 	RecordingTrash time.Duration
+	// AuditRetention is how long audit entries are kept (0: for ever); the janitor
+	// deletes older ones and audits that it did (janitor.go, CheckAuditRetention).
+	AuditRetention time.Duration
 }
 
 // Service is the domain core: every front end (REST, control room, SSH commands) acts
@@ -61,6 +64,7 @@ type Service struct {
 	shareTries *loginLimiter
 	live       meetings
 	rec        recordings
+	counters   serviceCounters // for metrics (stats.go)
 
 	keyMu sync.Mutex
 	key   []byte
@@ -96,6 +100,9 @@ func New(store Store, cfg Config) (*Service, error) {
 		cfg.RecordingTrash = DefaultRecordingTrash
 	}
 	if err := CheckRecordingTrash(cfg.RecordingTrash); err != nil {
+		return nil, err
+	}
+	if err := CheckAuditRetention(cfg.AuditRetention); err != nil {
 		return nil, err
 	}
 	if cfg.MeetingEndGrace <= 0 {
