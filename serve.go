@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conclave/core"
 	"conclave/db"
 	"conclave/media"
+	"conclave/metrics"
 	"conclave/record"
 	"conclave/record/bridge"
 	signalling "conclave/signal"
@@ -35,7 +37,10 @@ type stack struct {
 	sfu      *media.SFU
 	ssh      *sshd.Server // nil when SSH is off
 	sshAddr  string
-	errc     chan error // the first server that stops on its own reports here
+	// metricsHTTP serves /metrics on an address of its own (--metrics ADDR), else nil.
+	metricsHTTP *http.Server
+	metricsAddr string
+	errc        chan error // the first server that stops on its own reports here
 	wg       sync.WaitGroup
 	cancel   context.CancelFunc // stops background work (the janitor)
 	// initialPassword is the file holding the root admin's generated password, "" when
@@ -53,7 +58,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	st := &stack{cfg: cfg, log: log, store: store, errc: make(chan error, 3)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -99,6 +104,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	}
 	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
+		AuditRetention: cfg.AuditRetention,
 		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc })})
 	if err != nil {
 		return nil, err
@@ -130,8 +136,20 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		}
 	}
 
+	// SSH starts after HTTP: a scrape in between sees no SSH figures yet.
+	var sshSrv atomic.Pointer[sshd.Server]
+	wopts := web.Options{}
+	var m *metrics.Metrics
+	if cfg.Metrics != "off" {
+		m = newMetrics(st, engine, &sshSrv, log)
+		wopts.ObserveRequest = m.ObserveRequest
+		if cfg.Metrics == "on" {
+			wopts.Metrics = m.Handler()
+		}
+	}
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
+			Metrics: wopts.Metrics, ObserveRequest: wopts.ObserveRequest,
 			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log, Limits: signalling.Limits{
 				Frames: signalling.Rate{PerSecond: float64(cfg.WSFrameRate), Burst: 2 * cfg.WSFrameRate}}})}),
 		// The header is bounded here, each body by web (Options.BodyTimeout), so that a
@@ -156,6 +174,16 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			st.http.Close()
 			return nil, err
 		}
+		sshSrv.Store(st.ssh)
+	}
+	if m != nil && cfg.Metrics != "on" {
+		if err := st.startMetrics(m); err != nil {
+			st.http.Close()
+			if st.ssh != nil {
+				st.ssh.Close()
+			}
+			return nil, err
+		}
 	}
 	jctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
@@ -163,7 +191,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if st.initialPassword != "" {
 		st.wg.Go(func() { watchInitialPassword(jctx, st.svc.Bus(), store, st.initialPassword, log) })
 	}
-	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
+	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "metrics", st.metricsWhere(), "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
 	ok = true
 	return st, nil
 }
@@ -215,6 +243,9 @@ func (st *stack) shutdown() error {
 		st.log.Info("ended live meetings", "meetings", n)
 	}
 	err := st.http.Shutdown(sctx)
+	if st.metricsHTTP != nil {
+		err = errors.Join(err, st.metricsHTTP.Shutdown(sctx))
+	}
 	if st.ssh != nil {
 		// Control rooms over SSH are told to quit; their sessions end cleanly.
 		err = errors.Join(err, st.ssh.Shutdown(sctx))

@@ -116,3 +116,6 @@ func (s *Service) StorageFree() (free uint64, ok bool) {
 	n, err := s.cfg.Recorder.FreeBytes()
 	return n, err == nil
 }
+
+// CheckMetricsAccess allows admins and API keys to read the server's metrics.
+func (s *Service) CheckMetricsAccess(p *Principal) error { return p.requireAdmin() }
