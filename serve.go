@@ -41,8 +41,8 @@ type stack struct {
 	metricsHTTP *http.Server
 	metricsAddr string
 	errc        chan error // the first server that stops on its own reports here
-	wg       sync.WaitGroup
-	cancel   context.CancelFunc // stops background work (the janitor)
+	wg          sync.WaitGroup
+	cancel      context.CancelFunc // stops background work (the janitor)
 	// initialPassword is the file holding the root admin's generated password, "" when
 	// there is none (never generated, or changed since).
 	initialPassword string
@@ -105,7 +105,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	st.svc, err = core.New(store, core.Config{PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
 		AuditRetention: cfg.AuditRetention,
-		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc })})
+		Recorder:       bridge.Recorder(engine, func() *core.Service { return st.svc })})
 	if err != nil {
 		return nil, err
 	}

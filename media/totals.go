@@ -134,4 +134,3 @@ func (s *SFU) Totals() Totals {
 	}
 	return t
 }
-

@@ -26,7 +26,7 @@ import (
 
 // MediaTotals are the SFU's counters and current figures (media.Totals, converted by main).
 type MediaTotals struct {
-	PacketsIn, BytesIn, PacketsOut, BytesOut           uint64
+	PacketsIn, BytesIn, PacketsOut, BytesOut            uint64
 	NACKs, PLIs, Retransmits, KeyframeRequests, Dropped uint64
 	PacketsLost                                         uint64
 	Rooms, Peers, Tracks                                int

@@ -168,7 +168,7 @@ type WebMWriter struct {
 	stats   WebMStats
 	written *atomic.Uint64 // WebMOptions.Written
 	err     error          // sticky: the first write error
-	closed bool
+	closed  bool
 }
 
 // cluster is the state of the cluster being written.
