@@ -107,8 +107,9 @@ type Stack struct {
 	Signal *signalling.Server
 	// Server serves web's handler; its URL is core's public URL.
 	Server *httptest.Server
-	// RecordDir is where recordings are written (with Record).
+	// RecordDir is where recordings are written (with Record), by Engine.
 	RecordDir string
+	Engine    *record.Engine
 
 	closeOnce sync.Once
 }
@@ -168,7 +169,7 @@ func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
 				srv.Close()
 				t.Fatalf("record.New: %v", err)
 			}
-			st.RecordDir = cfg.RecordDir
+			st.RecordDir, st.Engine = cfg.RecordDir, engine
 			cfg.Recorder = bridge.Recorder(engine, func() *core.Service { return svc })
 		}
 	}
