@@ -52,6 +52,8 @@ type Config struct {
 	MinFreeDisk uint64
 	// RecordingTrash is core's trash time (its default when zero).
 	RecordingTrash time.Duration
+	// AuditRetention is core's audit log retention (0 keeps it for ever).
+	AuditRetention time.Duration
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -83,7 +85,7 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
-		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
+		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash, AuditRetention: cfg.AuditRetention,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)
