@@ -81,7 +81,11 @@ func (s *server) exportAudit(w http.ResponseWriter, r *http.Request, p *core.Pri
 		h.Set("X-Content-Type-Options", "nosniff")
 	}}
 	rc := http.NewResponseController(w)
-	n, err := s.svc.ExportLog(r.Context(), p, eq, out, func(int) { _ = rc.Flush() })
+	n, err := s.svc.ExportLog(r.Context(), p, eq, out, func(int) {
+		if out.started { // a flush before the first byte would send the headers unset
+			_ = rc.Flush()
+		}
+	})
 	if err != nil && !out.started {
 		return err
 	}
