@@ -230,7 +230,8 @@ func (st *stack) startSSH(log *slog.Logger) error {
 
 // tuiOptions describes the servers to every control room's status bar.
 func (st *stack) tuiOptions() tui.Options {
-	return tui.Options{HTTPAddr: st.httpAddr, SSHAddr: st.sshAddr, BaseURL: st.svc.BaseURL()}
+	return tui.Options{HTTPAddr: st.httpAddr, SSHAddr: st.sshAddr, BaseURL: st.svc.BaseURL(),
+		ExportDir: filepath.Join(st.cfg.Data, "exports")}
 }
 
 // shutdown stops the servers gracefully, then background work, then closes the database.

@@ -17,6 +17,7 @@ type settingsLoadedMsg struct {
 	seq       int
 	recording bool
 	keys      []core.APIKey
+	usage     *core.Analytics
 	err       error
 }
 
@@ -47,6 +48,8 @@ type settingsPage struct {
 	recording bool
 	// apiKeys are the REST API's keys, oldest first (secrets are never read back).
 	apiKeys []core.APIKey
+	// usage is the usage analytics, as of the last load.
+	usage *core.Analytics
 	// cursor runs over the settings, then the API keys: one selection on the page.
 	cursor int
 	keys   settingsKeys
@@ -70,13 +73,19 @@ func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 			return settingsLoadedMsg{seq: seq, err: err}
 		}
 		keys, err := backend.ListAPIKeys(ctx, pr)
-		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, err: err}
+		if err != nil {
+			return settingsLoadedMsg{seq: seq, err: err}
+		}
+		usage, err := backend.Analytics(ctx, pr)
+		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, usage: usage, err: err}
 	})
 }
 
 func (p *settingsPage) event(e core.Event) tea.Cmd {
 	switch e.Type {
-	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync:
+	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync,
+		// the usage line's figures
+		core.EventRoomChanged, core.EventRoomDeleted, core.EventMeetingStarted, core.EventMeetingEnded, core.EventRecordingChanged:
 		return p.reload.request(p.loadCmd)
 	}
 	return nil
@@ -195,7 +204,7 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case settingsLoadedMsg:
 		return p.reload.apply(m.seq, m.err, p.loadCmd, func() {
-			p.recording, p.apiKeys = m.recording, m.keys
+			p.recording, p.apiKeys, p.usage = m.recording, m.keys, m.usage
 			p.cursor = min(p.cursor, max(p.rows()-1, 0))
 		})
 	case apiKeyCreatedMsg:
@@ -292,8 +301,24 @@ func (p *settingsPage) view(w, h int) string {
 	// Where every link points: --public-url, or the HTTP address when it is not given.
 	lines = append(lines, "  "+st.label.Render("Public URL")+"   "+sanitize(p.c.opts.BaseURL))
 	lines = append(lines, "    "+st.dim.Render(ansi.Truncate("Every link the server hands out starts here (--public-url, else the --http address).", max(w-4, 10), "…")), "")
+	if u := p.usage; u != nil {
+		lines = append(lines, "  "+st.label.Render("Usage")+"   "+usageText(u), "")
+	}
 	lines = append(lines, p.apiKeyLines(w, len(items))...)
 	return strings.Join(lines, "\n")
+}
+
+// usageText is the usage analytics in a line (as GET …/analytics answers them).
+func usageText(u *core.Analytics) string {
+	return fmt.Sprintf("%s · %d with a meeting now · %s, %d complete", plural(u.TotalRooms, "room", "rooms"),
+		u.ActiveRooms, plural(u.TotalRecordings, "recording", "recordings"), u.CompleteRecordings)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // apiKeyLines is the API keys section: one row per key, on the page's one cursor.

@@ -31,7 +31,8 @@ func (s *server) analytics(w http.ResponseWriter, r *http.Request, p *core.Princ
 }
 
 // exportQuery reads GET …/audit/export's parameters: log (audit | access), format
-// (jsonl | csv), since and until (epoch ms or RFC 3339), actor (exact), action (prefix).
+// (jsonl | csv), since and until (epoch ms or RFC 3339), actor (exact), action (prefix),
+// target (exact, audit log only).
 func exportQuery(r *http.Request) (core.ExportQuery, error) {
 	q := newQuery(r)
 	eq := core.ExportQuery{
@@ -39,6 +40,7 @@ func exportQuery(r *http.Request) (core.ExportQuery, error) {
 		Format: q.oneOf("format", core.FormatJSONL, core.FormatCSV),
 		Actor:  q.str("actor"),
 		Action: q.str("action"),
+		Target: q.str("target"),
 	}
 	at := func(key string) int64 {
 		if !q.values.Has(key) {
