@@ -88,11 +88,11 @@ func newAuditPage(c *common) *auditPage {
 	p.filter.Placeholder = "actor:alice action:room. target:room:x since:-2h until:2025-01-31"
 	p.filter.SetStyles(c.styles.input)
 	p.keys = auditKeys{
-		filter: bind("filter", "/"),
-		clear:  bind("clear filter", "esc"),
-		open:   bind("details", "enter"),
-		apply:  bind("apply filter", "enter"),
-		cancel: bind("cancel", "esc"),
+		filter:       bind("filter", "/"),
+		clear:        bind("clear filter", "esc"),
+		open:         bind("details", "enter"),
+		apply:        bind("apply filter", "enter"),
+		cancel:       bind("cancel", "esc"),
 		export:       bind("export log", "e"),
 		exportAccess: bind("export access log", "E"),
 	}
