@@ -371,3 +371,43 @@ func TestMetricsScrapedWhileMeetingsChurn(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWebhookFamilyFromItsCounter reads conclave_webhook_deliveries_total from the
+// counter function the webhook sender passes in, and leaves it out without one.
+func TestWebhookFamilyFromItsCounter(t *testing.T) {
+	svc, _ := conclavetest.Core(t, conclavetest.Config{})
+	without := metrics.New(metrics.Sources{Core: svc})
+	fams, err := without.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == "conclave_webhook_deliveries_total" {
+			t.Fatal("webhook deliveries shown without a webhook sender")
+		}
+	}
+	var delivered atomic.Uint64
+	delivered.Store(7)
+	with := metrics.New(metrics.Sources{Core: svc, Webhook: func() map[string]uint64 {
+		return map[string]uint64{"delivered": delivered.Load(), "failed": 2}
+	}})
+	got := map[string]float64{}
+	fams, err = with.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "conclave_webhook_deliveries_total" {
+			continue
+		}
+		if f.GetType() != dto.MetricType_COUNTER {
+			t.Errorf("type %v", f.GetType())
+		}
+		for _, m := range f.GetMetric() {
+			got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if got["delivered"] != 7 || got["failed"] != 2 || len(got) != 2 {
+		t.Errorf("webhook deliveries %v", got)
+	}
+}
