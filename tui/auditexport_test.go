@@ -18,7 +18,7 @@ func TestAuditExport(t *testing.T) {
 	addUser(t, svc, "dora_1", "room_member", false)
 	dir := filepath.Join(t.TempDir(), "exports")
 	h := newHarnessWith(t, svc, "admin", Options{NoColor: true, BaseURL: "http://meet.test/meet", ExportDir: dir})
-	h.key("4")
+	gotoTab(t, h, "Audit")
 	h.mustSee("Audit log", "room.create")
 	h.key("/")
 	h.typeText("action:room.")
@@ -90,7 +90,7 @@ func TestAuditExport(t *testing.T) {
 func TestAuditExportOffWithoutDirectory(t *testing.T) {
 	svc, _ := newService(t)
 	h := newHarness(t, svc, "admin")
-	h.key("4")
+	gotoTab(t, h, "Audit")
 	h.mustSee("Audit log")
 	h.key("e")
 	h.mustNotSee("Export the audit log")

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ func TestSettingsShowUsage(t *testing.T) {
 	addRoom(t, svc, admin, "Used")
 	room := addRoom(t, svc, admin, "Also used")
 	h := newHarness(t, svc, "admin")
-	h.key("5")
+	gotoTab(t, h, "Settings")
 	h.mustSee("Usage   2 rooms · 0 with a meeting now · 0 recordings, 0 complete")
 	p := conclavetest.Member(t, svc, conclavetest.JoinToken(t, svc, room.RoomID, room.Access.Speaker.Secret, "Zed"))
 	if _, err := svc.JoinMeeting(context.Background(), p, nil); err != nil {
@@ -55,4 +56,15 @@ func TestAuditExportProgress(t *testing.T) {
 	if _, cmd := p.updateExport(exportTickMsg{job}); cmd != nil {
 		t.Fatal("the tick goes on after the export")
 	}
+}
+
+// gotoTab presses the number the tab bar shows before name, so that a test does not
+// depend on how many tabs come before it.
+func gotoTab(t *testing.T, h *harness, name string) {
+	t.Helper()
+	m := regexp.MustCompile(`(\d) ` + regexp.QuoteMeta(name)).FindStringSubmatch(h.view())
+	if m == nil {
+		t.Fatalf("no tab %q in:\n%s", name, h.view())
+	}
+	h.key(m[1])
 }
