@@ -2,9 +2,12 @@ package tui
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,10 +80,17 @@ func TestAuditExport(t *testing.T) {
 	h.key("ctrl+u")
 	h.typeText("access.csv")
 	h.key("ctrl+s")
-	h.mustSee("Exported 0 entries")
+	m := regexp.MustCompile(`Exported (\d+) entr(y|ies) to access\.csv`).FindStringSubmatch(h.view())
+	if m == nil {
+		t.Fatalf("no export of the access log:\n%s", h.view())
+	}
 	b, err := os.ReadFile(filepath.Join(dir, "access.csv"))
 	if err != nil || !strings.HasPrefix(string(b), "id,time,date,recordingId,") {
 		t.Fatalf("access CSV %q, %v", b, err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil || strconv.Itoa(len(recs)-1) != m[1] {
+		t.Fatalf("access CSV of %d records (%v), the flash said %s entries", len(recs), err, m[1])
 	}
 	// Both exports are in the audit log.
 	h.pump()
