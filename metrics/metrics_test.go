@@ -411,3 +411,11 @@ func TestWebhookFamilyFromItsCounter(t *testing.T) {
 		t.Errorf("webhook deliveries %v", got)
 	}
 }
+
+// TestMetricsWithRootBasePath serves /metrics beside the API when the API is at the root.
+func TestMetricsWithRootBasePath(t *testing.T) {
+	s := newMStack(t, conclavetest.HTTPConfig{Config: conclavetest.Config{BasePath: "/"}})
+	s.get("/api/v1/rooms", "X-API-KEY", s.key)
+	f := s.scrape()
+	f.must(t, "conclave_http_requests_total", 1, "method=GET", "route=/api/v1/rooms", "code=200")
+}
