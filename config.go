@@ -34,6 +34,12 @@ type config struct {
 	BehindProxy bool
 	// AdminPassword comes only from CONCLAVE_ADMIN_PASSWORD: a flag would show in ps.
 	AdminPassword string
+	// Metrics is where GET /metrics is served: "on" (the HTTP listener, for API keys
+	// and admins), "off", or a listen address of its own (no credentials asked: bind it
+	// where only the scraper reaches).
+	Metrics string
+	// AuditRetention is how long audit entries are kept; 0 keeps them for ever.
+	AuditRetention time.Duration
 
 	// SSH limits on connections that have not signed in yet (sshd.Options).
 	SSHHandshakeTimeout    time.Duration
@@ -54,12 +60,6 @@ type config struct {
 	MinFreeDisk uint64
 	// RecordingTrash is how long a deleted recording stays in the trash.
 	RecordingTrash time.Duration
-	// Metrics is where GET /metrics is served: "on" (the HTTP listener, for API keys
-	// and admins), "off", or a listen address of its own (no credentials asked: bind it
-	// where only the scraper reaches).
-	Metrics string
-	// AuditRetention is how long audit entries are kept; 0 keeps them for ever.
-	AuditRetention time.Duration
 }
 
 // parseConfig reads flags, with CONCLAVE_* variables as their defaults (flag wins).
@@ -162,14 +162,14 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.MinFreeDisk, err = parseBytes(minFree); err != nil {
 		return c, nil, fmt.Errorf("--min-free-disk %q: want a size such as 500MiB or 1GiB", minFree)
 	}
-	if c.RecordingTrash, err = time.ParseDuration(trash); err != nil || core.CheckRecordingTrash(c.RecordingTrash) != nil {
-		return c, nil, fmt.Errorf("--recording-trash %q: want a duration from 1m to 87600h (3650 days), such as 168h", trash)
-	}
 	if c.AuditRetention, err = parseRetention(auditRetention); err != nil || core.CheckAuditRetention(c.AuditRetention) != nil {
 		return c, nil, fmt.Errorf("--audit-retention %q: want 0 (keep for ever) or a duration from 1d to 36500d, such as 365d or 8760h", auditRetention)
 	}
 	if err := checkMetricsFlag(c.Metrics); err != nil {
 		return c, nil, err
+	}
+	if c.RecordingTrash, err = time.ParseDuration(trash); err != nil || core.CheckRecordingTrash(c.RecordingTrash) != nil {
+		return c, nil, fmt.Errorf("--recording-trash %q: want a duration from 1m to 87600h (3650 days), such as 168h", trash)
 	}
 	if c.RTCPort, err = strconv.Atoi(rtcPort); err != nil || c.RTCPort < 0 || c.RTCPort > 65535 {
 		return c, nil, fmt.Errorf("--rtc-port %q: want a UDP port number", rtcPort)

@@ -41,6 +41,8 @@ type Config struct {
 	MeetingEndGrace time.Duration
 	// LoginLimits tunes failed-login limiting (core's default when zero).
 	LoginLimits core.LoginLimits
+	// AuditRetention is core's audit log retention (0 keeps it for ever).
+	AuditRetention time.Duration
 	// Logger gets every component's logs (discarded when nil).
 	Logger *slog.Logger
 	// Production runs core in production mode (its password rules); the root admin is
@@ -52,8 +54,6 @@ type Config struct {
 	MinFreeDisk uint64
 	// RecordingTrash is core's trash time (its default when zero).
 	RecordingTrash time.Duration
-	// AuditRetention is core's audit log retention (0 keeps it for ever).
-	AuditRetention time.Duration
 }
 
 // ProductionAdminPassword is the root admin's password in a Production stack.
@@ -82,10 +82,11 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	svc, err := core.New(store, core.Config{
+		AuditRetention: cfg.AuditRetention,
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
 		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
-		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash, AuditRetention: cfg.AuditRetention,
+		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

@@ -8,13 +8,13 @@ import (
 
 // SweepResult counts what one janitor pass did.
 type SweepResult struct {
+	// AuditPruned counts the audit entries deleted by the log's retention.
+	AuditPruned     int
 	RoomsProcessed  int
 	SessionsExpired int
 	// RecordingsPurged counts the recordings purged: trash time over, or past their
 	// room's retentionDays.
 	RecordingsPurged int
-	// AuditPruned counts the audit entries deleted by the log's retention.
-	AuditPruned int
 }
 
 // Sweep runs one janitor pass: rooms past their auto-deletion date are deleted (or closed)
@@ -51,10 +51,10 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, internal("delete expired sessions", err)
 	}
 	res.SessionsExpired = n
-	if res.RecordingsPurged, err = s.sweepRecordings(ctx); err != nil {
+	if res.AuditPruned, err = s.pruneAudit(ctx); err != nil {
 		return res, err
 	}
-	if res.AuditPruned, err = s.pruneAudit(ctx); err != nil {
+	if res.RecordingsPurged, err = s.sweepRecordings(ctx); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -97,6 +97,7 @@ func (s *Service) pruneAudit(ctx context.Context) (int, error) {
 		return 0, internal("prune audit", err)
 	}
 	if n > 0 {
+		s.log.Info("janitor: audit log pruned", "deleted", n, "retention", s.cfg.AuditRetention)
 		s.bus.Publish(Event{Type: EventAudit})
 	}
 	return n, nil
@@ -109,8 +110,8 @@ func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 	for {
 		if res, err := s.Sweep(ctx); err != nil {
 			s.log.Error("janitor pass failed", "err", err)
-		} else if res.RoomsProcessed > 0 || res.RecordingsPurged > 0 || res.AuditPruned > 0 {
-			s.log.Info("janitor pass", "rooms", res.RoomsProcessed, "sessions", res.SessionsExpired, "recordingsPurged", res.RecordingsPurged, "auditPruned", res.AuditPruned)
+		} else if res.RoomsProcessed > 0 || res.RecordingsPurged > 0 {
+			s.log.Info("janitor pass", "rooms", res.RoomsProcessed, "sessions", res.SessionsExpired, "recordingsPurged", res.RecordingsPurged)
 		}
 		select {
 		case <-ctx.Done():

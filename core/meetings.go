@@ -161,6 +161,10 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	}
 	pt.Name = uniqueName(lr, mc.ParticipantName)
 	lr.parts[pt.Identity] = pt
+	s.counters.participantsJoined.Add(1)
+	if first {
+		s.counters.meetingsStarted.Add(1)
+	}
 	if lr.ending != nil { // someone came back within the grace period
 		lr.ending.Stop()
 		lr.ending = nil
@@ -168,10 +172,6 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	}
 	meetingID, started := lr.meetingID, lr.started
 	s.live.mu.Unlock()
-	s.counters.participantsJoined.Add(1)
-	if first {
-		s.counters.meetingsStarted.Add(1)
-	}
 	s.recordJoin(ctx, p, room, meetingID, started, first, pt)
 	if first {
 		if err := s.setMeetingStatus(ctx, room.RoomID, true); err != nil {

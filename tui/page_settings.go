@@ -17,7 +17,6 @@ type settingsLoadedMsg struct {
 	seq       int
 	recording bool
 	keys      []core.APIKey
-	usage     *core.Analytics
 	err       error
 }
 
@@ -44,12 +43,12 @@ type settingsPage struct {
 	c *common
 	modalHost
 	reload loader
+	// usage is the usage analytics line (settings_usage.go), as of its last load.
+	usage *core.Analytics
 	// recording is the server recording switch (SPEC 7.1).
 	recording bool
 	// apiKeys are the REST API's keys, oldest first (secrets are never read back).
 	apiKeys []core.APIKey
-	// usage is the usage analytics, as of the last load.
-	usage *core.Analytics
 	// cursor runs over the settings, then the API keys: one selection on the page.
 	cursor int
 	keys   settingsKeys
@@ -63,8 +62,8 @@ func newSettingsPage(c *common) *settingsPage {
 	}}
 }
 
-func (p *settingsPage) load() tea.Cmd    { return p.reload.restart(p.loadCmd) }
-func (p *settingsPage) refresh() tea.Cmd { return p.reload.request(p.loadCmd) }
+func (p *settingsPage) load() tea.Cmd    { return tea.Batch(p.reload.restart(p.loadCmd), p.usageCmd()) }
+func (p *settingsPage) refresh() tea.Cmd { return tea.Batch(p.reload.request(p.loadCmd), p.usageCmd()) }
 
 func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
@@ -73,19 +72,17 @@ func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 			return settingsLoadedMsg{seq: seq, err: err}
 		}
 		keys, err := backend.ListAPIKeys(ctx, pr)
-		if err != nil {
-			return settingsLoadedMsg{seq: seq, err: err}
-		}
-		usage, err := backend.Analytics(ctx, pr)
-		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, usage: usage, err: err}
+		return settingsLoadedMsg{seq: seq, recording: on, keys: keys, err: err}
 	})
 }
 
 func (p *settingsPage) event(e core.Event) tea.Cmd {
+	if usageEvent(e) {
+		return p.usageCmd()
+	}
+
 	switch e.Type {
-	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync,
-		// the usage line's figures
-		core.EventRoomChanged, core.EventRoomDeleted, core.EventMeetingStarted, core.EventMeetingEnded, core.EventRecordingChanged:
+	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventResync:
 		return p.reload.request(p.loadCmd)
 	}
 	return nil
@@ -204,13 +201,16 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case settingsLoadedMsg:
 		return p.reload.apply(m.seq, m.err, p.loadCmd, func() {
-			p.recording, p.apiKeys, p.usage = m.recording, m.keys, m.usage
+			p.recording, p.apiKeys = m.recording, m.keys
 			p.cursor = min(p.cursor, max(p.rows()-1, 0))
 		})
 	case apiKeyCreatedMsg:
 		if m.key != nil {
 			p.showNewKey(m.key)
 		}
+		return nil
+	case usageLoadedMsg:
+		p.usage = m.usage
 		return nil
 	}
 	if ok, cmd := p.updateModal(msg); ok {
@@ -306,19 +306,6 @@ func (p *settingsPage) view(w, h int) string {
 	}
 	lines = append(lines, p.apiKeyLines(w, len(items))...)
 	return strings.Join(lines, "\n")
-}
-
-// usageText is the usage analytics in a line (as GET …/analytics answers them).
-func usageText(u *core.Analytics) string {
-	return fmt.Sprintf("%s · %d with a meeting now · %s, %d complete", plural(u.TotalRooms, "room", "rooms"),
-		u.ActiveRooms, plural(u.TotalRecordings, "recording", "recordings"), u.CompleteRecordings)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // apiKeyLines is the API keys section: one row per key, on the page's one cursor.
