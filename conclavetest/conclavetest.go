@@ -82,9 +82,8 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	svc, err := core.New(store, core.Config{
-		AuditRetention: cfg.AuditRetention,
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
-		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
+		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace, AuditRetention: cfg.AuditRetention,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
 		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
 	})
