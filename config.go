@@ -34,6 +34,12 @@ type config struct {
 	BehindProxy bool
 	// AdminPassword comes only from CONCLAVE_ADMIN_PASSWORD: a flag would show in ps.
 	AdminPassword string
+	// Metrics is where GET /metrics is served: "on" (the HTTP listener, for API keys
+	// and admins), "off", or a listen address of its own (no credentials asked: bind it
+	// where only the scraper reaches).
+	Metrics string
+	// AuditRetention is how long audit entries are kept; 0 keeps them for ever.
+	AuditRetention time.Duration
 
 	// SSH limits on connections that have not signed in yet (sshd.Options).
 	SSHHandshakeTimeout    time.Duration
@@ -100,6 +106,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	str(&c.RecordSessions, "record-sessions", "", "which roles' control-room sessions are recorded, e.g. admin=on,room_manager=on,room_member=off (default: as admins last set it, all on)")
 	str(&sessRetention, "session-retention", "2160h", "how long control-room session recordings are kept (1h to 87600h)")
 	str(&minFree, "min-free-disk", "1GiB", "free disk below which recordings do not start and running ones stop (e.g. 500MiB, 2GiB)")
+	str(&c.Metrics, "metrics", "on", `Prometheus metrics at /metrics: "on" (the HTTP listener, API key or admin sign-in), "off", or a listen address of their own without credentials (e.g. 127.0.0.1:9090)`)
+	var auditRetention string
+	str(&auditRetention, "audit-retention", "0", "how long audit entries are kept before the janitor deletes them (e.g. 365d, 8760h; 0 keeps them for ever)")
 	str(&c.Data, "data", "./data", "data directory: database, recordings, keys, log")
 	str(&c.PublicURL, "public-url", "", "base of every URL the server hands out (default: from --http, e.g. http://localhost:8080)")
 	str(&c.BasePath, "base-path", "/meet", "path prefix of the REST API and web pages")
@@ -161,6 +170,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.MinFreeDisk, err = parseBytes(minFree); err != nil {
 		return c, nil, fmt.Errorf("--min-free-disk %q: want a size such as 500MiB or 1GiB", minFree)
 	}
+	if c.AuditRetention, err = parseRetention(auditRetention); err != nil || core.CheckAuditRetention(c.AuditRetention) != nil {
+		return c, nil, fmt.Errorf("--audit-retention %q: want 0 (keep for ever) or a duration from 1d to 36500d, such as 365d or 8760h", auditRetention)
+	}
+	if err := checkMetricsFlag(c.Metrics); err != nil {
+		return c, nil, err
+	}
 	if c.RecordingTrash, err = time.ParseDuration(trash); err != nil || core.CheckRecordingTrash(c.RecordingTrash) != nil {
 		return c, nil, fmt.Errorf("--recording-trash %q: want a duration from 1m to 87600h (3650 days), such as 168h", trash)
 	}
@@ -209,6 +224,37 @@ func parseBytes(v string) (uint64, error) {
 		return 0, fmt.Errorf("bad size %q", v)
 	}
 	return n * mult, nil
+}
+
+// parseRetention reads a duration that may count days ("365d") as well as Go's units;
+// "0", "off" and "forever" mean no limit.
+func parseRetention(v string) (time.Duration, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "0", "off", "forever":
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return 0, fmt.Errorf("bad number of days %q", days)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+// checkMetricsFlag accepts on, off or a listen address (host:port, host optional).
+func checkMetricsFlag(v string) error {
+	switch v {
+	case "on", "off":
+		return nil
+	}
+	if _, port, err := net.SplitHostPort(v); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n >= 0 && n <= 65535 {
+			return nil
+		}
+	}
+	return fmt.Errorf(`--metrics %q: want on, off or a listen address such as 127.0.0.1:9090`, v)
 }
 
 // positiveDuration parses the value of flag name, which must be a duration above zero.

@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conclave/cast"
 	"conclave/core"
 	"conclave/db"
 	"conclave/media"
+	"conclave/metrics"
 	"conclave/record"
 	"conclave/record/bridge"
 	signalling "conclave/signal"
@@ -38,9 +40,12 @@ type stack struct {
 	sfu      *media.SFU
 	ssh      *sshd.Server // nil when SSH is off
 	sshAddr  string
-	errc     chan error // the first server that stops on its own reports here
-	wg       sync.WaitGroup
-	cancel   context.CancelFunc // stops background work (the janitor)
+	// metricsHTTP serves /metrics on an address of its own (--metrics ADDR), else nil.
+	metricsHTTP *http.Server
+	metricsAddr string
+	errc        chan error // the first server that stops on its own reports here
+	wg          sync.WaitGroup
+	cancel      context.CancelFunc // stops background work (the janitor)
 	// initialPassword is the file holding the root admin's generated password, "" when
 	// there is none (never generated, or changed since).
 	initialPassword string
@@ -56,7 +61,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	st := &stack{cfg: cfg, log: log, store: store, errc: make(chan error, 3)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -111,7 +116,8 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		Changed: func() { st.svc.Bus().Publish(core.Event{Type: core.EventWebhooks}) }})
 	st.svc, err = core.New(store, core.Config{SessionFiles: sessions, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention, PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, Logger: log,
 		Production: cfg.Mode == "production", Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk, RecordingTrash: cfg.RecordingTrash,
-		Recorder: bridge.Recorder(engine, func() *core.Service { return st.svc }), Webhooks: st.hooks})
+		AuditRetention: cfg.AuditRetention,
+		Recorder:       bridge.Recorder(engine, func() *core.Service { return st.svc }), Webhooks: st.hooks})
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +154,20 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 		}
 	}
 
+	// SSH starts after HTTP: a scrape in between sees no SSH figures yet.
+	var sshSrv atomic.Pointer[sshd.Server]
+	wopts := web.Options{}
+	var m *metrics.Metrics
+	if cfg.Metrics != "off" {
+		m = newMetrics(st, engine, &sshSrv, log)
+		wopts.ObserveRequest = m.ObserveRequest
+		if cfg.Metrics == "on" {
+			wopts.Metrics = m.Handler()
+		}
+	}
 	st.http = &http.Server{
 		Handler: web.New(st.svc, web.Options{BasePath: cfg.BasePath, Logger: log, TrustProxy: cfg.BehindProxy,
+			Metrics: wopts.Metrics, ObserveRequest: wopts.ObserveRequest,
 			BodyTimeout: cfg.HTTPBodyTimeout, Signal: signalling.New(st.svc, st.sfu, signalling.Options{Logger: log, Limits: signalling.Limits{
 				Frames: signalling.Rate{PerSecond: float64(cfg.WSFrameRate), Burst: 2 * cfg.WSFrameRate}}})}),
 		// The header is bounded here, each body by web (Options.BodyTimeout), so that a
@@ -174,6 +192,16 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 			st.http.Close()
 			return nil, err
 		}
+		sshSrv.Store(st.ssh)
+	}
+	if m != nil && cfg.Metrics != "on" {
+		if err := st.startMetrics(m); err != nil {
+			st.http.Close()
+			if st.ssh != nil {
+				st.ssh.Close()
+			}
+			return nil, err
+		}
 	}
 	jctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
@@ -182,7 +210,7 @@ func startStack(cfg config, log *slog.Logger, out io.Writer) (*stack, error) {
 	if st.initialPassword != "" {
 		st.wg.Go(func() { watchInitialPassword(jctx, st.svc.Bus(), store, st.initialPassword, log) })
 	}
-	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
+	log.Info("conclave listening", "http", st.httpAddr, "ssh", st.sshAddr, "metrics", st.metricsWhere(), "url", st.svc.BaseURL(), "data", cfg.Data, "mode", cfg.Mode)
 	ok = true
 	return st, nil
 }
@@ -221,7 +249,8 @@ func (st *stack) startSSH(log *slog.Logger) error {
 
 // tuiOptions describes the servers to every control room's status bar.
 func (st *stack) tuiOptions() tui.Options {
-	return tui.Options{HTTPAddr: st.httpAddr, SSHAddr: st.sshAddr, BaseURL: st.svc.BaseURL()}
+	return tui.Options{HTTPAddr: st.httpAddr, SSHAddr: st.sshAddr, BaseURL: st.svc.BaseURL(),
+		ExportDir: filepath.Join(st.cfg.Data, "exports")}
 }
 
 // shutdown stops the servers gracefully, then background work, then closes the database.
@@ -234,6 +263,9 @@ func (st *stack) shutdown() error {
 		st.log.Info("ended live meetings", "meetings", n)
 	}
 	err := st.http.Shutdown(sctx)
+	if st.metricsHTTP != nil {
+		err = errors.Join(err, st.metricsHTTP.Shutdown(sctx))
+	}
 	if st.ssh != nil {
 		// Control rooms over SSH are told to quit; their sessions end cleanly.
 		err = errors.Join(err, st.ssh.Shutdown(sctx))

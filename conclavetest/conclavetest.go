@@ -41,6 +41,8 @@ type Config struct {
 	MeetingEndGrace time.Duration
 	// LoginLimits tunes failed-login limiting (core's default when zero).
 	LoginLimits core.LoginLimits
+	// AuditRetention is core's audit log retention (0 keeps it for ever).
+	AuditRetention time.Duration
 	// Logger gets every component's logs (discarded when nil).
 	Logger *slog.Logger
 	// Production runs core in production mode (its password rules); the root admin is
@@ -93,7 +95,7 @@ func Core(t testing.TB, cfg Config) (*core.Service, *db.DB) {
 	}
 	svc, err := core.New(store, core.Config{
 		PublicURL: cfg.PublicURL, BasePath: cfg.BasePath, BcryptCost: 4, Now: cfg.Now,
-		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace,
+		Logger: cfg.Logger, LoginLimits: cfg.LoginLimits, MeetingEndGrace: cfg.MeetingEndGrace, AuditRetention: cfg.AuditRetention,
 		Recorder: cfg.Recorder, Recording: cfg.Recording, MinFreeDisk: cfg.MinFreeDisk,
 		Production: cfg.Production, RecordingTrash: cfg.RecordingTrash,
 		SessionFiles: cfg.SessionFiles, RecordSessions: cfg.RecordSessions, SessionRetention: cfg.SessionRetention, Webhooks: hooks,
@@ -120,8 +122,9 @@ type Stack struct {
 	Signal *signalling.Server
 	// Server serves web's handler; its URL is core's public URL.
 	Server *httptest.Server
-	// RecordDir is where recordings are written (with Record).
+	// RecordDir is where recordings are written (with Record), by Engine.
 	RecordDir string
+	Engine    *record.Engine
 
 	closeOnce sync.Once
 }
@@ -181,7 +184,7 @@ func NewStack(t testing.TB, cfg HTTPConfig) *Stack {
 				srv.Close()
 				t.Fatalf("record.New: %v", err)
 			}
-			st.RecordDir = cfg.RecordDir
+			st.RecordDir, st.Engine = cfg.RecordDir, engine
 			cfg.Recorder = bridge.Recorder(engine, func() *core.Service { return svc })
 		}
 	}

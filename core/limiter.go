@@ -2,6 +2,7 @@ package core
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type loginLimiter struct {
 	users  map[string][]time.Time
 	addrs  map[string][]time.Time
 	sweep  time.Time
+	// failures and refusals count since start, for metrics (counts).
+	failures, refusals atomic.Uint64
 }
 
 func newLoginLimiter(l LoginLimits) *loginLimiter {
@@ -47,10 +50,14 @@ func (l *loginLimiter) blocked(user, addr string, now time.Time) (bool, time.Dur
 	}
 	check(l.users, user, l.limits.PerUser)
 	check(l.addrs, addr, l.limits.PerAddress)
+	if wait > 0 {
+		l.refusals.Add(1)
+	}
 	return wait > 0, wait
 }
 
 func (l *loginLimiter) fail(user, addr string, now time.Time) {
+	l.failures.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.users[user] = append(l.users[user], now)
@@ -88,4 +95,26 @@ func prune(ts []time.Time, now time.Time, window time.Duration) []time.Time {
 		i++
 	}
 	return ts[i:]
+}
+
+// counts returns the failures and the refusals since start.
+func (l *loginLimiter) counts() (failures, refusals uint64) {
+	return l.failures.Load(), l.refusals.Load()
+}
+
+// locked counts the users and addresses at their limit now. It prunes nothing, so that
+// reading it changes no state; the maps are bounded by gc.
+func (l *loginLimiter) locked(now time.Time) (users, addrs int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	count := func(m map[string][]time.Time, limit int) int {
+		n := 0
+		for _, ts := range m {
+			if limit > 0 && len(prune(ts, now, l.limits.Window)) >= limit {
+				n++
+			}
+		}
+		return n
+	}
+	return count(l.users, l.limits.PerUser), count(l.addrs, l.limits.PerAddress)
 }

@@ -164,6 +164,10 @@ func (s *Service) JoinMeeting(ctx context.Context, p *Principal, c Client) (*Par
 	}
 	pt.Name = uniqueName(lr, mc.ParticipantName)
 	lr.parts[pt.Identity] = pt
+	s.counters.participantsJoined.Add(1)
+	if first {
+		s.counters.meetingsStarted.Add(1)
+	}
 	if lr.ending != nil { // someone came back within the grace period
 		lr.ending.Stop()
 		lr.ending = nil

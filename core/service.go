@@ -34,6 +34,9 @@ type Config struct {
 	Logger *slog.Logger
 	// LoginLimits tunes failed-login limiting (DefaultLoginLimits when zero).
 	LoginLimits LoginLimits
+	// AuditRetention is how long audit entries are kept (0: for ever); the janitor
+	// deletes older ones and audits that it did (janitor.go, CheckAuditRetention).
+	AuditRetention time.Duration
 	// MeetingEndGrace is how long a meeting outlives its last participant
 	// (DefaultMeetingEndGrace when zero).
 	MeetingEndGrace time.Duration
@@ -79,12 +82,18 @@ type Service struct {
 	// dummyHash is checked against when a login names an unknown user, so that the answer
 	// takes as long as for a wrong password.
 	dummyHash []byte
+
+	// counters count for metrics what state does not keep (stats.go).
+	counters serviceCounters
 }
 
 // New builds the core over a store.
 func New(store Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if err := CheckAuditRetention(cfg.AuditRetention); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

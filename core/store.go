@@ -123,6 +123,8 @@ type RoomStore interface {
 	UpdateRoom(ctx context.Context, r *Room) error
 	DeleteRoom(ctx context.Context, roomID string) error // members go with it
 	ListRooms(ctx context.Context, q RoomQuery) (Page[Room], error)
+	// CountRooms counts every room (usage analytics).
+	CountRooms(ctx context.Context) (int, error)
 	// RoomsDueForDeletion lists rooms whose auto-deletion date is at or before now.
 	RoomsDueForDeletion(ctx context.Context, now int64, limit int) ([]Room, error)
 	// TransferRooms gives every room owned by from to to; it returns how many moved.
@@ -148,6 +150,9 @@ type MemberStore interface {
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	ListAudit(ctx context.Context, q AuditQuery) (Page[AuditEntry], error)
+	// PruneAudit deletes the entries older than before (epoch ms) and returns how many
+	// went: the log's retention, the only deletion from it (core's janitor).
+	PruneAudit(ctx context.Context, before int64) (int, error)
 }
 
 // SettingStore keeps the server settings, as key/value strings.

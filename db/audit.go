@@ -1,7 +1,6 @@
 package db
 
-// This file implements core.AuditStore on the audit table, plus (*DB).PruneAudit, which
-// is outside core.Store.
+// This file implements core.AuditStore on the audit table.
 
 import (
 	"context"
@@ -79,8 +78,8 @@ func (s *store) ListAudit(ctx context.Context, q core.AuditQuery) (core.Page[cor
 }
 
 // PruneAudit deletes audit entries older than before (epoch ms) and returns how many went.
-// It is the log's retention and the only code that deletes from it; it is not part of
-// core.Store because core has no retention setting yet.
-func (d *DB) PruneAudit(ctx context.Context, before int64) (int, error) {
-	return execCount(ctx, d.writer, "prune audit", `DELETE FROM audit WHERE time < ?`, before)
+// It is the log's retention (core's janitor, --audit-retention) and the only code that
+// deletes from it; inside a transaction it deletes there, with the entry that records it.
+func (s *store) PruneAudit(ctx context.Context, before int64) (int, error) {
+	return execCount(ctx, s.w, "prune audit", `DELETE FROM audit WHERE time < ?`, before)
 }

@@ -199,3 +199,12 @@ func (s *store) TransferRooms(ctx context.Context, from, to string) (int, error)
 	return execCount(ctx, s.w, fmt.Sprintf("transfer rooms of %q to %q", from, to),
 		`UPDATE rooms SET owner = ? WHERE owner = ?`, to, from)
 }
+
+// CountRooms counts every room (usage analytics).
+func (s *store) CountRooms(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM rooms`).Scan(&n); err != nil {
+		return 0, mapErr(err, "count rooms")
+	}
+	return n, nil
+}

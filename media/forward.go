@@ -40,6 +40,8 @@ func (q *sendQueue) push(d *downTrack, pkt *rtp.Packet) {
 // writeLoop is the subscriber's single writer.
 func (p *Peer) writeLoop() {
 	defer p.wg.Done()
+	p.sfu.totals.enterPeer(p)
+	defer p.sfu.totals.leavePeer(p)
 	hook := p.sfu.cfg.writeHook
 	for {
 		select {
@@ -50,7 +52,10 @@ func (p *Peer) writeLoop() {
 				hook(p.id)
 			}
 			// Errors mean the subscription is not bound yet or is going away.
-			_ = o.d.local.WriteRTP(o.pkt)
+			if o.d.local.WriteRTP(o.pkt) == nil {
+				p.sentPackets.Add(1)
+				p.sentBytes.Add(uint64(o.pkt.MarshalSize()))
+			}
 		}
 	}
 }

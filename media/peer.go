@@ -27,6 +27,8 @@ type Peer struct {
 	signal func(Signal)
 	stats  atomic.Pointer[stats.Getter]
 	out    *sendQueue
+	// sentPackets and sentBytes count what the write loop forwarded (totals.go).
+	sentPackets, sentBytes atomic.Uint64
 
 	mu      sync.Mutex
 	actions []action

@@ -28,6 +28,8 @@ type SFU struct {
 
 	quit chan struct{}
 	wg   sync.WaitGroup
+
+	totals totals // counters for metrics (totals.go)
 }
 
 // New listens on the UDP port and returns a running SFU; Close releases it.

@@ -44,6 +44,7 @@ type upTrack struct {
 	plisIn, firsIn, nacksIn atomic.Uint64 // from subscribers
 	retransmits             atomic.Uint64 // packets resent from the cache
 	keyframesSent           atomic.Uint64 // to the publisher
+	lostSeen                atomic.Uint64 // the largest uplink loss reported (totals.go)
 	statsLast               statsSample   // owned by the stats loop
 }
 
@@ -196,6 +197,8 @@ func (p *Peer) removeUp(u *upTrack) {
 // readLoop forwards the publisher's packets until the track ends.
 func (u *upTrack) readLoop() {
 	defer u.owner.post(func() { u.owner.removeUp(u) })
+	u.owner.sfu.totals.enterUp(u)
+	defer u.owner.sfu.totals.leaveUp(u)
 	pt := uint8(u.codec.PayloadType)
 	for {
 		pkt, _, err := u.remote.ReadRTP()

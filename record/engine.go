@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -63,6 +64,23 @@ type Engine struct {
 	sfu  *media.SFU
 	opts Options
 	log  *slog.Logger
+	// written and dropped count, over every recording since start, the bytes written to
+	// files and the packets the sinks lost to a full queue (Stats).
+	written, dropped atomic.Uint64
+}
+
+// EngineStats are an engine's counters since it started, for metrics.
+type EngineStats struct {
+	// BytesWritten counts the bytes written into recording files, as they are written.
+	BytesWritten uint64
+	// SinkDropped counts the packets recordings lost because they fell behind (a full
+	// sink queue), counted as each recorded track ends.
+	SinkDropped uint64
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() EngineStats {
+	return EngineStats{BytesWritten: e.written.Load(), SinkDropped: e.dropped.Load()}
 }
 
 // New returns an engine recording from sfu.

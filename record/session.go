@@ -214,7 +214,9 @@ func (t *trackRec) Close() {
 	if g := t.g; len(g.pending) > 0 && s.failed == nil {
 		s.writePending(g) // what it held while settling goes into the file first
 	}
-	s.dropped += t.st.Dropped()
+	d := t.st.Dropped()
+	s.dropped += d
+	s.e.dropped.Add(d)
 	s.noteTrack(t)
 	delete(s.tracks, t)
 	g := t.g
@@ -441,7 +443,7 @@ func (s *Session) openFile(g *group, at time.Duration) (*streamFile, error) {
 		}
 	}
 	w, err := CreateWebM(filepath.Join(s.dir, name), specs, WebMOptions{Date: s.start, Title: s.spec.ID,
-		WritingApp: "Conclave", KeyframeWanted: kf})
+		WritingApp: "Conclave", KeyframeWanted: kf, Written: &s.e.written})
 	if err != nil {
 		return nil, err
 	}

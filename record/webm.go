@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/at-wat/ebml-go"
@@ -66,6 +67,9 @@ type WebMOptions struct {
 	Title string
 	// WritingApp names the application in the file (optional).
 	WritingApp string
+	// Written, when set, counts the bytes the writer hands to the file (an engine's
+	// total, for metrics); rewrites of earlier bytes (sizes, cues) do not count.
+	Written *atomic.Uint64
 }
 
 // WebMStats is what a WebMWriter has done so far.
@@ -161,9 +165,10 @@ type WebMWriter struct {
 	queue        []pendingFrame
 	lastWanted   int64
 
-	stats  WebMStats
-	err    error // sticky: the first write error
-	closed bool
+	stats   WebMStats
+	written *atomic.Uint64 // WebMOptions.Written
+	err     error          // sticky: the first write error
+	closed  bool
 }
 
 // cluster is the state of the cluster being written.
@@ -248,6 +253,7 @@ func newWebMWriter(f webmFile, path string, tracks []WebMTrack, opts WebMOptions
 		maxCluster: int64(opts.MaxCluster / time.Millisecond),
 		window:     int64(opts.InterleaveWindow / time.Millisecond),
 		wanted:     opts.KeyframeWanted,
+		written:    opts.Written,
 		tracks:     tracks,
 		video:      -1,
 		widthOff:   -1,
@@ -633,6 +639,9 @@ func (w *WebMWriter) flushBuf() error {
 		return w.fail(err)
 	}
 	w.bufOff += int64(len(w.buf))
+	if w.written != nil {
+		w.written.Add(uint64(len(w.buf)))
+	}
 	w.buf = w.buf[:0]
 	w.dirty = true
 	return nil

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"io"
 
 	"conclave/core"
 )
@@ -127,6 +128,9 @@ type AccountBackend interface {
 type AuditBackend interface {
 	// ListAudit lists a page of the audit log, newest first.
 	ListAudit(ctx context.Context, p *core.Principal, q core.AuditQuery) (core.Page[core.AuditEntry], error)
+	// ExportLog writes the audit or access log, filtered, to w, oldest first, a page at
+	// a time (progress hears the rows so far); the export is audited.
+	ExportLog(ctx context.Context, p *core.Principal, q core.ExportQuery, w io.Writer, progress func(rows int)) (int, error)
 }
 
 // RecordingBackend starts and stops the recording of a live meeting and lists a room's
@@ -191,6 +195,8 @@ type SettingsBackend interface {
 	CreateAPIKey(ctx context.Context, p *core.Principal, name string) (*core.NewAPIKey, error)
 	// DeleteAPIKey revokes one API key at once.
 	DeleteAPIKey(ctx context.Context, p *core.Principal, id string) error
+	// Analytics is the usage analytics: rooms, those with a meeting, recordings.
+	Analytics(ctx context.Context, p *core.Principal) (*core.Analytics, error)
 }
 
 // TermSessionBackend lists and replays the recorded control-room sessions and sets which

@@ -46,6 +46,7 @@ const auditPageSize = 100
 
 type auditKeys struct {
 	filter, clear, open, apply, cancel key.Binding
+	export, exportAccess               key.Binding
 }
 
 // auditPage is the Audit tab (admins): the log, newest first, filtered with
@@ -67,6 +68,7 @@ type auditPage struct {
 	filtering bool
 	filterErr string
 	keys      auditKeys
+	export    *exportJob // the export under way (auditexport.go), nil when none
 }
 
 func newAuditPage(c *common) *auditPage {
@@ -86,11 +88,13 @@ func newAuditPage(c *common) *auditPage {
 	p.filter.Placeholder = "actor:alice action:room. target:room:x since:-2h until:2025-01-31"
 	p.filter.SetStyles(c.styles.input)
 	p.keys = auditKeys{
-		filter: bind("filter", "/"),
-		clear:  bind("clear filter", "esc"),
-		open:   bind("details", "enter"),
-		apply:  bind("apply filter", "enter"),
-		cancel: bind("cancel", "esc"),
+		filter:       bind("filter", "/"),
+		clear:        bind("clear filter", "esc"),
+		open:         bind("details", "enter"),
+		apply:        bind("apply filter", "enter"),
+		cancel:       bind("cancel", "esc"),
+		export:       bind("export log", "e"),
+		exportAccess: bind("export access log", "E"),
 	}
 	return p
 }
@@ -251,6 +255,9 @@ func (p *auditPage) update(msg tea.Msg) tea.Cmd {
 	if m, ok := msg.(auditLoadedMsg); ok {
 		return p.applyLoaded(m)
 	}
+	if ok, cmd := p.updateExport(msg); ok {
+		return cmd
+	}
 	if ok, cmd := p.updateModal(msg); ok || !isKey(msg) {
 		return cmd
 	}
@@ -282,6 +289,18 @@ func (p *auditPage) update(msg tea.Msg) tea.Cmd {
 	case keyIs(k, p.keys.open):
 		if len(p.rows) > 0 {
 			p.open(auditInfo(p.c, p.rows[p.table.cursor].e))
+		}
+	case keyIs(k, p.keys.export), keyIs(k, p.keys.exportAccess):
+		switch {
+		case p.c.opts.ExportDir == "":
+		case p.export != nil:
+			return flash(levelWarn, "An export is under way")
+		case keyIs(k, p.keys.export):
+			p.open(p.exportForm(core.ExportAudit))
+		case p.query.Target != "":
+			return flash(levelWarn, "The access log has no target: clear target: from the filter to export it")
+		default:
+			p.open(p.exportForm(core.ExportAccess))
 		}
 	}
 	return nil
@@ -399,6 +418,9 @@ func (p *auditPage) ShortHelp() []key.Binding {
 	if len(p.rows) > 0 {
 		bs = append(bs, p.keys.open)
 	}
+	if p.c.opts.ExportDir != "" {
+		bs = append(bs, p.keys.export)
+	}
 	return bs
 }
 
@@ -409,7 +431,11 @@ func (p *auditPage) FullHelp() [][]key.Binding {
 	case p.filtering:
 		return [][]key.Binding{{p.keys.apply, p.keys.cancel}}
 	}
-	return [][]key.Binding{p.c.nav.bindings(), {p.keys.filter, p.keys.clear, p.keys.open}}
+	keys := []key.Binding{p.keys.filter, p.keys.clear, p.keys.open}
+	if p.c.opts.ExportDir != "" {
+		keys = append(keys, p.keys.export, p.keys.exportAccess)
+	}
+	return [][]key.Binding{p.c.nav.bindings(), keys}
 }
 
 func (p *auditPage) view(w, h int) string {
@@ -431,6 +457,9 @@ func (p *auditPage) view(w, h int) string {
 		}
 	case p.queryText != "":
 		lines = append(lines, st.dim.Render("filter: ")+sanitize(p.queryText)+st.dim.Render("  (esc clears)"))
+	}
+	if l := p.exportLine(); l != "" {
+		lines = append(lines, l)
 	}
 	line, pending := p.reload.placeholder(p.c, "the audit log")
 	switch {

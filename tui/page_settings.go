@@ -48,6 +48,8 @@ type settingsPage struct {
 	c *common
 	modalHost
 	reload loader
+	// usage is the usage analytics line (settings_usage.go), as of its last load.
+	usage *core.Analytics
 	// recording is the server recording switch (SPEC 7.1).
 	recording bool
 	// policy is which roles' control-room sessions are recorded (SPEC 8).
@@ -69,8 +71,8 @@ func newSettingsPage(c *common) *settingsPage {
 	}}
 }
 
-func (p *settingsPage) load() tea.Cmd    { return p.reload.restart(p.loadCmd) }
-func (p *settingsPage) refresh() tea.Cmd { return p.reload.request(p.loadCmd) }
+func (p *settingsPage) load() tea.Cmd    { return tea.Batch(p.reload.restart(p.loadCmd), p.usageCmd()) }
+func (p *settingsPage) refresh() tea.Cmd { return tea.Batch(p.reload.request(p.loadCmd), p.usageCmd()) }
 
 func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 	return p.c.call(func(ctx context.Context, backend Backend, pr *core.Principal) tea.Msg {
@@ -92,6 +94,10 @@ func (p *settingsPage) loadCmd(seq int) tea.Cmd {
 }
 
 func (p *settingsPage) event(e core.Event) tea.Cmd {
+	if usageEvent(e) {
+		return p.usageCmd()
+	}
+
 	switch e.Type {
 	case core.EventSettingsChanged, core.EventAPIKeyChanged, core.EventWebhooks, core.EventResync:
 		return p.reload.request(p.loadCmd)
@@ -258,6 +264,9 @@ func (p *settingsPage) update(msg tea.Msg) tea.Cmd {
 			p.showNewKey(m.key)
 		}
 		return nil
+	case usageLoadedMsg:
+		p.usage = m.usage
+		return nil
 	}
 	if ok, cmd := p.updateModal(msg); ok {
 		return cmd
@@ -350,6 +359,9 @@ func (p *settingsPage) view(w, h int) string {
 	// Where every link points: --public-url, or the HTTP address when it is not given.
 	lines = append(lines, "  "+st.label.Render("Public URL")+"   "+sanitize(p.c.opts.BaseURL))
 	lines = append(lines, "    "+st.dim.Render(ansi.Truncate("Every link the server hands out starts here (--public-url, else the --http address).", max(w-4, 10), "…")), "")
+	if u := p.usage; u != nil {
+		lines = append(lines, "  "+st.label.Render("Usage")+"   "+usageText(u), "")
+	}
 	lines = append(lines, p.apiKeyLines(w, len(items))...)
 	// Last, in what room is left: the API keys above stay on a short terminal.
 	lines = append(lines, p.webhookLines(w, h-len(lines))...)

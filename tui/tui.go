@@ -45,6 +45,9 @@ type Options struct {
 	Term          string
 	Tmux          bool
 	TmuxClipboard string
+	// ExportDir is where the Audit tab's exports are written (the data directory's
+	// exports/); "" offers no export.
+	ExportDir string
 }
 
 // New builds the control room for one user; backend is the server's *core.Service. It

@@ -34,6 +34,14 @@ type Options struct {
 	// (withBodyTimeout). The header itself is bounded by the http.Server's
 	// ReadHeaderTimeout.
 	BodyTimeout time.Duration
+	// Metrics, when set, serves GET /metrics — at the root, outside BasePath, where
+	// Prometheus looks — to API keys (X-API-KEY, or "Authorization: Bearer <key>" as a
+	// scrape config's credentials send it) and signed-in admins (metrics.go).
+	Metrics http.Handler
+	// ObserveRequest, when set, hears of every request answered: its method, the route
+	// pattern that served it without the base path ("/api/v1/rooms/{roomId}", "unmatched"
+	// when none did), the status and the time taken.
+	ObserveRequest func(method, route string, code int, d time.Duration)
 }
 
 // Signaller serves signalling connections; *signal.Server is one. meta is where the
@@ -52,6 +60,7 @@ type server struct {
 	// bodyTimeout is Options.BodyTimeout; slowBodies logs the requests it cut off.
 	bodyTimeout time.Duration
 	slowBodies  *offenderLog
+	observe     func(method, route string, code int, d time.Duration)
 }
 
 // New builds the HTTP handler of the REST API over svc.
@@ -66,6 +75,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		base:       core.NormalizeBasePath(base), // "/" serves at the root
 		trustProxy: opts.TrustProxy,
 		mux:        http.NewServeMux(),
+		observe:    opts.ObserveRequest,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -80,6 +90,10 @@ func New(svc *core.Service, opts Options) http.Handler {
 		s.log.Warn("web base path differs from core's", "web", s.base, "core", svc.BasePath())
 	}
 	s.routes()
+	s.usageRoutes()
+	if opts.Metrics != nil {
+		s.metricsRoute(opts.Metrics)
+	}
 	s.clientRoutes()
 	s.playerRoutes()
 	if opts.Signal != nil {
@@ -205,6 +219,7 @@ func (s *server) handle(method, route string, creds credSet, h handlerFunc, opts
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w}
+	route := "unmatched"
 	if s.bodyTimeout > 0 {
 		orig := r
 		r = limitBody(rw, r, s.bodyTimeout, func(timeout time.Duration) {
@@ -224,6 +239,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
 			"duration", time.Since(start))
+		if s.observe != nil {
+			code := rw.status
+			if !rw.wrote {
+				code = http.StatusOK
+			}
+			s.observe(r.Method, route, code, time.Since(start))
+		}
 	}()
 	// Cache nothing: responses carry tokens, secrets and access links.
 	rw.Header().Set("Cache-Control", "no-store")
@@ -233,11 +255,25 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrorBody(rw, http.StatusNotFound, "Not Found", "Resource not found", nil)
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
 		s.noRoute(rw, r)
 		return
 	}
+	route = s.routeOf(pattern)
 	s.mux.ServeHTTP(rw, r)
+}
+
+// routeOf is a mux pattern ("GET /meet/api/v1/rooms/{roomId}") as the metrics name it:
+// the path without its method and the base path ("/api/v1/rooms/{roomId}").
+func (s *server) routeOf(pattern string) string {
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		pattern = p
+	}
+	if p, ok := strings.CutPrefix(pattern, s.base); ok && strings.HasPrefix(p, "/") {
+		return p
+	}
+	return pattern
 }
 
 // noRoute answers a request no pattern matched: 405 with Allow when the path exists with
