@@ -52,6 +52,22 @@ type server struct {
 	// bodyTimeout is Options.BodyTimeout; slowBodies logs the requests it cut off.
 	bodyTimeout time.Duration
 	slowBodies  *offenderLog
+	// registered lists every API route handle registered, in order, for the OpenAPI
+	// document's completeness test (RegisteredRoutes).
+	registered []Route
+}
+
+// Route is one API endpoint as registered: its method and path pattern relative to the
+// base path, in ServeMux's syntax ("/api/v1/rooms/{roomId}").
+type Route struct{ Method, Pattern string }
+
+// RegisteredRoutes lists the API routes h serves, when h was made by New (nil otherwise).
+// HTML pages and static files are not among them.
+func RegisteredRoutes(h http.Handler) []Route {
+	if s, ok := h.(*server); ok {
+		return append([]Route(nil), s.registered...)
+	}
+	return nil
 }
 
 // New builds the HTTP handler of the REST API over svc.
@@ -100,6 +116,7 @@ func (s *server) routes() {
 	withMember := std | credMember
 
 	s.handle("GET", "/health", credAnonymous, s.health)
+	s.handle("GET", pub+"/openapi.json", credAnonymous, s.openAPI)
 
 	s.handle("POST", pub+"/users", std, s.createUser)
 	s.handle("GET", pub+"/users", std, s.listUsers)
@@ -175,6 +192,7 @@ func (s *server) handle(method, route string, creds credSet, h handlerFunc, opts
 	for _, o := range opts {
 		o(&cfg)
 	}
+	s.registered = append(s.registered, Route{Method: method, Pattern: route})
 	s.mux.HandleFunc(method+" "+s.base+route, func(w http.ResponseWriter, r *http.Request) {
 		if cfg.bodyTimeout > 0 {
 			extendBody(r, cfg.bodyTimeout)

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Builds web/openapi.json, Conclave's OpenAPI 3.1 document (go generate ./web).
+
+The OpenVidu-compatible operations are taken from OpenVidu Meet 3.9's own description
+(../shared/reference/openvidu-meet-openapi/{public,internal}.json, or $OPENVIDU_OPENAPI),
+with Conclave's differences applied and stated in each operation's description; Conclave's
+extensions are described here. The tests in openapi_test.go check that the document lists
+exactly the routes the server registers and that every answer of web's tests validates.
+"""
+import copy, json, os, re, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REF = os.environ.get("OPENVIDU_OPENAPI", os.path.join(HERE, "..", "..", "shared", "reference", "openvidu-meet-openapi"))
+PUB, IN = "/api/v1", "/internal-api/v1"
+
+pub = json.load(open(os.path.join(REF, "public.json")))
+internal = json.load(open(os.path.join(REF, "internal.json")))
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Conclave REST API",
+        "version": "1.0.0",
+        "description": "Conclave's REST API: OpenVidu Meet 3.9's public (`/api/v1`) and internal "
+        "(`/internal-api/v1`) APIs, wire-compatible, plus Conclave's extensions (operations tagged "
+        "`Conclave`). Paths are relative to the server's base path (`/meet` by default). Where an "
+        "OpenVidu-compatible operation answers differently from OpenVidu Meet, its description says so "
+        "under 'Conclave:'. Every operation may also answer the generic error shape "
+        "(`default` response), for example 405, 408, 413 or 429.",
+        "license": {"name": "OpenVidu Meet parts: Apache-2.0"},
+    },
+    "servers": [{"url": "/meet", "description": "the server's base path"}],
+    "tags": [],
+    "paths": {},
+    "components": copy.deepcopy(pub["components"]),
+}
+for kind, items in internal["components"].items():
+    dst = doc["components"].setdefault(kind, {})
+    for name, v in items.items():
+        dst.setdefault(name, v)
+tags = {}
+for d in (pub, internal):
+    for t in d.get("tags", []):
+        tags.setdefault(t["name"], t)
+tags["Conclave"] = {"name": "Conclave", "description": "Conclave's extensions to OpenVidu Meet's API."}
+doc["tags"] = list(tags.values())
+
+S = doc["components"]["schemas"]
+# A bundling slip of the reference: some schemas carry copies of other schemas as
+# sibling keys (not valid JSON Schema); the named schemas exist at the top level.
+for v in S.values():
+    for k in [k for k in v if k in S]:
+        del v[k]
+ERR = {"$ref": "#/components/schemas/error"}
+
+
+def resp(desc, schema=None, ctype="application/json"):
+    r = {"description": desc}
+    if schema is not None:
+        r["content"] = {ctype: {"schema": schema}}
+    return r
+
+
+def err(desc):
+    return resp(desc, ERR)
+
+
+def op(opid, summary, desc, security, responses, params=None, body=None, tag="Conclave"):
+    o = {"operationId": opid, "summary": summary, "description": desc, "tags": [tag]}
+    if security is not None:
+        o["security"] = security
+    if params:
+        o["parameters"] = params
+    if body is not None:
+        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    o["responses"] = responses
+    return o
+
+
+def pathp(name, desc):
+    return {"name": name, "in": "path", "required": True, "description": desc, "schema": {"type": "string"}}
+
+
+def queryp(name, desc, schema=None):
+    return {"name": name, "in": "query", "required": False, "description": desc, "schema": schema or {"type": "string"}}
+
+
+API = [{"apiKeyHeader": []}, {"accessTokenHeader": []}]
+APIM = API + [{"roomMemberTokenHeader": []}]
+NONE = [{}]
+ROOM = pathp("roomId", "The room's id.")
+REC = pathp("recordingId", "The recording's id.")
+LINK = pathp("linkId", "The share link's id.")
+PAGE = [queryp("maxItems", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100}),
+        queryp("nextPageToken", "The token of the next page, from the previous page's pagination.")]
+PAGINATION = {"$ref": "#/components/schemas/meet-pagination"}
+NULLINT = {"type": ["integer", "null"]}
+NULLSTR = {"type": ["string", "null"]}
+MSG = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
+
+# Conclave's own schemas.
+S["conclave-meeting"] = {
+    "type": "object", "description": "A meeting of a room's history (docs/rest-extensions.md).",
+    "required": ["meetingId", "roomId", "startDate", "participants"],
+    "properties": {
+        "meetingId": {"type": "string"}, "roomId": {"type": "string"}, "roomName": {"type": "string"},
+        "startDate": {"type": "integer"}, "endDate": NULLINT,
+        "participants": {"type": "array", "items": {"type": "object",
+            "required": ["participantIdentity", "joinedAt"],
+            "properties": {"participantIdentity": {"type": "string"}, "participantName": {"type": "string"},
+                           "role": {"type": "string"}, "joinedAt": {"type": "integer"}, "leftAt": NULLINT,
+                           "source": {"type": "string"}, "device": {"type": "string"}}}},
+    },
+}
+S["conclave-share-link"] = {
+    "type": "object", "description": "A share link of a recording (docs/recording-access.md).",
+    "required": ["linkId", "recordingId", "access"],
+    "properties": {
+        "linkId": {"type": "string"}, "recordingId": {"type": "string"},
+        "access": {"type": "string", "enum": ["public", "private"]},
+        "allowDownload": {"type": "boolean"}, "passwordProtected": {"type": "boolean"},
+        "expiresAt": NULLINT, "maxUses": NULLINT, "uses": {"type": "integer"},
+        "url": {"type": "string"}, "createdBy": {"type": "string"}, "creationDate": {"type": "integer"},
+    },
+}
+S["conclave-access-entry"] = {
+    "type": "object", "description": "An entry of the recordings' access log.",
+    "required": ["time", "action"],
+    "properties": {"id": {"type": ["integer", "string"]}, "time": {"type": "integer"}, "recordingId": {"type": "string"},
+                   "roomId": {"type": "string"}, "action": {"type": "string"}, "actor": {"type": "string"},
+                   "actorKind": {"type": "string"}, "linkId": {"type": "string"}, "outcome": {"type": "string"}},
+}
+S["conclave-recording-switch"] = {
+    "type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}},
+    "description": "The server's recording switch.",
+}
+S["conclave-storage"] = {
+    "type": "object", "description": "Recording storage: bytes used and free.",
+    "properties": {"usedBytes": {"type": "integer"}, "freeBytes": {"type": "integer"}},
+}
+S["conclave-timeline"] = {"type": "object", "description": "A recording's timeline for the player (docs/recording-player.md)."}
+S["conclave-health"] = {"type": "object", "description": "The server's health.",
+                        "properties": {"status": {"type": "string"}}}
+
+# The routes the server registers: (method, path, where) — where is ("pub"|"in", ref path)
+# for an OpenVidu-compatible operation, or an operation object for an extension.
+EXT = {
+    ("GET", "/health"): op("getHealth", "Health check", "Answers 200 while the server and its database work.",
+                           NONE, {"200": resp("The server works.", S["conclave-health"]), "503": err("The database does not answer.")}),
+    ("GET", "/ws"): op("signalling", "Signalling WebSocket",
+                       "Upgrades to the signalling WebSocket of a meeting (docs/signalling.md), authenticated by the "
+                       "room-member token in the `token` query parameter.", NONE,
+                       {"101": resp("Switching to the WebSocket protocol."), "400": err("Not a WebSocket upgrade."),
+                        "401": err("Missing or invalid token.")},
+                       params=[queryp("token", "A room-member token."), queryp("resume", "A resume secret.")]),
+    ("GET", PUB + "/openapi.json"): op("getOpenAPI", "This document", "Conclave's OpenAPI 3.1 document.", NONE,
+                                       {"200": resp("The document.", {"type": "object"})}),
+    ("PUT", PUB + "/rooms/{roomId}/name"): op("renameRoom", "Rename a room", "Changes a room's name (docs/rest-extensions.md); answers the room.", API,
+                                             {"200": resp("The renamed room.", {"$ref": "#/components/schemas/meet-room"})},
+                                             params=[ROOM], body={"type": "object", "required": ["roomName"], "properties": {"roomName": {"type": "string"}}}),
+    ("GET", PUB + "/rooms/{roomId}/meetings"): op("getRoomMeetings", "A room's meeting history", "Lists the room's meetings, newest first.", API,
+                                                 {"200": resp("The meetings.", {"type": "object", "required": ["meetings", "pagination"], "properties": {
+                                                     "meetings": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-meeting"}}, "pagination": PAGINATION}})},
+                                                 params=[ROOM] + PAGE),
+    ("POST", PUB + "/rooms/{roomId}/access/regenerate"): op("regenerateRoomAccess", "Regenerate access links",
+                                                           "Replaces the room's access-link secrets; old links stop working.", API,
+                                                           {"200": resp("The room with its new links.", {"$ref": "#/components/schemas/meet-room"})}, params=[ROOM]),
+    ("DELETE", IN + "/api-keys/{keyId}"): op("deleteApiKey", "Delete an API key", "Revokes one API key.", API,
+                                            {"200": resp("Deleted.", MSG), "204": resp("Deleted.")}, params=[pathp("keyId", "The key's id.")]),
+    ("GET", PUB + "/recordings/trash"): op("getRecordingsTrash", "Recordings in the trash", "Lists deleted recordings kept for restore (docs/recordings-trash.md).", API,
+                                          {"200": resp("The recordings in the trash.", {"type": "object", "required": ["recordings"], "properties": {
+                                              "recordings": {"type": "array", "items": {"type": "object"}}, "pagination": PAGINATION}})}, params=PAGE),
+    ("POST", PUB + "/recordings/{recordingId}/restore"): op("restoreRecording", "Restore a recording", "Takes a recording out of the trash.", APIM,
+                                                           {"200": resp("The restored recording.", {"type": "object"})}, params=[REC]),
+    ("GET", IN + "/recordings/storage"): op("getRecordingStorage", "Recording storage", "Bytes used by recordings and free on their disk.", API,
+                                           {"200": resp("Storage.", S["conclave-storage"])}),
+    ("GET", IN + "/config/recording"): op("getRecordingSwitch", "Recording switch", "Whether the server records.", API,
+                                         {"200": resp("The switch.", {"$ref": "#/components/schemas/conclave-recording-switch"})}),
+    ("PUT", IN + "/config/recording"): op("setRecordingSwitch", "Set the recording switch", "Turns recording on or off for the whole server (admins).", API,
+                                         {"200": resp("The switch.", {"$ref": "#/components/schemas/conclave-recording-switch"})},
+                                         body={"$ref": "#/components/schemas/conclave-recording-switch"}),
+    ("POST", IN + "/meetings/{roomId}/participants/{participantIdentity}/mute"): op(
+        "muteParticipant", "Mute a participant", "Asks a participant's tracks to be muted (moderators).", APIM,
+        {"200": resp("Muted.", MSG)}, params=[ROOM, pathp("participantIdentity", "The participant's identity.")]),
+    ("GET", PUB + "/recordings/{recordingId}/timeline"): op("getRecordingTimeline", "A recording's timeline", "Streams, offsets and events for the player (docs/recording-player.md).",
+                                                           APIM, {"200": resp("The timeline.", S["conclave-timeline"])}, params=[REC]),
+    ("POST", PUB + "/recordings/{recordingId}/shares"): op("createShareLink", "Create a share link", "Creates a share link of a recording (docs/recording-access.md).", APIM,
+                                                          {"201": resp("The link, with its url (shown once).", {"$ref": "#/components/schemas/conclave-share-link"})}, params=[REC],
+                                                          body={"type": "object", "properties": {"access": {"type": "string", "enum": ["public", "private"]}, "password": {"type": "string"},
+                                                                                                 "expiresAt": {"type": "integer"}, "allowDownload": {"type": "boolean"}, "maxUses": {"type": "integer"}}}),
+    ("GET", PUB + "/recordings/{recordingId}/shares"): op("getShareLinks", "A recording's share links", "Lists a recording's share links.", APIM,
+                                                         {"200": resp("The links.", {"type": "object", "required": ["shares"], "properties": {
+                                                             "shares": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-share-link"}}, "pagination": PAGINATION}})}, params=[REC] + PAGE),
+    ("DELETE", PUB + "/recordings/{recordingId}/shares"): op("revokeShareLinks", "Revoke all share links", "Revokes every share link of a recording.", APIM,
+                                                            {"200": resp("Revoked.", {"type": "object", "required": ["message", "revoked"], "properties": {"message": {"type": "string"}, "revoked": {"type": "integer"}}})}, params=[REC]),
+    ("DELETE", PUB + "/recordings/{recordingId}/shares/{linkId}"): op("revokeShareLink", "Revoke a share link", "Revokes one share link.", APIM,
+                                                                     {"200": resp("Revoked.", MSG)}, params=[REC, LINK]),
+    ("GET", PUB + "/recordings/{recordingId}/access-log"): op("getRecordingAccessLog", "A recording's access log", "Who opened, played and downloaded the recording.", API,
+                                                             {"200": resp("The entries.", {"type": "object", "required": ["entries"], "properties": {
+                                                                 "entries": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-access-entry"}}, "pagination": PAGINATION}})}, params=[REC] + PAGE),
+    ("GET", PUB + "/access-log"): op("getAccessLog", "The recordings' access log", "The access log of all recordings (admins).", API,
+                                    {"200": resp("The entries.", {"type": "object", "required": ["entries"], "properties": {
+                                        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-access-entry"}}, "pagination": PAGINATION}})}, params=PAGE),
+    ("GET", PUB + "/shared-recordings/{linkId}"): op("openShareLink", "Open a share link", "Checks a share link's secret (and password) and answers the recording with a viewing token.",
+                                                    [{}, {"accessTokenHeader": []}], {"200": resp("The recording and the link.", {"type": "object", "required": ["recording", "link"], "properties": {
+                                                        "recording": {"type": "object"}, "link": {"type": "object"}}})}, params=[LINK, queryp("secret", "The link's secret.")]),
+    ("GET", PUB + "/shared-recordings/{linkId}/media"): op("getSharedMedia", "Shared recording media", "A shared recording's media, with byte ranges.", NONE,
+                                                          {"200": resp("The media.", {"type": "string", "format": "binary"}, "video/webm"),
+                                                           "206": resp("A range of the media.", {"type": "string", "format": "binary"}, "video/webm")},
+                                                          params=[LINK, queryp("token", "The viewing token."), queryp("stream", "The stream's index.", {"type": "integer"})]),
+    ("GET", PUB + "/shared-recordings/{linkId}/download"): op("getSharedDownload", "Download a shared recording", "A shared recording's file(s), when the link allows downloads.", NONE,
+                                                             {"200": {"description": "The file or a zip.", "content": {"video/webm": {"schema": {"type": "string", "format": "binary"}},
+                                                                                                                        "application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+                                                             params=[LINK, queryp("token", "The viewing token.")]),
+}
+
+REGISTERED = [l.split() for l in open(os.path.join(HERE, "openapi_routes.txt")) if l.strip() and not l.startswith("#")]
+
+for method, path in REGISTERED:
+    key = (method, path)
+    if key in EXT:
+        o = copy.deepcopy(EXT[key])
+    else:
+        if path.startswith(PUB):
+            src, rel = pub, path[len(PUB):]
+        elif path.startswith(IN):
+            src, rel = internal, path[len(IN):]
+        else:
+            sys.exit("no description for %s %s" % key)
+        item = src["paths"].get(rel)
+        if item is None or method.lower() not in item:
+            sys.exit("no description for %s %s" % key)
+        o = copy.deepcopy(item[method.lower()])
+        if "parameters" in item:
+            o.setdefault("parameters", [])
+            o["parameters"] = item["parameters"] + o["parameters"]
+    # The reference leaves some path parameters undeclared (participantIdentity).
+    declared = set()
+    for prm in o.get("parameters", []):
+        if "$ref" in prm:
+            prm = doc["components"]["parameters"][prm["$ref"].split("/")[-1]]
+        if prm.get("in") == "path":
+            declared.add(prm["name"])
+    for name in re.findall(r"{(\w+)}", path):
+        if name not in declared:
+            o.setdefault("parameters", []).append(pathp(name, "The %s." % name))
+    o["responses"].setdefault("default", err("An error in the generic error shape."))
+    doc["paths"].setdefault(path, {})[method.lower()] = o
+
+# Differences from OpenVidu Meet: media is WebM, not MP4.
+def webm(x):
+    if isinstance(x, dict):
+        if "video/mp4" in x:
+            x["video/webm"] = x.pop("video/mp4")
+        for v in x.values():
+            webm(v)
+    elif isinstance(x, list):
+        for v in x:
+            webm(v)
+webm(doc)
+
+json.dump(doc, open(os.path.join(HERE, "openapi.json"), "w"), indent=1, sort_keys=False)
+open(os.path.join(HERE, "openapi.json"), "a").write("\n")
