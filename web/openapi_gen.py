@@ -146,7 +146,7 @@ S["conclave-health"] = {"type": "object", "description": "The server's health.",
 # for an OpenVidu-compatible operation, or an operation object for an extension.
 EXT = {
     ("GET", "/health"): op("getHealth", "Health check", "Answers 200 while the server and its database work.",
-                           NONE, {"200": resp("The server works.", S["conclave-health"]), "503": err("The database does not answer.")}),
+                           NONE, {"200": resp("The server works.", S["conclave-health"]), "503": resp("The database does not answer: `{\"status\": \"unavailable\"}`.", S["conclave-health"])}),
     ("GET", "/ws"): op("signalling", "Signalling WebSocket",
                        "Upgrades to the signalling WebSocket of a meeting (docs/signalling.md), authenticated by the "
                        "room-member token in the `token` query parameter.", NONE,
@@ -247,7 +247,27 @@ for method, path in REGISTERED:
     o["responses"].setdefault("default", err("An error in the generic error shape."))
     doc["paths"].setdefault(path, {})[method.lower()] = o
 
-# Differences from OpenVidu Meet: media is WebM, not MP4.
+# Differences from OpenVidu Meet, each stated in the operation or schema it changes.
+def note(o, text):
+    o["description"] = (o.get("description", "").rstrip() + "\n\nConclave: " + text).lstrip()
+
+R = doc["components"]["responses"]
+# Bulk room deletion: the reference's oneOf splits "deleted" and "closed" outcomes into two
+# bodies, so a batch where one room is deleted and another closed fits neither; Conclave
+# answers one list with any outcome per room.
+alts = R["bulk-delete-rooms"]["content"]["application/json"]["schema"].pop("oneOf")
+merged = copy.deepcopy(alts[0])
+item = merged["properties"]["deleted"]["items"]["properties"]
+item["successCode"]["enum"] = alts[0]["properties"]["deleted"]["items"]["properties"]["successCode"]["enum"] + \
+    alts[1]["properties"]["deleted"]["items"]["properties"]["successCode"]["enum"]
+R["bulk-delete-rooms"]["content"]["application/json"]["schema"] = merged
+note(R["bulk-delete-rooms"], "one body for every outcome: `deleted` lists each room with its own `successCode` "
+     "(deleted or closed ones alike; `room` is present for rooms that still exist).")
+# Rooms appearance: no theme is configured until an admin sets one, so `themes` may be empty.
+S["MeetAppearanceConfig"]["properties"]["themes"].pop("minItems", None)
+note(S["MeetAppearanceConfig"], "`themes` is empty until a theme is configured.")
+
+# Media is WebM, not MP4.
 def webm(x):
     if isinstance(x, dict):
         if "video/mp4" in x:
@@ -258,6 +278,10 @@ def webm(x):
         for v in x:
             webm(v)
 webm(doc)
+for path, item in doc["paths"].items():
+    for m, o in item.items():
+        if "video/webm" in json.dumps(o.get("responses", {})) and "Conclave" not in o["tags"]:
+            note(o, "recordings are WebM (`video/webm`), not MP4.")
 
 json.dump(doc, open(os.path.join(HERE, "openapi.json"), "w"), indent=1, sort_keys=False)
 open(os.path.join(HERE, "openapi.json"), "a").write("\n")
