@@ -113,34 +113,88 @@ S["conclave-meeting"] = {
     },
 }
 S["conclave-share-link"] = {
-    "type": "object", "description": "A share link of a recording (docs/recording-access.md).",
-    "required": ["linkId", "recordingId", "access"],
+    "type": "object", "description": "A share link of a recording (docs/recording-access.md). `secret` and `url` "
+    "are only in the answer that creates the link.",
+    "required": ["linkId", "recordingId", "access", "allowDownload", "passwordProtected", "expiresAt", "maxUses",
+                 "uses", "createdAt", "createdBy", "state"],
     "properties": {
         "linkId": {"type": "string"}, "recordingId": {"type": "string"},
         "access": {"type": "string", "enum": ["public", "private"]},
         "allowDownload": {"type": "boolean"}, "passwordProtected": {"type": "boolean"},
-        "expiresAt": NULLINT, "maxUses": NULLINT, "uses": {"type": "integer"},
-        "url": {"type": "string"}, "createdBy": {"type": "string"}, "creationDate": {"type": "integer"},
+        "expiresAt": NULLINT, "maxUses": NULLINT, "uses": {"type": "integer"}, "lastUsed": NULLINT,
+        "createdAt": {"type": "integer"}, "createdBy": {"type": "string"}, "revokedAt": NULLINT,
+        "state": {"type": "string"}, "origin": {"type": "string"},
+        "secret": {"type": "string"}, "url": {"type": "string"},
     },
 }
 S["conclave-access-entry"] = {
-    "type": "object", "description": "An entry of the recordings' access log.",
-    "required": ["time", "action"],
-    "properties": {"id": {"type": ["integer", "string"]}, "time": {"type": "integer"}, "recordingId": {"type": "string"},
+    "type": "object", "description": "An entry of the recordings' access log (docs/recording-access.md).",
+    "required": ["id", "time", "recordingId", "action", "actor", "actorKind", "outcome"],
+    "properties": {"id": {"type": "integer"}, "time": {"type": "integer"}, "recordingId": {"type": "string"},
                    "roomId": {"type": "string"}, "action": {"type": "string"}, "actor": {"type": "string"},
-                   "actorKind": {"type": "string"}, "linkId": {"type": "string"}, "outcome": {"type": "string"}},
+                   "actorKind": {"type": "string"}, "linkId": {"type": "string"}, "outcome": {"type": "string"},
+                   "source": {"type": "string"}, "device": {"type": "string"}, "detail": {"type": "string"}},
 }
 S["conclave-recording-switch"] = {
     "type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}},
     "description": "The server's recording switch.",
 }
+FIG = {"type": "object", "required": ["bytes", "trashBytes", "recordings", "trash"],
+       "properties": {"bytes": {"type": "integer"}, "trashBytes": {"type": "integer"},
+                      "recordings": {"type": "object", "description": "Recordings by status.",
+                                     "additionalProperties": {"type": "integer"}},
+                      "trash": {"type": "integer", "description": "Recordings in the trash."}}}
 S["conclave-storage"] = {
-    "type": "object", "description": "Recording storage: bytes used and free.",
-    "properties": {"usedBytes": {"type": "integer"}, "freeBytes": {"type": "integer"}},
+    "type": "object", "description": "Recording storage: bytes used (in all and per room), by status, and free on the disk.",
+    "required": ["total", "rooms", "freeBytes", "minFreeDisk"],
+    "properties": {"total": FIG,
+                   "rooms": {"type": "array", "items": {"allOf": [FIG, {"type": "object", "required": ["roomId"], "properties": {
+                       "roomId": {"type": "string"}, "roomName": {"type": "string"}}}]}},
+                   "freeBytes": {"type": ["integer", "null"]}, "minFreeDisk": {"type": "integer"}},
 }
-S["conclave-timeline"] = {"type": "object", "description": "A recording's timeline for the player (docs/recording-player.md)."}
-S["conclave-health"] = {"type": "object", "description": "The server's health.",
-                        "properties": {"status": {"type": "string"}}}
+S["conclave-timeline"] = {
+    "type": "object", "description": "A recording's timeline for the player (docs/recording-player.md). Times are "
+    "seconds from the recording's start, dates epoch milliseconds, urls paths on this server.",
+    "required": ["recordingId", "roomId", "status", "streams", "participants", "speakingKnown"],
+    "properties": {
+        "recordingId": {"type": "string"}, "roomId": {"type": "string"}, "roomName": {"type": "string"},
+        "status": {"type": "string"}, "startDate": NULLINT, "endDate": NULLINT, "duration": {"type": "number"},
+        "mainMediaUrl": {"type": "string"},
+        "streams": {"type": "array", "items": {"type": "object", "required": ["index", "kind", "offset", "duration"], "properties": {
+            "index": {"type": "integer"}, "identity": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+            "offset": {"type": "number"}, "duration": {"type": "number"}, "size": {"type": "integer"},
+            "codecs": {"type": "array", "items": {"type": "string"}}, "mediaUrl": {"type": "string"}}}},
+        "participants": {"type": "array", "items": {"type": "object", "required": ["identity", "present"], "properties": {
+            "identity": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"},
+            "present": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+            "speaking": {"type": ["array", "null"], "items": {"type": "array", "items": {"type": "number"}}},
+            "speakingTruncated": {"type": "boolean"}}}},
+        "speakingKnown": {"type": "boolean"},
+        "download": {"type": "object", "required": ["allowed"], "properties": {"allowed": {"type": "boolean"}, "url": {"type": "string"}}},
+        "others": {"type": "object", "required": ["allowed"], "properties": {"allowed": {"type": "boolean"}, "more": {"type": "boolean"},
+                                                                        "recordings": {"type": "array", "items": {"type": "object"}}}},
+    },
+}
+S["conclave-health"] = {"type": "object", "description": "The server's health.", "required": ["status"],
+                        "properties": {"status": {"type": "string", "enum": ["ok", "unavailable"]}}}
+S["conclave-trashed-recording"] = {"allOf": [{"$ref": "#/components/schemas/meet-recording"}, {
+    "type": "object", "required": ["trashedAt", "trashedBy", "purgeAt"],
+    "properties": {"trashedAt": {"type": "integer"}, "trashedBy": {"type": "string"}, "purgeAt": {"type": "integer"}}}],
+    "description": "A recording in the trash (docs/recordings-trash.md): the recording with when, by whom, and until when."}
+S["conclave-shared-recording"] = {
+    "type": "object", "description": "A recording opened through a share link (docs/recording-access.md).",
+    "required": ["recording", "link", "token", "tokenExpiresAt", "mediaUrl", "streams", "downloadUrl", "zipUrl"],
+    "properties": {
+        "recording": {"$ref": "#/components/schemas/meet-recording"},
+        "link": {"type": "object", "required": ["linkId", "access", "allowDownload"], "properties": {
+            "linkId": {"type": "string"}, "access": {"type": "string"}, "allowDownload": {"type": "boolean"},
+            "expiresAt": NULLINT, "maxUses": NULLINT, "uses": {"type": "integer"}}},
+        "token": {"type": "string"}, "tokenExpiresAt": {"type": "integer"}, "mediaUrl": {"type": "string"},
+        "streams": {"type": "array", "items": {"type": "object", "required": ["index", "mediaUrl"], "properties": {
+            "index": {"type": "integer"}, "mediaUrl": {"type": "string"}, "downloadUrl": {"type": "string"}}}},
+        "downloadUrl": NULLSTR, "zipUrl": NULLSTR,
+    },
+}
 
 # The routes the server registers: (method, path, where) — where is ("pub"|"in", ref path)
 # for an OpenVidu-compatible operation, or an operation object for an extension.
@@ -168,10 +222,10 @@ EXT = {
     ("DELETE", IN + "/api-keys/{keyId}"): op("deleteApiKey", "Delete an API key", "Revokes one API key.", API,
                                             {"200": resp("Deleted.", MSG), "204": resp("Deleted.")}, params=[pathp("keyId", "The key's id.")]),
     ("GET", PUB + "/recordings/trash"): op("getRecordingsTrash", "Recordings in the trash", "Lists deleted recordings kept for restore (docs/recordings-trash.md).", API,
-                                          {"200": resp("The recordings in the trash.", {"type": "object", "required": ["recordings"], "properties": {
-                                              "recordings": {"type": "array", "items": {"type": "object"}}, "pagination": PAGINATION}})}, params=PAGE),
+                                          {"200": resp("The recordings in the trash.", {"type": "object", "required": ["recordings", "pagination"], "properties": {
+                                              "recordings": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-trashed-recording"}}, "pagination": PAGINATION}})}, params=PAGE),
     ("POST", PUB + "/recordings/{recordingId}/restore"): op("restoreRecording", "Restore a recording", "Takes a recording out of the trash.", APIM,
-                                                           {"200": resp("The restored recording.", {"type": "object"})}, params=[REC]),
+                                                           {"200": resp("The restored recording.", {"$ref": "#/components/schemas/meet-recording"})}, params=[REC]),
     ("GET", IN + "/recordings/storage"): op("getRecordingStorage", "Recording storage", "Bytes used by recordings and free on their disk.", API,
                                            {"200": resp("Storage.", S["conclave-storage"])}),
     ("GET", IN + "/config/recording"): op("getRecordingSwitch", "Recording switch", "Whether the server records.", API,
@@ -202,8 +256,7 @@ EXT = {
                                     {"200": resp("The entries.", {"type": "object", "required": ["entries"], "properties": {
                                         "entries": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-access-entry"}}, "pagination": PAGINATION}})}, params=PAGE),
     ("GET", PUB + "/shared-recordings/{linkId}"): op("openShareLink", "Open a share link", "Checks a share link's secret (and password) and answers the recording with a viewing token.",
-                                                    [{}, {"accessTokenHeader": []}], {"200": resp("The recording and the link.", {"type": "object", "required": ["recording", "link"], "properties": {
-                                                        "recording": {"type": "object"}, "link": {"type": "object"}}})}, params=[LINK, queryp("secret", "The link's secret.")]),
+                                                    [{}, {"accessTokenHeader": []}], {"200": resp("The recording, the link and a viewing token.", {"$ref": "#/components/schemas/conclave-shared-recording"})}, params=[LINK, queryp("secret", "The link's secret.")]),
     ("GET", PUB + "/shared-recordings/{linkId}/media"): op("getSharedMedia", "Shared recording media", "A shared recording's media, with byte ranges.", NONE,
                                                           {"200": resp("The media.", {"type": "string", "format": "binary"}, "video/webm"),
                                                            "206": resp("A range of the media.", {"type": "string", "format": "binary"}, "video/webm")},

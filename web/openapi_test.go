@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -84,6 +86,9 @@ func (s *stack) checkOpenAPI(r *http.Request, res *http.Response, body []byte) {
 		Header:                 res.Header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if os.Getenv("OPENAPI_TRACE") != "" {
+		fmt.Fprintf(os.Stderr, "OAPI %s %s %d %s %.600s\n", route.Method, route.Path, res.StatusCode, res.Header.Get("Content-Type"), bytes.ReplaceAll(body, []byte("\n"), nil))
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		s.t.Errorf("openapi: %s %s (%s %s) answered %d %s, which the document does not allow: %s\nbody: %.400s",
