@@ -331,6 +331,15 @@ def webm(x):
         for v in x:
             webm(v)
 webm(doc)
+# Downloads take byte ranges (206) like media, and one recording's files can come as a zip.
+dl = doc["paths"][PUB + "/recordings/{recordingId}/download"]["get"]
+dl["responses"]["206"] = copy.deepcopy(doc["paths"][PUB + "/recordings/{recordingId}/media"]["get"]["responses"]["206"])
+dl["responses"]["206"]["description"] = "A byte range of the file."
+dl["responses"]["200"]["content"]["application/zip"] = {"schema": {"type": "string", "format": "binary"}}
+note(dl, "answers byte ranges (206, as `/media`); `?format=zip` answers the recording's files and manifest "
+     "as a zip (docs/recording-access.md).")
+sdl = doc["paths"][PUB + "/shared-recordings/{linkId}/download"]["get"]
+sdl["responses"]["206"] = copy.deepcopy(dl["responses"]["206"])
 for path, item in doc["paths"].items():
     for m, o in item.items():
         if "video/webm" in json.dumps(o.get("responses", {})) and "Conclave" not in o["tags"]:
