@@ -35,3 +35,17 @@ func (s *server) openAPI(w http.ResponseWriter, _ *http.Request, _ *core.Princip
 	_, err = w.Write(b)
 	return err
 }
+
+// Route is one API endpoint as registered: its method and path pattern relative to the
+// base path, in ServeMux's syntax ("/api/v1/rooms/{roomId}").
+type Route struct{ Method, Pattern string }
+
+// RegisteredRoutes lists the API routes h serves, when h was made by New (nil otherwise),
+// for the test that checks the OpenAPI document against them. HTML pages and static files,
+// which are not registered through handle, are not among them.
+func RegisteredRoutes(h http.Handler) []Route {
+	if s, ok := h.(*server); ok {
+		return append([]Route(nil), s.registered...)
+	}
+	return nil
+}

@@ -44,6 +44,8 @@ type Signaller interface {
 
 // server holds what every handler needs.
 type server struct {
+	// registered lists the routes handle registered, in order (RegisteredRoutes).
+	registered []Route
 	svc        *core.Service
 	log        *slog.Logger
 	base       string
@@ -52,22 +54,6 @@ type server struct {
 	// bodyTimeout is Options.BodyTimeout; slowBodies logs the requests it cut off.
 	bodyTimeout time.Duration
 	slowBodies  *offenderLog
-	// registered lists every API route handle registered, in order, for the OpenAPI
-	// document's completeness test (RegisteredRoutes).
-	registered []Route
-}
-
-// Route is one API endpoint as registered: its method and path pattern relative to the
-// base path, in ServeMux's syntax ("/api/v1/rooms/{roomId}").
-type Route struct{ Method, Pattern string }
-
-// RegisteredRoutes lists the API routes h serves, when h was made by New (nil otherwise).
-// HTML pages and static files are not among them.
-func RegisteredRoutes(h http.Handler) []Route {
-	if s, ok := h.(*server); ok {
-		return append([]Route(nil), s.registered...)
-	}
-	return nil
 }
 
 // New builds the HTTP handler of the REST API over svc.
