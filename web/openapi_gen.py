@@ -26,7 +26,9 @@ doc = {
         "`Conclave`). Paths are relative to the server's base path (`/meet` by default). Where an "
         "OpenVidu-compatible operation answers differently from OpenVidu Meet, its description says so "
         "under 'Conclave:'. Every operation may also answer the generic error shape "
-        "(`default` response), for example 405, 408, 413 or 429.",
+        "(`default` response), for example 405, 408, 413 or 429. Not described here: `GET /metrics` at the "
+        "server's root, outside the base path (Prometheus's text exposition format, for API keys and admins), "
+        "and the HTML pages and static files (the room, recordings and recording-player pages, the client).",
         "license": {"name": "OpenVidu Meet parts: Apache-2.0"},
     },
     "servers": [{"url": "/meet", "description": "the server's base path"}],
@@ -266,6 +268,47 @@ EXT = {
                                                                                                                         "application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
                                                              params=[LINK, queryp("token", "The viewing token.")]),
 }
+
+# Webhooks (docs/webhooks.md) and the log export: Conclave's extensions beside OpenVidu
+# Meet's /config/webhooks and /analytics, which come from the reference.
+S["conclave-webhook-delivery"] = {
+    "type": "object", "description": "A webhook event in the delivery queue, with its outcome.",
+    "required": ["id", "event", "creationDate", "status", "attempts"],
+    "properties": {"id": {"type": "integer"}, "event": {"type": "string"}, "creationDate": {"type": "integer"},
+                   "status": {"type": "string", "enum": ["pending", "delivered", "failed", "dropped"]},
+                   "attempts": {"type": "integer"}, "url": {"type": "string"}, "statusCode": {"type": ["integer", "null"]},
+                   "error": {"type": ["string", "null"]}, "latencyMs": {"type": ["integer", "null"]},
+                   "updatedAt": {"type": ["integer", "null"]}, "nextAttempt": {"type": ["integer", "null"]}},
+}
+SECRET = {"type": "object", "required": ["secret"], "properties": {"secret": {"type": "string"}}}
+EXT.update({
+    ("GET", IN + "/config/webhooks/secret"): op("getWebhookSecret", "The webhook secret",
+        "The secret `X-Signature` is keyed with (admins; audited). Without a dedicated secret, the oldest active API key signs.",
+        [{"apiKeyHeader": []}, {"accessTokenHeader": []}], {"200": resp("The secret.", SECRET)}),
+    ("PUT", IN + "/config/webhooks/secret"): op("setWebhookSecret", "Set the webhook secret",
+        "Sets the webhook secret, or makes a new random one when the body has none (admins; audited).",
+        [{"apiKeyHeader": []}, {"accessTokenHeader": []}], {"200": resp("The secret now in use.", SECRET)},
+        body={"type": "object", "properties": {"secret": {"type": "string"}}}),
+    ("GET", IN + "/config/webhooks/deliveries"): op("getWebhookDeliveries", "Webhook deliveries",
+        "The delivery queue, newest first, each event with its outcome, and the counts by status (admins).",
+        [{"apiKeyHeader": []}, {"accessTokenHeader": []}],
+        {"200": resp("The deliveries.", {"type": "object", "required": ["deliveries", "counts", "pagination"], "properties": {
+            "deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/conclave-webhook-delivery"}},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "properties": {k: {"type": "integer"} for k in ["pending", "delivered", "failed", "dropped"]}},
+            "pagination": PAGINATION}})}, params=PAGE),
+    ("GET", IN + "/audit/export"): op("exportLog", "Export the audit or access log",
+        "Streams the audit log, or with `log=access` the recordings' access log, oldest first, as JSON lines or CSV "
+        "(admins). Bad parameters are a 422 before anything is sent; a failure half-way cuts the response off.",
+        [{"apiKeyHeader": []}, {"accessTokenHeader": []}],
+        {"200": {"description": "The log, one entry per line.", "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}}}},
+        params=[queryp("log", "Which log.", {"type": "string", "enum": ["audit", "access"]}),
+                queryp("format", "The format.", {"type": "string", "enum": ["jsonl", "csv"]}),
+                queryp("since", "From (epoch ms or RFC 3339)."), queryp("until", "Until (epoch ms or RFC 3339)."),
+                queryp("actor", "Only this actor."), queryp("action", "Only actions starting with this."),
+                queryp("target", "Only this target (audit log).")]),
+})
 
 REGISTERED = [l.split() for l in open(os.path.join(HERE, "openapi_routes.txt")) if l.strip() and not l.startswith("#")]
 

@@ -36,6 +36,8 @@ func loadOpenAPI() (*openapi3.T, routers.Router, error) {
 	openAPIOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("video/webm", openapi3filter.FileBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/zip", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(web.OpenAPIDocument())
 		if err != nil {
