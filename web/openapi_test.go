@@ -241,3 +241,34 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Fatal("a room whose roomId is a number validates: the document checks nothing")
 	}
 }
+
+// TestRevokeAllShareLinks: DELETE /recordings/{id}/shares revokes every live link of the
+// recording, says how many, and a revoked link no longer opens (its answer validated
+// against the document like every other).
+func TestRevokeAllShareLinks(t *testing.T) {
+	a := newAccessStack(t)
+	owner := bearer(a.w.Owner.Bearer)
+	id := a.w.Rec.RecordingID
+	var links []string
+	for range 2 {
+		m := a.req("POST", "/api/v1/recordings/"+id+"/shares", map[string]any{"access": "public"}, owner).want(http.StatusCreated).obj()
+		links = append(links, str(t, m, "linkId")+"?secret="+str(t, m, "secret"))
+	}
+	a.req("GET", "/api/v1/shared-recordings/"+links[0], nil).want(http.StatusOK)
+	live := 0 // links not yet revoked: the fixture's and these two
+	for _, l := range a.req("GET", "/api/v1/recordings/"+id+"/shares?maxItems=100", nil, owner).want(http.StatusOK).obj()["shares"].([]any) {
+		if l.(map[string]any)["revokedAt"] == nil {
+			live++
+		}
+	}
+	m := a.req("DELETE", "/api/v1/recordings/"+id+"/shares", nil, owner).want(http.StatusOK).obj()
+	if live < 2 || m["revoked"] != float64(live) {
+		t.Fatalf("revoked %v, want the %d unrevoked links: %v", m["revoked"], live, m)
+	}
+	for _, l := range links {
+		a.req("GET", "/api/v1/shared-recordings/"+l, nil).wantErr(http.StatusGone, "Share Link Error")
+	}
+	if m := a.req("DELETE", "/api/v1/recordings/"+id+"/shares", nil, owner).want(http.StatusOK).obj(); m["revoked"] != float64(0) {
+		t.Fatalf("second revoke: %v, want 0", m)
+	}
+}
