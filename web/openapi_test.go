@@ -75,9 +75,13 @@ func (s *stack) checkOpenAPI(r *http.Request, res *http.Response, body []byte) {
 	}
 	route, params, err := router.FindRoute(r)
 	if err != nil {
-		if res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusMethodNotAllowed ||
-			res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusRequestEntityTooLarge {
-			return // no such route: the generic error, which req's callers check
+		if res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusMethodNotAllowed {
+			// No such route: the generic error shape, as the document's default response.
+			var e struct{ Error, Message string }
+			if json.Unmarshal(body, &e) != nil || e.Error == "" || e.Message == "" {
+				s.t.Errorf("openapi: %s %s answered %d without the error shape: %.200s", r.Method, r.URL.Path, res.StatusCode, body)
+			}
+			return
 		}
 		s.t.Errorf("openapi: %s %s answered %d but is not in the document: %v", r.Method, r.URL.Path, res.StatusCode, err)
 		return
