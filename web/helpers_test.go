@@ -128,6 +128,7 @@ func (s *stack) req(method, path string, body any, creds ...cred) *resp {
 	if err != nil {
 		s.t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
+	s.checkOpenAPI(r, res, data) // every answer must be one the OpenAPI document allows
 	out := &resp{t: s.t, status: res.StatusCode, header: res.Header, body: data, method: method, path: path}
 	if res.StatusCode >= 500 && !s.allow5xx {
 		s.t.Errorf("%s %s: server error %d: %s", method, path, res.StatusCode, data)

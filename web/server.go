@@ -52,6 +52,8 @@ type Signaller interface {
 
 // server holds what every handler needs.
 type server struct {
+	// registered lists the routes handle registered, in order (RegisteredRoutes).
+	registered []Route
 	svc        *core.Service
 	log        *slog.Logger
 	base       string
@@ -114,6 +116,7 @@ func (s *server) routes() {
 	withMember := std | credMember
 
 	s.handle("GET", "/health", credAnonymous, s.health)
+	s.handle("GET", pub+"/openapi.json", credAnonymous, s.openAPI)
 
 	s.handle("POST", pub+"/users", std, s.createUser)
 	s.handle("GET", pub+"/users", std, s.listUsers)
@@ -195,6 +198,7 @@ func (s *server) handle(method, route string, creds credSet, h handlerFunc, opts
 	for _, o := range opts {
 		o(&cfg)
 	}
+	s.registered = append(s.registered, Route{Method: method, Pattern: route})
 	s.mux.HandleFunc(method+" "+s.base+route, func(w http.ResponseWriter, r *http.Request) {
 		if cfg.bodyTimeout > 0 {
 			extendBody(r, cfg.bodyTimeout)
