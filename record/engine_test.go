@@ -228,6 +228,33 @@ func TestRecordingUnderLossAndReordering(t *testing.T) {
 	t.Logf("lost %d packets for good, worst gap %v, %v recorded", res.Lost, res.WorstGap, res.Duration)
 }
 
+// subscriber joins room as carol, who publishes nothing and receives everything.
+func subscriber(t *testing.T, sfu *media.SFU, room string) *mediatest.Client {
+	t.Helper()
+	sub, err := mediatest.NewClient(mediatest.Options{Name: "carol", Fail: t.Errorf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := sfu.Join(room, "carol", media.PublishRights{}, func(sig media.Signal) { sub.Signal(string(sig.Type), sig.SDP) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Start(conclavetest.DirectTransport{P: peer})
+	t.Cleanup(func() { sub.Close(); peer.Leave() })
+	return sub
+}
+
+// stillForwarding checks that sub keeps getting from's video: at least 20 packets in a
+// second.
+func stillForwarding(t *testing.T, sub *mediatest.Client, from string) {
+	t.Helper()
+	n := sub.Received(from, webrtc.RTPCodecTypeVideo)
+	time.Sleep(time.Second)
+	if m := sub.Received(from, webrtc.RTPCodecTypeVideo); m < n+20 {
+		t.Fatalf("the subscriber got %d of %s's video packets in a second (from %d)", m-n, from, n)
+	}
+}
+
 // TestFullDiskFailsTheRecordingNotTheMeeting: the recordings' disk fills up (a 128 KiB
 // tmpfs); the recording ends as failed with the reason, and the SFU keeps forwarding the
 // publisher to a subscriber.
@@ -247,16 +274,7 @@ func TestFullDiskFailsTheRecordingNotTheMeeting(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	conclavetest.Publish(t, sfu, "room-3", "dan", ivf, ogg, stop)
-	sub, err := mediatest.NewClient(mediatest.Options{Name: "carol", Fail: t.Errorf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := sfu.Join("room-3", "carol", media.PublishRights{}, func(sig media.Signal) { sub.Signal(string(sig.Type), sig.SDP) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub.Start(conclavetest.DirectTransport{P: peer})
-	t.Cleanup(func() { sub.Close(); peer.Leave() })
+	sub := subscriber(t, sfu, "room-3")
 	ended := make(chan record.Result, 1)
 	s, err := e.Start(record.Spec{ID: "room-3--r1", Room: "room-3", Dir: "room-3/r1"}, func(r record.Result) { ended <- r })
 	if err != nil {
@@ -274,12 +292,7 @@ func TestFullDiskFailsTheRecordingNotTheMeeting(t *testing.T) {
 	if again := s.Stop(); again.Status != record.StatusFailed {
 		t.Fatalf("Stop after the failure reports %s", again.Status)
 	}
-	// Forwarding goes on.
-	n := sub.Received("dan", webrtc.RTPCodecTypeVideo)
-	time.Sleep(time.Second)
-	if m := sub.Received("dan", webrtc.RTPCodecTypeVideo); m < n+20 {
-		t.Fatalf("the subscriber got %d video packets in the second after the failure (from %d)", m-n, n)
-	}
+	stillForwarding(t, sub, "dan")
 }
 
 // TestLateJoinerGetsItsOwnFileAndOffset: a screen shared one second into the recording
@@ -401,16 +414,7 @@ func TestGarbagePublisherSpoilsNothing(t *testing.T) {
 	conclavetest.Publish(t, sfu, "room-6", "mallory", ivf, ogg, stop, func(o *mediatest.Options) {
 		o.Interceptors = append(o.Interceptors, &mangler{rnd: rand.New(rand.NewPCG(6, 6))})
 	})
-	sub, err := mediatest.NewClient(mediatest.Options{Name: "carol", Fail: t.Errorf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := sfu.Join("room-6", "carol", media.PublishRights{}, func(sig media.Signal) { sub.Signal(string(sig.Type), sig.SDP) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub.Start(conclavetest.DirectTransport{P: peer})
-	t.Cleanup(func() { sub.Close(); peer.Leave() })
+	sub := subscriber(t, sfu, "room-6")
 	time.Sleep(500 * time.Millisecond)
 	s, err := e.Start(record.Spec{ID: "room-6--r1", Room: "room-6", Dir: "room-6/r1"}, nil)
 	if err != nil {
@@ -442,9 +446,5 @@ func TestGarbagePublisherSpoilsNothing(t *testing.T) {
 	if annFile == "" {
 		t.Fatalf("no file of ann's: %+v", res.Streams)
 	}
-	n := sub.Received("ann", webrtc.RTPCodecTypeVideo)
-	time.Sleep(time.Second)
-	if m := sub.Received("ann", webrtc.RTPCodecTypeVideo); m < n+20 {
-		t.Fatalf("the subscriber got %d of ann's video packets in the second after", m-n)
-	}
+	stillForwarding(t, sub, "ann")
 }
